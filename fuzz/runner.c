@@ -1,0 +1,211 @@
+/* runner.c - one execution of a program, and the program registry. */
+#define _GNU_SOURCE
+#include "program.h"
+#include "trace.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const struct mmf_program mmf_toy_lost_update, mmf_toy_abba, mmf_toy_uaf,
+	mmf_toy_missed_wakeup, mmf_toy_race, mmf_toy_points;
+
+const struct mmf_program *const mmf_programs[] = {
+	&mmf_toy_lost_update, &mmf_toy_abba, &mmf_toy_uaf, &mmf_toy_missed_wakeup,
+	&mmf_toy_race, &mmf_toy_points, NULL,
+};
+
+const struct mmf_program *mmf_program_find(const char *name)
+{
+	for (int i = 0; mmf_programs[i]; i++)
+		if (!strcmp(mmf_programs[i]->name, name))
+			return mmf_programs[i];
+	return NULL;
+}
+
+int mmf_param_int(const char *params, const char *key, long def, long lo, long hi, long *out,
+		  char *err, size_t errlen)
+{
+	char buf[64];
+	mmf_param(params ? params : "", key, buf, sizeof(buf));
+	if (!buf[0]) {
+		*out = def;
+		return 0;
+	}
+	char *end;
+	long v = strtol(buf, &end, 10);
+	if (*end || v < lo || v > hi) {
+		snprintf(err, errlen, "parameter %s=%s: expected an integer in %ld..%ld", key, buf,
+			 lo, hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+enum mmf_run_status mmf_run_program(struct mmf_sched *s, const struct mmf_program *p,
+				    const char *params, char *err, size_t errlen, int *bad_params)
+{
+	*bad_params = 0;
+	mmf_sched_reset(s);
+	if (p->setup(s, params ? params : "", err, errlen)) {
+		*bad_params = 1;
+		return MMF_RUN_CLEAN;
+	}
+	enum mmf_run_status st = mmf_sched_run(s);
+	if (st == MMF_RUN_CLEAN && p->finish) {
+		p->finish(s);
+		if (s->failed)
+			st = MMF_RUN_FAILED;
+	}
+	return st;
+}
+
+/* ---- search ----------------------------------------------------------------- */
+#include "decide.h"
+
+static const char *const src_names[] = {"random", "pct", "input", "explore"};
+
+const char *mmf_src_name(enum mmf_src_kind k) { return src_names[k]; }
+
+int mmf_src_from_name(const char *name)
+{
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(src_names[i], name))
+			return i;
+	return -1;
+}
+
+/* The blackbox input source: random byte strings, 0-64 bytes, run by run. */
+static size_t random_bytes(uint64_t seed, uint64_t run, uint8_t *buf, size_t cap)
+{
+	struct mmf_rng r;
+	mmf_rng_seed(&r, mmf_mix64(seed) ^ mmf_mix64(run + 1));
+	size_t n = (size_t)mmf_rng_below(&r, cap + 1);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (uint8_t)mmf_rng_next(&r);
+	return n;
+}
+
+static int one(struct mmf_search *q, enum mmf_run_status *st)
+{
+	int bad;
+	char err[256];
+	*st = mmf_run_program(&q->s, q->prog, q->params, err, sizeof(err), &bad);
+	if (bad) {
+		snprintf(q->why, sizeof(q->why), "%s: %s", q->prog->name, err);
+		return -1;
+	}
+	return 0;
+}
+
+int mmf_search_run(struct mmf_search *q)
+{
+	struct mmf_sched_opts o = {.mode = MMF_MODE_FIBERS};
+	struct mmf_random_src rnd;
+	struct mmf_pct_src pct, pct_before;
+	struct mmf_input_src in;
+	struct mmf_explore_src ex;
+	struct mmf_decider *dec;
+	uint8_t bytes[64];
+	enum mmf_run_status st;
+
+	q->runs = q->failures = 0;
+	q->found = q->complete = q->diverged = false;
+	q->why[0] = 0;
+	switch (q->src) {
+	case MMF_SRC_RANDOM:
+		mmf_random_src_init(&rnd, q->seed);
+		dec = &rnd.base;
+		snprintf(q->source_desc, sizeof(q->source_desc), "random seed=%llu",
+			 (unsigned long long)q->seed);
+		break;
+	case MMF_SRC_PCT:
+		mmf_pct_src_init(&pct, q->seed, q->depth ? q->depth : 2);
+		dec = &pct.base;
+		snprintf(q->source_desc, sizeof(q->source_desc), "pct seed=%llu depth=%d",
+			 (unsigned long long)q->seed, pct.depth);
+		break;
+	case MMF_SRC_INPUT:
+		mmf_input_src_init(&in, q->input, q->input_len);
+		dec = &in.base;
+		if (q->input)
+			snprintf(q->source_desc, sizeof(q->source_desc), "input bytes=%zu", q->input_len);
+		else
+			snprintf(q->source_desc, sizeof(q->source_desc), "input random-bytes seed=%llu",
+				 (unsigned long long)q->seed);
+		break;
+	case MMF_SRC_EXPLORE:
+		mmf_explore_src_init(&ex, q->bound);
+		dec = &ex.base;
+		o.record = o.log = q->keep_trace;
+		snprintf(q->source_desc, sizeof(q->source_desc), "explore bound=%d", q->bound);
+		break;
+	default:
+		mmf_internal("bad source kind %d", q->src);
+	}
+	mmf_sched_init(&q->s, &o, dec);
+
+	while (q->runs < q->budget) {
+		if (q->src == MMF_SRC_INPUT && !q->input)
+			mmf_input_src_init(&in, bytes, random_bytes(q->seed, q->runs, bytes, sizeof(bytes)));
+		/* PCT learns the expected run length from earlier runs; keep
+		 * the state this run starts from so it can be re-executed. */
+		if (q->src == MMF_SRC_PCT)
+			pct_before = pct;
+		if (one(q, &st))
+			return -1;
+		q->runs++;
+		if (st == MMF_RUN_DIVERGED) {
+			q->diverged = true;
+			snprintf(q->why, sizeof(q->why), "%s", dec->why);
+			break;
+		}
+		if (st == MMF_RUN_FAILED) {
+			q->failures++;
+			if (!q->found) {
+				q->found = true;
+				q->cls = q->s.report.cls;
+				q->found_at = q->runs;
+			}
+			if (q->src != MMF_SRC_EXPLORE || q->stop_at_failure)
+				break;
+		}
+		if (q->src == MMF_SRC_EXPLORE && !mmf_explore_next(&ex)) {
+			q->complete = true;
+			break;
+		}
+		if (q->src == MMF_SRC_INPUT && q->input)
+			break;
+	}
+	if (q->src == MMF_SRC_EXPLORE)
+		mmf_explore_src_free(&ex);
+
+	/* Re-execute the failing run with the trace and step log on: the
+	 * same decisions must give the same failure, or the program is not
+	 * deterministic under the scheduler. */
+	if (q->found && q->keep_trace && q->src != MMF_SRC_EXPLORE) {
+		q->s.opts.record = q->s.opts.log = true;
+		if (q->src == MMF_SRC_RANDOM)
+			mmf_random_src_at(&rnd, q->found_at - 1);
+		else if (q->src == MMF_SRC_PCT)
+			pct = pct_before;
+		else if (!q->input)
+			mmf_input_src_init(&in, bytes,
+					   random_bytes(q->seed, q->found_at - 1, bytes, sizeof(bytes)));
+		if (one(q, &st))
+			return -1;
+		if (st != MMF_RUN_FAILED || q->s.report.cls != q->cls) {
+			snprintf(q->why, sizeof(q->why),
+				 "internal: re-running execution %llu gave %s instead of %s: the "
+				 "program is not deterministic under the scheduler",
+				 (unsigned long long)q->found_at,
+				 st == MMF_RUN_FAILED ? mmf_fail_name(q->s.report.cls) : "a clean run",
+				 mmf_fail_name(q->cls));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void mmf_search_free(struct mmf_search *q) { mmf_sched_destroy(&q->s); }

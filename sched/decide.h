@@ -1,0 +1,99 @@
+/* decide.h - the decision sources behind struct mmf_decider.  Each one
+ * answers every choice of a run: which runnable task goes next, fault
+ * injection, and any "random" value the model or workload draws.
+ *
+ *   input      fuzzer bytes: picks from the front, values from the back;
+ *              short inputs mean few preemptions; exhausted bytes fall
+ *              back to the non-preemptive default.
+ *   random     seeded uniform choice at every decision.
+ *   pct        Probabilistic Concurrency Testing: random task priorities
+ *              plus d-1 priority change points (Burckhardt et al. 2010).
+ *   explore    depth-first over every schedule with at most K preemptions;
+ *              counts schedules and says whether the search completed.
+ *   replay     a recorded trace; stops the run if the runnable set differs.
+ */
+#ifndef MMF_DECIDE_H
+#define MMF_DECIDE_H
+
+#include "scheduler.h"
+
+/* xoshiro256** seeded by splitmix64: small, fast, reproducible. */
+struct mmf_rng {
+	uint64_t s[4];
+};
+void mmf_rng_seed(struct mmf_rng *r, uint64_t seed);
+uint64_t mmf_rng_next(struct mmf_rng *r);
+uint64_t mmf_rng_below(struct mmf_rng *r, uint64_t bound);
+uint64_t mmf_mix64(uint64_t x);
+
+/* ---- input ---------------------------------------------------------------
+ * Picks: each 2-byte record (skip, who) lets 'skip' choices take the
+ * default, then deviates to a non-default candidate (who mod n-1).  Values:
+ * little-endian bytes taken from the end of the buffer (1 byte for bounds
+ * up to 256, 2 up to 65536, then 4 or 8).  Faults: one byte from the end,
+ * a fault when it is 0 mod rate.  Every byte string is valid. */
+struct mmf_input_src {
+	struct mmf_decider base;
+	const uint8_t *buf;
+	size_t len, front, back;
+	unsigned skip;
+	bool have;
+	uint8_t who;
+};
+void mmf_input_src_init(struct mmf_input_src *d, const uint8_t *buf, size_t len);
+
+/* ---- random ---------------------------------------------------------------
+ * Run i uses the stream seeded by (seed, i), so run i of a campaign can be
+ * redone on its own with mmf_random_src_init(seed) + mmf_random_src_at(i). */
+struct mmf_random_src {
+	struct mmf_decider base;
+	uint64_t seed, run;
+	struct mmf_rng rng;
+};
+void mmf_random_src_init(struct mmf_random_src *d, uint64_t seed);
+void mmf_random_src_at(struct mmf_random_src *d, uint64_t run);
+
+/* ---- PCT ------------------------------------------------------------------ */
+#define MMF_PCT_MAX_DEPTH 8
+struct mmf_pct_src {
+	struct mmf_decider base;
+	uint64_t seed, run;
+	struct mmf_rng rng;
+	int depth;                      /* d: bugs of depth d are found w.p. >= 1/(n k^(d-1)) */
+	uint64_t est_steps;             /* k: decisions per run, learnt from past runs */
+	uint64_t change[MMF_PCT_MAX_DEPTH];
+	uint64_t picks;
+	int64_t prio[MMF_MAX_TASKS];
+	uint32_t has_prio;
+};
+void mmf_pct_src_init(struct mmf_pct_src *d, uint64_t seed, int depth);
+void mmf_pct_src_at(struct mmf_pct_src *d, uint64_t run);
+
+/* ---- exhaustive ------------------------------------------------------------ */
+struct mmf_xnode;
+struct mmf_explore_src {
+	struct mmf_decider base;
+	int bound;                      /* preemption bound K; <0: unbounded */
+	struct mmf_xnode *stack;
+	size_t depth, cap, pos;
+	int pre_now;
+	uint64_t schedules;             /* runs completed so far */
+	bool nondeterministic;          /* a replayed prefix saw a different choice */
+};
+void mmf_explore_src_init(struct mmf_explore_src *d, int bound);
+void mmf_explore_src_free(struct mmf_explore_src *d);
+/* After a run: move to the next schedule.  False when the space is done. */
+bool mmf_explore_next(struct mmf_explore_src *d);
+
+/* ---- replay ---------------------------------------------------------------- */
+struct mmf_replay_src {
+	struct mmf_decider base;
+	const struct mmf_decision *d;
+	size_t n, pos;
+};
+void mmf_replay_src_init(struct mmf_replay_src *d, const struct mmf_decision *dec, size_t n);
+
+/* Format a runnable set as "0,1,t". */
+void mmf_set_format(uint32_t set, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,209 @@
+/* fiber.c - guarded fiber stacks, context switch glue and sanitizer
+ * annotations.  See TOOLCHAIN.md in the shared notes for why each
+ * annotation is here; the short version is in the comments below. */
+#define _GNU_SOURCE
+#include "fiber.h"
+#include "sanitizer.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#ifndef MMF_FIBER_UCONTEXT
+void mmf_ctx_switch(void **save_sp, void *load_sp);
+void mmf_ctx_trampoline(void);
+_Static_assert(sizeof(void *) == 8, "the assembly switches assume LP64");
+#endif
+
+/* The fiber that started the switch now completing; lets a fiber learn the
+ * stack bounds of the host context, which only ASan can tell us. */
+static _Thread_local struct mmf_fiber *tl_switch_from;
+
+static __attribute__((unused)) void learn_bounds(struct mmf_fiber *came_from, const void *lo, size_t size)
+{
+	if (came_from && !came_from->stack_lo && lo) {
+		came_from->stack_lo = (char *)lo;
+		came_from->stack_size = size;
+	}
+}
+
+void mmf_fiber_init_host(struct mmf_fiber *host)
+{
+	memset(host, 0, sizeof(*host));
+	host->name = "host";
+#if MMF_TSAN
+	host->tsan = __tsan_get_current_fiber();
+#endif
+}
+
+int mmf_fiber_create(struct mmf_fiber *f, size_t stack_size)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	memset(f, 0, sizeof(*f));
+	stack_size = (stack_size + page - 1) & ~(page - 1);
+	f->map_size = stack_size + page;
+	f->map = mmap(NULL, f->map_size, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (f->map == MAP_FAILED) {
+		f->map = NULL;
+		return -ENOMEM;
+	}
+	/* Guard page below the stack: an overflow faults instead of silently
+	 * corrupting the neighbouring fiber's stack. */
+	if (mprotect(f->map, page, PROT_NONE)) {
+		munmap(f->map, f->map_size);
+		f->map = NULL;
+		return -ENOMEM;
+	}
+	f->stack_lo = f->map + page;
+	f->stack_size = stack_size;
+#if MMF_ASAN
+	/* Objects referenced only from a suspended fiber's stack are live;
+	 * LSan does not scan mmap'd memory unless told to. */
+	__lsan_register_root_region(f->stack_lo, f->stack_size);
+#endif
+	return 0;
+}
+
+void mmf_fiber_destroy(struct mmf_fiber *f)
+{
+	if (!f->map)
+		return;
+#if MMF_ASAN
+	__lsan_unregister_root_region(f->stack_lo, f->stack_size);
+	__asan_unpoison_memory_region(f->stack_lo, f->stack_size);
+#endif
+#if MMF_TSAN
+	if (f->tsan)
+		__tsan_destroy_fiber(f->tsan);
+#endif
+	munmap(f->map, f->map_size);
+	memset(f, 0, sizeof(*f));
+}
+
+_Noreturn void mmf_fiber_returned(void)
+{
+	fprintf(stderr, "mmfuzz: internal error: a fiber's entry function returned "
+			"instead of exiting through mmf_fiber_exit_to()\n");
+	abort();
+}
+
+/* First code run on a fresh fiber.  Returns only if the entry returns, and
+ * then the trampoline hands over to mmf_fiber_returned(). */
+static void fiber_start(void *p)
+{
+	struct mmf_fiber *f = p;
+#if MMF_ASAN
+	const void *lo = NULL;
+	size_t size = 0;
+	__sanitizer_finish_switch_fiber(NULL, &lo, &size);
+	learn_bounds(tl_switch_from, lo, size);
+#endif
+	f->entry(f->arg);
+}
+
+#ifdef MMF_FIBER_UCONTEXT
+static void fiber_start_uc(unsigned hi, unsigned lo)
+{
+	fiber_start((void *)(((uintptr_t)hi << 32) | lo));
+	mmf_fiber_returned();
+}
+#endif
+
+void mmf_fiber_arm(struct mmf_fiber *f, void (*entry)(void *), void *arg, const char *name)
+{
+	f->entry = entry;
+	f->arg = arg;
+	f->name = name;
+#if MMF_ASAN
+	/* A pooled stack still carries the redzones of the frames its last run
+	 * left behind (an abandoned fiber never unwinds); clear them. */
+	__asan_unpoison_memory_region(f->stack_lo, f->stack_size);
+#endif
+#if MMF_TSAN
+	/* A fiber abandoned mid-run keeps TSan shadow-stack frames and clocks
+	 * from its last run; a fresh TSan fiber forgets them. */
+	if (f->tsan)
+		__tsan_destroy_fiber(f->tsan);
+	f->tsan = __tsan_create_fiber(0);
+	__tsan_set_fiber_name(f->tsan, name);
+#endif
+#ifdef MMF_FIBER_UCONTEXT
+	getcontext(&f->uc);
+	f->uc.uc_stack.ss_sp = f->stack_lo;
+	f->uc.uc_stack.ss_size = f->stack_size;
+	f->uc.uc_link = NULL;
+	makecontext(&f->uc, (void (*)(void))fiber_start_uc, 2,
+		    (unsigned)((uintptr_t)f >> 32), (unsigned)(uintptr_t)f);
+#else
+	uintptr_t top = ((uintptr_t)f->stack_lo + f->stack_size) & ~(uintptr_t)15;
+#if defined(__x86_64__)
+	/* Frame popped by mmf_ctx_switch: r15 r14 r13 r12 rbx rbp, then ret.
+	 * After the ret, rsp = top - 16 is 16-aligned, as the trampoline's
+	 * call expects. */
+	uintptr_t *sp = (uintptr_t *)(top - 16) - 7;
+	sp[0] = 0;                          /* r15 */
+	sp[1] = 0;                          /* r14 */
+	sp[2] = (uintptr_t)fiber_start;     /* r13: entry */
+	sp[3] = (uintptr_t)f;               /* r12: argument */
+	sp[4] = 0;                          /* rbx */
+	sp[5] = 0;                          /* rbp: ends frame-pointer walks */
+	sp[6] = (uintptr_t)mmf_ctx_trampoline;
+#elif defined(__aarch64__)
+	uintptr_t *sp = (uintptr_t *)(top - 160);
+	memset(sp, 0, 160);
+	sp[0] = (uintptr_t)f;               /* x19: argument */
+	sp[1] = (uintptr_t)fiber_start;     /* x20: entry */
+	sp[11] = (uintptr_t)mmf_ctx_trampoline; /* x30 */
+#endif
+	f->sp = sp;
+#endif
+}
+
+void mmf_fiber_switch(struct mmf_fiber *from, struct mmf_fiber *to)
+{
+#if MMF_ASAN
+	void *fake_stack = NULL;
+	__sanitizer_start_switch_fiber(&fake_stack, to->stack_lo, to->stack_size);
+#endif
+#if MMF_TSAN
+	/* No-sync: a switch between tasks is not a happens-before edge, so TSan
+	 * sees unsynchronised accesses between tasks as races, like KCSAN. */
+	__tsan_switch_to_fiber(to->tsan, __tsan_switch_to_fiber_no_sync);
+#endif
+	tl_switch_from = from;
+#ifdef MMF_FIBER_UCONTEXT
+	swapcontext(&from->uc, &to->uc);
+#else
+	mmf_ctx_switch(&from->sp, to->sp);
+#endif
+#if MMF_ASAN
+	const void *lo = NULL;
+	size_t size = 0;
+	__sanitizer_finish_switch_fiber(fake_stack, &lo, &size);
+	learn_bounds(tl_switch_from, lo, size);
+#endif
+}
+
+_Noreturn void mmf_fiber_exit_to(struct mmf_fiber *from, struct mmf_fiber *to)
+{
+#if MMF_ASAN
+	/* NULL: this fiber leaves for good, ASan may drop its fake stack. */
+	__sanitizer_start_switch_fiber(NULL, to->stack_lo, to->stack_size);
+#endif
+#if MMF_TSAN
+	__tsan_switch_to_fiber(to->tsan, __tsan_switch_to_fiber_no_sync);
+#endif
+	tl_switch_from = from;
+#ifdef MMF_FIBER_UCONTEXT
+	setcontext(&to->uc);
+#else
+	void *dead_sp;
+	mmf_ctx_switch(&dead_sp, to->sp);
+#endif
+	mmf_fiber_returned();
+}

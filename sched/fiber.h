@@ -1,0 +1,62 @@
+/* fiber.h - user-level fibers: pooled guarded stacks, a hand-written context
+ * switch (x86-64, aarch64; ucontext elsewhere) and the sanitizer annotations
+ * that make ASan and TSan understand the switches.
+ *
+ * Exactly one fiber runs at a time per host thread.  A fiber is entered
+ * through mmf_fiber_arm()'s entry function, which must never return: it
+ * leaves for good with mmf_fiber_exit_to().  A fiber whose entry returns
+ * lands in a protector that aborts loudly.
+ */
+#ifndef MMF_FIBER_H
+#define MMF_FIBER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if !defined(MMF_FIBER_UCONTEXT) && !defined(__x86_64__) && !defined(__aarch64__)
+#define MMF_FIBER_UCONTEXT 1
+#endif
+#ifdef MMF_FIBER_UCONTEXT
+#include <ucontext.h>
+#endif
+
+struct mmf_fiber {
+	void *sp;               /* saved stack pointer while switched out */
+#ifdef MMF_FIBER_UCONTEXT
+	ucontext_t uc;
+#endif
+	char *stack_lo;         /* usable stack (above the guard page) */
+	size_t stack_size;
+	char *map;              /* whole mapping, guard page included */
+	size_t map_size;
+	void *tsan;             /* TSan fiber context, NULL outside TSan */
+	void (*entry)(void *);
+	void *arg;
+	const char *name;
+};
+
+/* The host context (the thread that runs the scheduler loop).  Its stack
+ * bounds are learnt from ASan on the first switch into a fiber. */
+void mmf_fiber_init_host(struct mmf_fiber *host);
+
+/* Allocate a stack of at least stack_size bytes with a PROT_NONE guard page
+ * below it.  Returns 0 or -ENOMEM. Pair: mmf_fiber_destroy(). */
+int mmf_fiber_create(struct mmf_fiber *f, size_t stack_size);
+void mmf_fiber_destroy(struct mmf_fiber *f);
+
+/* (Re)arm a fiber to start at entry(arg) on its next switch-in.  Cheap: it
+ * writes one initial frame; sanitizer shadow of the old run is reset. */
+void mmf_fiber_arm(struct mmf_fiber *f, void (*entry)(void *), void *arg,
+		   const char *name);
+
+/* Switch from the running fiber 'from' to 'to'.  Returns when some fiber
+ * switches back to 'from'. */
+void mmf_fiber_switch(struct mmf_fiber *from, struct mmf_fiber *to);
+
+/* Leave 'from' for good (it will be re-armed before it runs again). */
+_Noreturn void mmf_fiber_exit_to(struct mmf_fiber *from, struct mmf_fiber *to);
+
+/* Called by the fiber trampoline if an entry function returns. Aborts. */
+_Noreturn void mmf_fiber_returned(void);
+
+#endif

@@ -1,0 +1,230 @@
+/* kmem.c - the run-scoped checked heap; see kmem.h. */
+#define _GNU_SOURCE
+#include "kmem.h"
+#include "sanitizer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { LIVE = 1, FREED = 2 };
+
+struct ent {
+	void *ptr;              /* NULL: empty slot; TOMB: deleted */
+	size_t size;
+	const char *type;
+	const struct mmf_site *site, *free_site;
+	int state;
+};
+#define TOMB ((void *)1)
+
+struct mmf_kmem {
+	struct ent *tab;
+	size_t cap, used, live;
+	unsigned fail_rate;
+};
+
+static struct mmf_kmem *km(struct mmf_sched *s)
+{
+	if (!s->kmem) {
+		s->kmem = calloc(1, sizeof(*s->kmem));
+		if (!s->kmem)
+			mmf_internal("out of memory (kmem)");
+	}
+	return s->kmem;
+}
+
+MMF_WRAPS
+static size_t hash(const void *p)
+{
+	uint64_t h = (uintptr_t)p;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return (size_t)h;
+}
+
+static struct ent *find(struct mmf_kmem *k, const void *p)
+{
+	if (!k->cap)
+		return NULL;
+	for (size_t i = hash(p) & (k->cap - 1);; i = (i + 1) & (k->cap - 1)) {
+		if (!k->tab[i].ptr)
+			return NULL;
+		if (k->tab[i].ptr == p)
+			return &k->tab[i];
+	}
+}
+
+static void insert(struct mmf_kmem *k, const struct ent *e);
+
+static void grow(struct mmf_kmem *k)
+{
+	struct ent *old = k->tab;
+	size_t oldcap = k->cap;
+	k->cap = k->cap ? k->cap * 2 : 256;
+	k->tab = calloc(k->cap, sizeof(*k->tab));
+	if (!k->tab)
+		mmf_internal("out of memory (kmem table)");
+	k->used = 0;
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].ptr && old[i].ptr != TOMB)
+			insert(k, &old[i]);
+	free(old);
+}
+
+static void insert(struct mmf_kmem *k, const struct ent *e)
+{
+	if ((k->used + 1) * 2 > k->cap)
+		grow(k);
+	for (size_t i = hash(e->ptr) & (k->cap - 1);; i = (i + 1) & (k->cap - 1)) {
+		if (!k->tab[i].ptr || k->tab[i].ptr == TOMB) {
+			if (!k->tab[i].ptr)
+				k->used++;
+			k->tab[i] = *e;
+			return;
+		}
+	}
+}
+
+void mmf_kmem_set_fail_rate(struct mmf_sched *s, unsigned rate) { km(s)->fail_rate = rate; }
+
+void *mmf_kmalloc(size_t size, enum mmf_gfp gfp, const char *type, const struct mmf_site *site)
+{
+	struct mmf_sched *s = mmf_current_sched();
+	if (!s)
+		mmf_internal("kmalloc outside a run");
+	struct mmf_kmem *k = km(s);
+	if (gfp == GFP_KERNEL) {
+		mmf_might_sleep(site);
+		mmf_point(MMF_PT_ALLOC, NULL, site);
+	}
+	if (k->fail_rate && mmf_decide_fault(k->fail_rate, site))
+		return NULL;
+	void *p = malloc(size ? size : 1);
+	if (!p)
+		mmf_internal("out of memory (kmalloc %zu)", size);
+	mmf_obj_lock(k);
+	struct ent e = {p, size, type, site, NULL, LIVE};
+	insert(k, &e);
+	k->live++;
+	mmf_obj_unlock(k);
+	return p;
+}
+
+void *mmf_kzalloc(size_t size, enum mmf_gfp gfp, const char *type, const struct mmf_site *site)
+{
+	void *p = mmf_kmalloc(size, gfp, type, site);
+	if (p)
+		memset(p, 0, size);
+	return p;
+}
+
+void mmf_kfree(const void *p, const struct mmf_site *site)
+{
+	struct mmf_sched *s = mmf_current_sched();
+	if (!p)
+		return;
+	if (!s)
+		mmf_internal("kfree outside a run");
+	struct mmf_kmem *k = km(s);
+	mmf_obj_lock(k);
+	struct ent *e = find(k, p);
+	if (!e) {
+		mmf_obj_unlock(k);
+#if MMF_ASAN
+		/* Freed before (and dropped from the table): let ASan say so. */
+		free((void *)p);
+#endif
+		mmf_fail(MMF_FAIL_DOUBLE_FREE, p, site, "kfree of %p, which kmalloc did not return "
+			 "or which was already freed", p);
+		return;
+	}
+	if (e->state == FREED) {
+		const struct ent copy = *e;
+		mmf_obj_unlock(k);
+		mmf_fail(MMF_FAIL_DOUBLE_FREE, p, site,
+			 "double free of %s %p (allocated at %s:%d, first freed at %s:%d)",
+			 copy.type, p, mmf_site_file(copy.site), copy.site->line,
+			 mmf_site_file(copy.free_site), copy.free_site->line);
+		return;
+	}
+	k->live--;
+#if MMF_ASAN
+	e->ptr = TOMB;
+	mmf_obj_unlock(k);
+	free((void *)p);
+#else
+	e->state = FREED;
+	e->free_site = site;
+	memset((void *)p, MMF_POISON_FREE, e->size);
+	mmf_obj_unlock(k);
+#endif
+}
+
+void mmf_kmem_check(const void *p, const struct mmf_site *site)
+{
+#if MMF_ASAN
+	/* ASan checks the access itself. */
+	(void)p;
+	(void)site;
+#else
+	struct mmf_sched *s = mmf_current_sched();
+	if (!p || !s)
+		return;
+	struct mmf_kmem *k = km(s);
+	mmf_obj_lock(k);
+	struct ent *e = find(k, p);
+	struct ent copy = e ? *e : (struct ent){0};
+	mmf_obj_unlock(k);
+	if (!e)
+		mmf_fail(MMF_FAIL_BUG, p, site, "kernel BUG: %p is not a kmalloc'd object", p);
+	else if (copy.state == FREED)
+		mmf_fail(MMF_FAIL_USE_AFTER_FREE, p, site,
+			 "use-after-free of %s %p (allocated at %s:%d, freed at %s:%d)", copy.type, p,
+			 mmf_site_file(copy.site), copy.site->line, mmf_site_file(copy.free_site),
+			 copy.free_site->line);
+#endif
+}
+
+size_t mmf_kmem_live(struct mmf_sched *s, void (*fn)(const struct mmf_kmem_obj *, void *),
+		     void *arg)
+{
+	struct mmf_kmem *k = km(s);
+	size_t n = 0;
+	for (size_t i = 0; i < k->cap; i++) {
+		struct ent *e = &k->tab[i];
+		if (!e->ptr || e->ptr == TOMB || e->state != LIVE)
+			continue;
+		n++;
+		if (fn) {
+			struct mmf_kmem_obj o = {e->ptr, e->size, e->type, e->site};
+			fn(&o, arg);
+		}
+	}
+	return n;
+}
+
+void mmf_kmem_reset(struct mmf_sched *s)
+{
+	if (!s->kmem)
+		return;
+	struct mmf_kmem *k = s->kmem;
+	for (size_t i = 0; i < k->cap; i++) {
+		struct ent *e = &k->tab[i];
+		if (e->ptr && e->ptr != TOMB)
+			free(e->ptr);
+	}
+	if (k->cap)
+		memset(k->tab, 0, k->cap * sizeof(*k->tab));
+	k->used = k->live = 0;
+}
+
+void mmf_kmem_destroy(struct mmf_sched *s)
+{
+	if (!s->kmem)
+		return;
+	mmf_kmem_reset(s);
+	free(s->kmem->tab);
+	free(s->kmem);
+	s->kmem = NULL;
+}

@@ -1,0 +1,220 @@
+/* lockdep.c - held-lock tracking and lock-order checking; see lockdep.h.
+ * Runs on behalf of the current task; with threads, callers hold no lock
+ * of ours, so the graph has its own mutex. */
+#define _GNU_SOURCE
+#include "lockdep.h"
+#include "scheduler.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WORDS ((MMF_MAX_LOCK_CLASSES + 63) / 64)
+#define MAX_EDGES 512
+
+struct edge_info {
+	int from, to;
+	int task;
+	const struct mmf_site *from_site, *to_site;
+};
+
+struct lock_class {
+	const struct mmf_site *key;
+	const char *name;
+	const struct mmf_site *irq_site;     /* first taken in irq context */
+	const struct mmf_site *irqs_on_site; /* first taken with irqs on */
+};
+
+struct mmf_lockdep {
+	pthread_mutex_t mu;
+	int nclasses;
+	struct lock_class cls[MMF_MAX_LOCK_CLASSES];
+	uint64_t adj[MMF_MAX_LOCK_CLASSES][WORDS];
+	int nedges;
+	struct edge_info edges[MAX_EDGES];
+	bool full_warned;
+};
+
+struct mmf_lockdep *mmf_lockdep_new(void)
+{
+	struct mmf_lockdep *ld = calloc(1, sizeof(*ld));
+	if (!ld)
+		mmf_internal("out of memory (lockdep)");
+	pthread_mutex_init(&ld->mu, NULL);
+	return ld;
+}
+
+void mmf_lockdep_free(struct mmf_lockdep *ld)
+{
+	if (!ld)
+		return;
+	pthread_mutex_destroy(&ld->mu);
+	free(ld);
+}
+
+void mmf_lockdep_reset(struct mmf_lockdep *ld)
+{
+	for (int i = 0; i < ld->nclasses; i++)
+		memset(ld->adj[i], 0, sizeof(ld->adj[i]));
+	memset(ld->cls, 0, sizeof(ld->cls[0]) * (size_t)ld->nclasses);
+	ld->nclasses = 0;
+	ld->nedges = 0;
+	ld->full_warned = false;
+}
+
+static int class_of(struct mmf_lockdep *ld, const struct mmf_site *key, const char *name)
+{
+	for (int i = 0; i < ld->nclasses; i++)
+		if (ld->cls[i].key == key)
+			return i;
+	if (ld->nclasses == MMF_MAX_LOCK_CLASSES)
+		return -1;
+	ld->cls[ld->nclasses].key = key;
+	ld->cls[ld->nclasses].name = name;
+	return ld->nclasses++;
+}
+
+static bool has_edge(const struct mmf_lockdep *ld, int a, int b)
+{
+	return ld->adj[a][b / 64] >> (b % 64) & 1;
+}
+
+/* Is there a path from 'from' to 'to'? Iterative DFS over the bit matrix. */
+static bool reaches(const struct mmf_lockdep *ld, int from, int to)
+{
+	uint64_t seen[WORDS] = {0};
+	int stack[MMF_MAX_LOCK_CLASSES];
+	int sp = 0;
+	stack[sp++] = from;
+	seen[from / 64] |= 1ull << (from % 64);
+	while (sp) {
+		int c = stack[--sp];
+		if (c == to)
+			return true;
+		for (int n = 0; n < ld->nclasses; n++) {
+			if (has_edge(ld, c, n) && !(seen[n / 64] >> (n % 64) & 1)) {
+				seen[n / 64] |= 1ull << (n % 64);
+				stack[sp++] = n;
+			}
+		}
+	}
+	return false;
+}
+
+static const struct edge_info *find_edge(const struct mmf_lockdep *ld, int a, int b)
+{
+	for (int i = 0; i < ld->nedges; i++)
+		if (ld->edges[i].from == a && ld->edges[i].to == b)
+			return &ld->edges[i];
+	return NULL;
+}
+
+/* Called with ld->mu held; returns a report to raise after unlocking. */
+static bool check_order(struct mmf_lockdep *ld, struct mmf_task *t, int c,
+			const struct mmf_site *site, char *msg, size_t len)
+{
+	for (int h = 0; h < t->nheld; h++) {
+		const struct mmf_held *held = &t->held[h];
+		if (!held->cls)
+			continue;
+		int hc = class_of(ld, held->cls, held->name);
+		if (hc < 0 || hc == c || has_edge(ld, hc, c))
+			continue;
+		if (reaches(ld, c, hc)) {
+			const struct edge_info *rev = find_edge(ld, c, hc);
+			int n = snprintf(msg, len,
+				"possible circular locking dependency: task %d '%s' takes %s at %s:%d "
+				"while holding %s (taken at %s:%d)",
+				t->id, t->name, ld->cls[c].name, mmf_site_file(site), site->line,
+				held->name, mmf_site_file(held->site), held->site->line);
+			if (rev && n > 0 && (size_t)n < len)
+				snprintf(msg + n, len - (size_t)n,
+					 "; the reverse order was taken by task %d: %s at %s:%d, then %s at %s:%d",
+					 rev->task, ld->cls[c].name, mmf_site_file(rev->from_site),
+					 rev->from_site->line, ld->cls[hc].name,
+					 mmf_site_file(rev->to_site), rev->to_site->line);
+			else if (n > 0 && (size_t)n < len)
+				snprintf(msg + n, len - (size_t)n,
+					 "; %s already reaches %s through a chain of locks",
+					 ld->cls[c].name, ld->cls[hc].name);
+			return true;
+		}
+		ld->adj[hc][c / 64] |= 1ull << (c % 64);
+		if (ld->nedges < MAX_EDGES)
+			ld->edges[ld->nedges++] = (struct edge_info){
+				hc, c, t->id, held->site, site};
+	}
+	return false;
+}
+
+static bool check_irq_usage(struct mmf_lockdep *ld, struct mmf_task *t, int c,
+			    const struct mmf_site *site, char *msg, size_t len)
+{
+	struct lock_class *k = &ld->cls[c];
+	if (t->flags & MMF_TASK_IRQ) {
+		if (!k->irq_site)
+			k->irq_site = site;
+	} else if (!t->irqs_off) {
+		if (!k->irqs_on_site)
+			k->irqs_on_site = site;
+	}
+	if (k->irq_site && k->irqs_on_site) {
+		snprintf(msg, len,
+			 "inconsistent lock state: %s is taken in interrupt context (at %s:%d) "
+			 "and with interrupts enabled (at %s:%d); an interrupt arriving while it "
+			 "is held deadlocks its CPU",
+			 k->name, mmf_site_file(k->irq_site), k->irq_site->line,
+			 mmf_site_file(k->irqs_on_site), k->irqs_on_site->line);
+		return true;
+	}
+	return false;
+}
+
+void mmf__lock_acquired(const void *lock, const struct mmf_site *cls, const char *name,
+			const struct mmf_site *site, bool trylock)
+{
+	struct mmf_task *t = mmf_current();
+	if (!t)
+		return;
+	struct mmf_sched *s = t->s;
+	char msg[768];
+	bool bad = false;
+
+	if (cls && !s->opts.no_lockdep) {
+		struct mmf_lockdep *ld = s->lockdep;
+		pthread_mutex_lock(&ld->mu);
+		int c = class_of(ld, cls, name);
+		if (c >= 0) {
+			/* A trylock cannot deadlock, so it adds no ordering. */
+			if (!trylock)
+				bad = check_order(ld, t, c, site, msg, sizeof(msg));
+			if (!bad)
+				bad = check_irq_usage(ld, t, c, site, msg, sizeof(msg));
+		}
+		pthread_mutex_unlock(&ld->mu);
+	}
+	if (t->nheld == MMF_MAX_HELD_LOCKS)
+		mmf_fail(MMF_FAIL_LOCKING, lock, site,
+			 "task '%s' holds more than %d locks", t->name, MMF_MAX_HELD_LOCKS);
+	t->held[t->nheld++] = (struct mmf_held){lock, cls, site, name};
+	if (bad)
+		mmf_fail(MMF_FAIL_LOCK_ORDER, lock, site, "%s", msg);
+}
+
+void mmf__lock_released(const void *lock, const struct mmf_site *site)
+{
+	struct mmf_task *t = mmf_current();
+	if (!t)
+		return;
+	for (int i = t->nheld - 1; i >= 0; i--) {
+		if (t->held[i].lock == lock) {
+			memmove(&t->held[i], &t->held[i + 1],
+				sizeof(t->held[0]) * (size_t)(t->nheld - i - 1));
+			t->nheld--;
+			return;
+		}
+	}
+	mmf_fail(MMF_FAIL_LOCKING, lock, site,
+		 "task '%s' releases lock %p that it does not hold", t->name, lock);
+}

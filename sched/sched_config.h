@@ -1,0 +1,53 @@
+/* sched_config.h - every limit of the scheduler layer, each with its reason.
+ *
+ * Limits are compile-time so that the per-run state is a fixed-size struct
+ * (no allocation on the hot path) and so that a trace or reproducer written
+ * by one build is understood by another build of the same version.
+ */
+#ifndef MMF_SCHED_CONFIG_H
+#define MMF_SCHED_CONFIG_H
+
+/* Tasks per run.  The mm workloads use 2-4 worker tasks plus interrupt
+ * handlers (I/O completion, timers) and the RCU callback daemon; this leaves
+ * room for bursts of pending interrupts without making the runnable-set scan
+ * at every scheduling point expensive. */
+#define MMF_MAX_TASKS 24
+
+/* Fiber stack size.  Model code is shallow (no recursion), but ASan
+ * redzones roughly triple frame sizes, so sanitizer builds get more. */
+#include "sanitizer.h"
+#if MMF_ASAN || MMF_TSAN
+#define MMF_STACK_SIZE (256 * 1024)
+#else
+#define MMF_STACK_SIZE (64 * 1024)
+#endif
+
+/* Locks one task may hold at once (lockdep's held-lock stack).  The deepest
+ * kernel path we model (reclaim: mmap_lock -> ptl -> swap_info lock ->
+ * cluster lock -> tree lock) nests five. */
+#define MMF_MAX_HELD_LOCKS 16
+
+/* Distinct lock classes tracked by the lock-order checker.  A class is a
+ * lock's initialisation site, as in lockdep. */
+#define MMF_MAX_LOCK_CLASSES 128
+
+/* Bit locks whose holder we remember for deadlock reports (kernel bit locks
+ * have no owner field; this side table only names who took one). */
+#define MMF_MAX_BITLOCK_OWNERS 64
+
+/* Pending timers and RCU callbacks; both are bounded by the workload size. */
+#define MMF_MAX_TIMERS 32
+#define MMF_MAX_RCU_CALLBACKS 256
+
+/* Default step budget: scheduling points one execution may take before it is
+ * reported as a hang or livelock.  Generous against the largest generic
+ * workload so that a report means "no progress", not "big input". */
+#define MMF_DEFAULT_MAX_STEPS 200000
+
+/* Report text kept for the first failure of a run. */
+#define MMF_REPORT_LEN 2048
+
+/* Trace format version written into every trace; readers reject others. */
+#define MMF_TRACE_VERSION 1
+
+#endif

@@ -1,0 +1,841 @@
+/* scheduler.c - the controlled scheduler: the run loop, scheduling decisions,
+ * blocking and waking, interrupts, virtual time, and the failure reports
+ * (deadlock, hang, sleeping in atomic context).
+ *
+ * Locking rule: none.  With fibers exactly one task runs, and everything
+ * here runs on behalf of that task (or the host between runs).  Thread mode
+ * lives in thread_mode.c and shares only the report and task table code.
+ */
+#define _GNU_SOURCE
+#include "scheduler.h"
+#include "kmem.h"
+#include "lockdep.h"
+#include "sanitizer.h"
+#include "thread_mode.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static _Thread_local struct mmf_task *tl_cur;
+static _Thread_local struct mmf_sched *tl_host;   /* sched of the host context */
+
+const char *const mmf_point_kind_name[MMF_PT_NR] = {
+	[MMF_PT_YIELD] = "yield",   [MMF_PT_LOCK] = "lock",
+	[MMF_PT_UNLOCK] = "unlock", [MMF_PT_ATOMIC] = "atomic",
+	[MMF_PT_PAGE_LOCK] = "page-lock", [MMF_PT_ALLOC] = "alloc",
+	[MMF_PT_RCU] = "rcu",       [MMF_PT_IO] = "io",
+	[MMF_PT_WAIT] = "wait",     [MMF_PT_TIME] = "time",
+	[MMF_PT_ACCESS] = "access",
+};
+
+static const char *const fail_names[MMF_FAIL_NR] = {
+	[MMF_OK] = "ok",
+	[MMF_FAIL_DEADLOCK] = "deadlock",
+	[MMF_FAIL_HANG] = "hang",
+	[MMF_FAIL_LOCK_ORDER] = "lock-order",
+	[MMF_FAIL_ATOMIC_SLEEP] = "sleep-in-atomic",
+	[MMF_FAIL_LOCKING] = "bad-locking",
+	[MMF_FAIL_BUG] = "bug",
+	[MMF_FAIL_WARN] = "warning",
+	[MMF_FAIL_REFCOUNT] = "refcount",
+	[MMF_FAIL_USE_AFTER_FREE] = "use-after-free",
+	[MMF_FAIL_DOUBLE_FREE] = "double-free",
+	[MMF_FAIL_BAD_PAGE] = "bad-page",
+	[MMF_FAIL_LEAK] = "leak",
+	[MMF_FAIL_DATA] = "data-corruption",
+	[MMF_FAIL_INVARIANT] = "invariant",
+};
+
+const char *mmf_fail_name(enum mmf_fail_class c)
+{
+	return (unsigned)c < MMF_FAIL_NR ? fail_names[c] : "?";
+}
+
+int mmf_fail_from_name(const char *name)
+{
+	for (int i = 0; i < MMF_FAIL_NR; i++)
+		if (!strcmp(fail_names[i], name))
+			return i;
+	return -1;
+}
+
+const char *mmf_site_file(const struct mmf_site *site)
+{
+	if (!site || !site->file)
+		return "?";
+	const char *p = strrchr(site->file, '/');
+	return p ? p + 1 : site->file;
+}
+
+_Noreturn void mmf_internal(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("mmfuzz: internal error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	abort();
+}
+
+struct mmf_task *mmf_current(void) { return tl_cur; }
+
+struct mmf_sched *mmf_current_sched(void)
+{
+	return tl_cur ? tl_cur->s : tl_host;
+}
+
+bool mmf_in_irq(void) { return tl_cur && (tl_cur->flags & MMF_TASK_IRQ); }
+
+bool kthread_should_stop(void) { return tl_cur && tl_cur->should_stop; }
+
+void mmf__set_current(struct mmf_task *t) { tl_cur = t; }
+
+/* ---- trace buffer ------------------------------------------------------ */
+
+void mmf_trace_reset(struct mmf_trace *t) { t->n = 0; }
+
+void mmf_trace_free(struct mmf_trace *t)
+{
+	free(t->d);
+	memset(t, 0, sizeof(*t));
+}
+
+void mmf_trace_push(struct mmf_trace *t, const struct mmf_decision *d)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 256;
+		struct mmf_decision *nd = realloc(t->d, cap * sizeof(*nd));
+		if (!nd)
+			mmf_internal("out of memory growing the trace");
+		t->d = nd;
+		t->cap = cap;
+	}
+	t->d[t->n++] = *d;
+}
+
+/* ---- setup ------------------------------------------------------------- */
+
+void mmf_sched_init(struct mmf_sched *s, const struct mmf_sched_opts *opts,
+		    struct mmf_decider *dec)
+{
+	memset(s, 0, sizeof(*s));
+	if (opts)
+		s->opts = *opts;
+	if (!s->opts.max_steps)
+		s->opts.max_steps = MMF_DEFAULT_MAX_STEPS;
+	s->dec = dec;
+	mmf_fiber_init_host(&s->host);
+	s->lockdep = mmf_lockdep_new();
+	tl_host = s;
+	mmf_sched_reset(s);
+}
+
+void mmf_sched_destroy(struct mmf_sched *s)
+{
+	for (int i = 0; i < MMF_MAX_TASKS; i++)
+		mmf_fiber_destroy(&s->fibers[i]);
+	mmf_lockdep_free(s->lockdep);
+	mmf_kmem_destroy(s);
+	mmf_threads_free(s);
+	mmf_trace_free(&s->trace);
+	free(s->log.e);
+	if (tl_host == s)
+		tl_host = NULL;
+}
+
+void mmf_sched_reset(struct mmf_sched *s)
+{
+	if (s->threads)
+		mmf_threads_reset(s);
+	for (int i = 0; i < s->ntasks; i++)
+		memset(&s->tasks[i], 0, sizeof(s->tasks[i]));
+	s->ntasks = 0;
+	s->steps = 0;
+	s->preemptions = 0;
+	s->vtime = 0;
+	s->ntimers = 0;
+	s->rcu_daemon = NULL;
+	s->nrcu_cbs = 0;
+	s->rcu_cb_queued = s->rcu_cb_done = 0;
+	memset(s->bitlock_owner, 0, sizeof(s->bitlock_owner));
+	memset(&s->report, 0, sizeof(s->report));
+	s->failed = false;
+	s->status = MMF_RUN_CLEAN;
+	mmf_trace_reset(&s->trace);
+	s->log.n = 0;
+	mmf_lockdep_reset(s->lockdep);
+	mmf_kmem_reset(s);
+	tl_host = s;
+	tl_cur = NULL;
+}
+
+/* ---- reports ----------------------------------------------------------- */
+
+static void task_where(const struct mmf_task *t, char *buf, size_t len)
+{
+	const struct mmf_site *st = t->wait_obj || t->wait_site ? t->wait_site : t->site;
+	if (st)
+		snprintf(buf, len, "%s:%d %s()", mmf_site_file(st), st->line, st->func);
+	else
+		snprintf(buf, len, "(not started)");
+}
+
+static size_t append(char *buf, size_t len, size_t off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static size_t append(char *buf, size_t len, size_t off, const char *fmt, ...)
+{
+	if (off >= len)
+		return off;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf + off, len - off, fmt, ap);
+	va_end(ap);
+	return n < 0 ? off : off + (size_t)n;
+}
+
+static size_t describe_tasks(const struct mmf_sched *s, char *buf, size_t len, size_t off)
+{
+	char where[160];
+	for (int i = 0; i < s->ntasks; i++) {
+		const struct mmf_task *t = &s->tasks[i];
+		if (t->state == MMF_T_EXITED)
+			continue;
+		task_where(t, where, sizeof(where));
+		off = append(buf, len, off, "\n  task %d '%s'%s: ", t->id, t->name,
+			     (t->flags & MMF_TASK_IRQ) ? " [irq]" : "");
+		if (t->state == MMF_T_BLOCKED) {
+			off = append(buf, len, off, "%s on %s %p at %s",
+				     t->wait_kind == MMF_WAIT_SPIN ? "spins" : "sleeps",
+				     t->wait_desc ? t->wait_desc : "?", t->wait_obj, where);
+			if (t->wait_holder)
+				off = append(buf, len, off, ", held by task %d '%s'",
+					     t->wait_holder->id, t->wait_holder->name);
+		} else {
+			off = append(buf, len, off, "runnable at %s", where);
+		}
+		if (t->irq_top)
+			off = append(buf, len, off, ", interrupted by task %d '%s'",
+				     t->irq_top->id, t->irq_top->name);
+		for (int h = 0; h < t->nheld; h++)
+			off = append(buf, len, off, "\n      holds %s %p (taken at %s:%d)",
+				     t->held[h].name, t->held[h].lock,
+				     mmf_site_file(t->held[h].site), t->held[h].site->line);
+	}
+	return off;
+}
+
+static void record_report(struct mmf_sched *s, enum mmf_fail_class cls, const void *obj,
+			  const struct mmf_site *site, const char *fmt, va_list ap)
+{
+	struct mmf_report *r = &s->report;
+	struct mmf_task *t = tl_cur;
+
+	r->cls = cls;
+	r->task = t ? t->id : -1;
+	r->step = s->steps;
+	r->site = site;
+	r->obj = obj;
+	size_t off = (size_t)vsnprintf(r->text, sizeof(r->text), fmt, ap);
+	if (off >= sizeof(r->text))
+		off = sizeof(r->text) - 1;
+	if (t)
+		off = append(r->text, sizeof(r->text), off, "\n  in task %d '%s'%s",
+			     t->id, t->name, (t->flags & MMF_TASK_IRQ) ? " [irq]" : "");
+	bool multi = strchr(r->text, '\n') != NULL;
+	if (site && site->file)
+		off = append(r->text, sizeof(r->text), off, "%s at %s:%d %s()",
+			     multi ? "\n  reported" : "", mmf_site_file(site), site->line, site->func);
+	append(r->text, sizeof(r->text), off, ", step %llu", (unsigned long long)s->steps);
+	s->failed = true;
+	s->status = MMF_RUN_FAILED;
+}
+
+static _Noreturn void abandon_run(struct mmf_sched *s, struct mmf_task *t);
+
+void mmf_fail(enum mmf_fail_class cls, const void *obj, const struct mmf_site *site,
+	      const char *fmt, ...)
+{
+	struct mmf_sched *s = mmf_current_sched();
+	va_list ap;
+
+	if (!s)
+		mmf_internal("mmf_fail outside any run");
+	if (s->opts.mode == MMF_MODE_THREADS) {
+		va_start(ap, fmt);
+		mmf_threads_fail(s, cls, obj, site, fmt, ap);
+		va_end(ap);
+		return;
+	}
+	if (!s->failed) {
+		va_start(ap, fmt);
+		record_report(s, cls, obj, site, fmt, ap);
+		va_end(ap);
+	}
+	if (tl_cur)
+		abandon_run(s, tl_cur);
+}
+
+/* Thread mode records through here under its own lock. */
+void mmf__record_report(struct mmf_sched *s, enum mmf_fail_class cls, const void *obj,
+			const struct mmf_site *site, const char *fmt, va_list ap)
+{
+	record_report(s, cls, obj, site, fmt, ap);
+}
+
+void mmf_report_print(const struct mmf_sched *s, void *file)
+{
+	FILE *f = file;
+	if (!s->failed)
+		return;
+	fprintf(f, "mmfuzz: FAILURE [%s] %s\n", mmf_fail_name(s->report.cls), s->report.text);
+}
+
+/* ---- tasks ------------------------------------------------------------- */
+
+static void task_main(void *arg);
+
+struct mmf_task *mmf_spawn(struct mmf_sched *s, const char *name, unsigned flags,
+			   void (*fn)(void *), void *arg)
+{
+	bool threads = s->opts.mode == MMF_MODE_THREADS;
+	if (threads)
+		mmf_threads_table_lock(s, true);
+	if (s->ntasks >= MMF_MAX_TASKS) {
+		if (threads)
+			mmf_threads_table_lock(s, false);
+		mmf_fail(MMF_FAIL_BUG, s, MMF_SITE("spawn"),
+			 "task table full (%d tasks): raise MMF_MAX_TASKS", MMF_MAX_TASKS);
+		return NULL;
+	}
+	struct mmf_task *t = &s->tasks[s->ntasks];
+	memset(t, 0, sizeof(*t));
+	t->id = s->ntasks;
+	t->flags = flags;
+	t->state = MMF_T_RUNNABLE;
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	t->fn = fn;
+	t->arg = arg;
+	t->s = s;
+	if (s->opts.mode == MMF_MODE_FIBERS) {
+		struct mmf_fiber *f = &s->fibers[t->id];
+		if (!f->map && mmf_fiber_create(f, MMF_STACK_SIZE))
+			mmf_internal("cannot map a fiber stack");
+		mmf_fiber_arm(f, task_main, t, t->name);
+		t->fiber = f;
+	}
+	/* Spawn is a happens-before edge, as pthread_create is. */
+	mmf_tsan_release(&t->tsan_token);
+	__atomic_store_n(&s->ntasks, t->id + 1, __ATOMIC_RELEASE);
+	if (threads) {
+		mmf_threads_start_task(s, t);
+		mmf_threads_table_lock(s, false);
+	}
+	return t;
+}
+
+struct mmf_task *mmf_raise_irq(const char *name, void (*fn)(void *), void *arg)
+{
+	struct mmf_sched *s = mmf_current_sched();
+	if (!s)
+		mmf_internal("mmf_raise_irq outside any run");
+	return mmf_spawn(s, name, MMF_TASK_IRQ, fn, arg);
+}
+
+static void reschedule(struct mmf_sched *s, struct mmf_task *cur);
+
+static void check_context_at_exit(struct mmf_task *t)
+{
+	if (t->nheld)
+		mmf_fail(MMF_FAIL_LOCKING, t->held[0].lock, t->held[0].site,
+			 "task '%s' exited holding %s %p", t->name, t->held[0].name,
+			 t->held[0].lock);
+	if (t->rcu_nesting)
+		mmf_fail(MMF_FAIL_LOCKING, NULL, t->site,
+			 "task '%s' exited inside an RCU read-side section", t->name);
+	if (t->irqs_off)
+		mmf_fail(MMF_FAIL_LOCKING, NULL, t->site,
+			 "task '%s' exited with interrupts disabled", t->name);
+}
+
+void mmf__task_exited(struct mmf_task *t)
+{
+	t->state = MMF_T_EXITED;
+	if (t->interrupted) {
+		t->interrupted->irq_top = NULL;
+		t->interrupted = NULL;
+	}
+	mmf_tsan_release(&t->s->tsan_join);
+	mmf_obj_wake(t);        /* anyone joining this task */
+}
+
+static void task_main(void *arg)
+{
+	struct mmf_task *t = arg;
+	struct mmf_sched *s = t->s;
+
+	mmf_tsan_acquire(&t->tsan_token);
+	t->started = true;
+	t->fn(t->arg);
+	check_context_at_exit(t);
+	mmf__task_exited(t);
+	reschedule(s, t);
+	mmf_internal("exited task %d was scheduled again", t->id);
+}
+
+/* ---- virtual time ------------------------------------------------------ */
+
+uint64_t mmf_jiffies(void)
+{
+	struct mmf_sched *s = mmf_current_sched();
+	return s ? __atomic_load_n(&s->vtime, __ATOMIC_RELAXED) : 0;
+}
+
+bool mmf__time_pending(const struct mmf_sched *s, uint64_t *next)
+{
+	uint64_t best = UINT64_MAX;
+	mmf__timers_next(s, &best);
+	for (int i = 0; i < s->ntasks; i++) {
+		const struct mmf_task *t = &s->tasks[i];
+		if (t->state == MMF_T_BLOCKED && t->wake_at && t->wake_at < best)
+			best = t->wake_at;
+	}
+	if (best == UINT64_MAX)
+		return false;
+	if (next)
+		*next = best;
+	return true;
+}
+
+/* Advance virtual time to 'to': fire due timers (as interrupts) and wake
+ * timed sleepers whose time has come. */
+static void advance_time(struct mmf_sched *s, uint64_t to)
+{
+	if (to > s->vtime)
+		__atomic_store_n(&s->vtime, to, __ATOMIC_RELAXED);
+	mmf__timer_fire_due(s);
+	for (int i = 0; i < s->ntasks; i++) {
+		struct mmf_task *t = &s->tasks[i];
+		if (t->state == MMF_T_BLOCKED && t->wake_at && t->wake_at <= s->vtime) {
+			t->timed_out = true;
+			t->state = MMF_T_RUNNABLE;
+		}
+	}
+}
+
+/* ---- the decision ------------------------------------------------------ */
+
+static bool can_continue(const struct mmf_task *t)
+{
+	return t && t->state == MMF_T_RUNNABLE && !t->irq_top;
+}
+
+static void build_choice(struct mmf_sched *s, struct mmf_task *cur, struct mmf_choice *c)
+{
+	bool cont = can_continue(cur);
+	/* A new interrupt may fire where the running task has interrupts on,
+	 * or on an idle CPU (the running task blocked or exited).  Interrupts
+	 * do not nest. */
+	bool irq_ok = !cont || (!(cur->flags & MMF_TASK_IRQ) && cur->irqs_off == 0);
+
+	c->n = 0;
+	c->set = 0;
+	c->cur = -1;
+	c->step = s->steps;
+	for (int i = 0; i < s->ntasks; i++) {
+		struct mmf_task *t = &s->tasks[i];
+		if (t->state != MMF_T_RUNNABLE || t->irq_top)
+			continue;
+		if ((t->flags & MMF_TASK_IRQ) && !t->started && !irq_ok)
+			continue;
+		if (t == cur && cont)
+			c->cur = c->n;
+		c->ids[c->n++] = (uint8_t)t->id;
+		c->set |= 1u << t->id;
+	}
+	if (mmf__time_pending(s, NULL)) {
+		c->ids[c->n++] = MMF_TICK;
+		c->set |= 1u << MMF_TICK;
+	}
+	/* The non-preemptive default: go on with the running task; else the
+	 * next task after it in id order (round robin); time only advances by
+	 * default when nothing else can run. */
+	if (c->cur >= 0) {
+		c->dflt = c->cur;
+		return;
+	}
+	int after = cur ? cur->id : -1;
+	int first = -1;
+	c->dflt = -1;
+	for (int i = 0; i < c->n && c->ids[i] != MMF_TICK; i++) {
+		if (first < 0)
+			first = i;
+		if (c->ids[i] > after) {
+			c->dflt = i;
+			break;
+		}
+	}
+	if (c->dflt < 0)
+		c->dflt = first >= 0 ? first : c->n - 1;
+}
+
+static _Noreturn void report_deadlock(struct mmf_sched *s, struct mmf_task *cur)
+{
+	char buf[MMF_REPORT_LEN];
+	int live = 0;
+	for (int i = 0; i < s->ntasks; i++)
+		live += s->tasks[i].state != MMF_T_EXITED;
+	size_t off = append(buf, sizeof(buf), 0,
+			    "deadlock: all %d live tasks are blocked", live);
+	describe_tasks(s, buf, sizeof(buf), off);
+	const void *obj = cur ? cur->wait_obj : NULL;
+	const struct mmf_site *site = cur ? cur->wait_site : NULL;
+	if (!s->failed) {
+		/* Attribute the report to no single task: it is a global state. */
+		struct mmf_task *keep = tl_cur;
+		tl_cur = NULL;
+		mmf_fail(MMF_FAIL_DEADLOCK, obj, site, "%s", buf);
+		tl_cur = keep;
+	}
+	abandon_run(s, cur);
+}
+
+static void switch_to(struct mmf_sched *s, struct mmf_task *cur, struct mmf_task *next)
+{
+	struct mmf_fiber *from = cur ? cur->fiber : &s->host;
+	struct mmf_fiber *to = next ? next->fiber : &s->host;
+
+	tl_cur = next;
+	if (cur && cur->state == MMF_T_EXITED)
+		mmf_fiber_exit_to(from, to);
+	mmf_fiber_switch(from, to);
+	/* Switched back in: whoever chose us set tl_cur. */
+}
+
+static _Noreturn void abandon_run(struct mmf_sched *s, struct mmf_task *t)
+{
+	tl_cur = NULL;
+	if (!t)
+		mmf_internal("abandon_run from the host");
+	mmf_fiber_exit_to(t->fiber, &s->host);
+}
+
+/* The heart: pick the next task at a scheduling point of 'cur' (NULL at
+ * run start).  Returns when 'cur' is chosen to run again. */
+static void log_step(struct mmf_sched *s, struct mmf_task *cur)
+{
+	struct mmf_steplog *l = &s->log;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		struct mmf_step *e = realloc(l->e, cap * sizeof(*e));
+		if (!e)
+			mmf_internal("out of memory growing the step log");
+		l->e = e;
+		l->cap = cap;
+	}
+	l->e[l->n++] = (struct mmf_step){
+		.step = s->steps + 1, .task = (uint8_t)cur->id,
+		.kind = cur->state == MMF_T_EXITED ? MMF_STEP_EXIT :
+			cur->state == MMF_T_BLOCKED ? MMF_STEP_BLOCK : MMF_STEP_POINT,
+		.site = cur->state == MMF_T_BLOCKED ? cur->wait_site : cur->site,
+		.desc = cur->state == MMF_T_BLOCKED ? cur->wait_desc : NULL,
+	};
+}
+
+static void reschedule(struct mmf_sched *s, struct mmf_task *cur)
+{
+	struct mmf_choice c;
+
+	if (s->opts.log && cur)
+		log_step(s, cur);
+
+	for (;;) {
+		if (++s->steps > s->opts.max_steps && cur) {
+			char buf[MMF_REPORT_LEN];
+			size_t off = append(buf, sizeof(buf), 0,
+					    "hang: no completion within %llu scheduling points",
+					    (unsigned long long)s->opts.max_steps);
+			describe_tasks(s, buf, sizeof(buf), off);
+			mmf_fail(MMF_FAIL_HANG, NULL, cur->site, "%s", buf);
+		}
+		build_choice(s, cur, &c);
+		if (c.n == 0) {
+			bool workers = false, daemons = false;
+			for (int i = 0; i < s->ntasks; i++) {
+				struct mmf_task *t = &s->tasks[i];
+				if (t->state == MMF_T_EXITED)
+					continue;
+				if (t->flags & MMF_TASK_DAEMON)
+					daemons = true;
+				else
+					workers = true;
+			}
+			if (workers)
+				report_deadlock(s, cur);
+			if (daemons) {
+				/* Workers are done: stop the kernel threads. */
+				bool progressed = false;
+				for (int i = 0; i < s->ntasks; i++) {
+					struct mmf_task *t = &s->tasks[i];
+					if (t->state == MMF_T_EXITED || !(t->flags & MMF_TASK_DAEMON))
+						continue;
+					if (!t->should_stop) {
+						t->should_stop = true;
+						progressed = true;
+					}
+					if (t->state == MMF_T_BLOCKED && t->kthread_idle) {
+						t->state = MMF_T_RUNNABLE;
+						progressed = true;
+					}
+				}
+				if (!progressed)
+					report_deadlock(s, cur);
+				continue;
+			}
+			/* Every task exited: the run is over. */
+			switch_to(s, cur, NULL);
+			mmf_internal("finished run resumed a task");
+		}
+
+		int idx = c.n == 1 ? 0 : s->dec->ops->pick(s->dec, &c);
+		if (s->dec->forced != MMF_RUN_CLEAN) {
+			/* The replay source refused: stop the run. */
+			s->status = s->dec->forced;
+			if (cur)
+				abandon_run(s, cur);
+			return;
+		}
+		if (idx < 0 || idx >= c.n)
+			mmf_internal("decision source %s picked %d of %d", s->dec->ops->name, idx, c.n);
+		int id = c.ids[idx];
+		bool preempt = c.cur >= 0 && idx != c.cur;
+		if (c.n > 1) {
+			if (s->opts.record) {
+				struct mmf_decision d = {
+					.kind = MMF_DEC_PICK, .task = cur ? (uint8_t)cur->id : 255,
+					.chosen = (uint8_t)id, .preempt = preempt, .set = c.set,
+					.site = cur ? cur->site : NULL,
+				};
+				mmf_trace_push(&s->trace, &d);
+			}
+			s->preemptions += preempt;
+		}
+		if (id == MMF_TICK) {
+			uint64_t next;
+			if (mmf__time_pending(s, &next))
+				advance_time(s, next);
+			continue;
+		}
+		struct mmf_task *next = &s->tasks[id];
+		if ((next->flags & MMF_TASK_IRQ) && !next->started && can_continue(cur) &&
+		    !(cur->flags & MMF_TASK_IRQ)) {
+			next->interrupted = cur;
+			cur->irq_top = next;
+		}
+		if (next == cur)
+			return;
+		switch_to(s, cur, next);
+		return;
+	}
+}
+
+enum mmf_run_status mmf_sched_run(struct mmf_sched *s)
+{
+	if (s->opts.mode == MMF_MODE_THREADS)
+		return mmf_threads_run(s);
+	if (s->dec->ops->begin)
+		s->dec->ops->begin(s->dec);
+	s->dec->forced = MMF_RUN_CLEAN;
+	tl_host = s;
+	tl_cur = NULL;
+	if (s->ntasks)
+		reschedule(s, NULL);
+	tl_cur = NULL;
+	mmf_tsan_acquire(&s->tsan_join);
+	if (s->dec->forced != MMF_RUN_CLEAN)
+		s->status = s->dec->forced;
+	if (s->dec->ops->end)
+		s->dec->ops->end(s->dec, s->status);
+	/* A replay that ran out of step is a divergence even if it failed:
+	 * the failure would not be the recorded one. */
+	if (s->dec->forced != MMF_RUN_CLEAN)
+		s->status = s->dec->forced;
+	return s->status;
+}
+
+/* ---- scheduling points and blocking ------------------------------------ */
+
+void mmf_point(enum mmf_point_kind kind, const void *obj, const struct mmf_site *site)
+{
+	struct mmf_task *t = tl_cur;
+	(void)obj;
+	(void)kind;
+	if (!t)
+		return;
+	t->site = site;
+	if (t->s->opts.mode == MMF_MODE_THREADS) {
+		mmf_threads_point(t->s, t);
+		return;
+	}
+	reschedule(t->s, t);
+}
+
+void mmf_might_sleep(const struct mmf_site *site)
+{
+	struct mmf_task *t = tl_cur;
+	if (!t)
+		return;
+	if (t->flags & MMF_TASK_IRQ)
+		mmf_fail(MMF_FAIL_ATOMIC_SLEEP, NULL, site,
+			 "BUG: sleeping function called from interrupt context (%s)",
+			 site && site->what ? site->what : "?");
+	if (t->atomic)
+		mmf_fail(MMF_FAIL_ATOMIC_SLEEP, NULL, site,
+			 "BUG: sleeping function called with a spinlock held (%s)",
+			 site && site->what ? site->what : "?");
+	if (t->irqs_off)
+		mmf_fail(MMF_FAIL_ATOMIC_SLEEP, NULL, site,
+			 "BUG: sleeping function called with interrupts disabled (%s)",
+			 site && site->what ? site->what : "?");
+	if (t->rcu_nesting)
+		mmf_fail(MMF_FAIL_ATOMIC_SLEEP, NULL, site,
+			 "BUG: sleeping function called inside an RCU read-side section (%s)",
+			 site && site->what ? site->what : "?");
+}
+
+void mmf_obj_lock(const void *obj)
+{
+	struct mmf_sched *s = mmf_current_sched();
+	if (s && s->opts.mode == MMF_MODE_THREADS)
+		mmf_threads_obj_lock(s, obj);
+}
+
+void mmf_obj_unlock(const void *obj)
+{
+	struct mmf_sched *s = mmf_current_sched();
+	if (s && s->opts.mode == MMF_MODE_THREADS)
+		mmf_threads_obj_unlock(s, obj);
+}
+
+static void block(struct mmf_task *t, const void *obj, enum mmf_wait_kind kind,
+		  const char *desc, const struct mmf_task *holder,
+		  const struct mmf_site *site, uint64_t wake_at)
+{
+	if (kind == MMF_WAIT_SLEEP)
+		mmf_might_sleep(site);
+	t->state = MMF_T_BLOCKED;
+	t->wait_obj = obj;
+	t->wait_kind = kind;
+	t->wait_desc = desc;
+	t->wait_holder = holder;
+	t->wait_site = site;
+	t->wake_at = wake_at;
+	t->timed_out = false;
+	t->site = site;
+	reschedule(t->s, t);
+	t->wait_obj = NULL;
+	t->wait_site = NULL;
+	t->wait_desc = NULL;
+	t->wait_holder = NULL;
+	t->wake_at = 0;
+}
+
+void mmf_kthread_idle_wait(const void *obj, const char *desc, const struct mmf_site *site)
+{
+	struct mmf_task *t = tl_cur;
+	if (!t || !(t->flags & MMF_TASK_DAEMON))
+		mmf_internal("mmf_kthread_idle_wait outside a kernel thread");
+	t->kthread_idle = true;
+	mmf_obj_wait(obj, MMF_WAIT_SLEEP, desc, NULL, site);
+	t->kthread_idle = false;
+}
+
+void mmf_obj_wait(const void *obj, enum mmf_wait_kind kind, const char *desc,
+		  const struct mmf_task *holder, const struct mmf_site *site)
+{
+	struct mmf_task *t = tl_cur;
+	if (!t)
+		mmf_internal("the host context would block on %s %p at %s:%d", desc, obj,
+			     mmf_site_file(site), site ? site->line : 0);
+	if (t->s->opts.mode == MMF_MODE_THREADS) {
+		mmf_threads_wait(t->s, t, obj, kind, desc, holder, site, 0);
+		return;
+	}
+	block(t, obj, kind, desc, holder, site, 0);
+}
+
+bool mmf_obj_wait_timeout(const void *obj, const char *desc, uint64_t timeout,
+			  const struct mmf_site *site)
+{
+	struct mmf_task *t = tl_cur;
+	if (!t)
+		mmf_internal("the host context would sleep on %s", desc);
+	uint64_t at = t->s->vtime + (timeout ? timeout : 1);
+	if (t->s->opts.mode == MMF_MODE_THREADS)
+		return mmf_threads_wait(t->s, t, obj, MMF_WAIT_SLEEP, desc, NULL, site, at);
+	block(t, obj, MMF_WAIT_SLEEP, desc, NULL, site, at);
+	return t->timed_out;
+}
+
+void mmf_obj_wake(const void *obj)
+{
+	struct mmf_sched *s = mmf_current_sched();
+	if (!s)
+		return;
+	if (s->opts.mode == MMF_MODE_THREADS) {
+		mmf_threads_wake(s, obj);
+		return;
+	}
+	for (int i = 0; i < s->ntasks; i++) {
+		struct mmf_task *t = &s->tasks[i];
+		if (t->state == MMF_T_BLOCKED && t->wait_obj == obj)
+			t->state = MMF_T_RUNNABLE;
+	}
+}
+
+/* ---- drawing values from the decision source --------------------------- */
+
+uint64_t mmf_decide_value(uint64_t bound, const struct mmf_site *site)
+{
+	struct mmf_sched *s = mmf_current_sched();
+	if (!s || bound <= 1)
+		return 0;
+	if (s->opts.mode == MMF_MODE_THREADS)
+		return mmf_threads_value(s, bound);
+	uint64_t v = s->dec->ops->value(s->dec, bound);
+	if (v >= bound)
+		mmf_internal("decision source %s gave %llu for bound %llu", s->dec->ops->name,
+			     (unsigned long long)v, (unsigned long long)bound);
+	if (s->opts.record) {
+		struct mmf_decision d = {
+			.kind = MMF_DEC_VALUE, .task = tl_cur ? (uint8_t)tl_cur->id : 255,
+			.value = v, .bound = bound, .site = site,
+		};
+		mmf_trace_push(&s->trace, &d);
+	}
+	if (s->dec->forced != MMF_RUN_CLEAN && tl_cur)
+		abandon_run(s, tl_cur);
+	return v;
+}
+
+bool mmf_decide_fault(unsigned rate, const struct mmf_site *site)
+{
+	struct mmf_sched *s = mmf_current_sched();
+	if (!s || rate == 0)
+		return false;
+	if (s->opts.mode == MMF_MODE_THREADS)
+		return mmf_threads_value(s, rate) == 0;
+	bool f = s->dec->ops->fault(s->dec, rate);
+	if (s->opts.record) {
+		struct mmf_decision d = {
+			.kind = MMF_DEC_FAULT, .task = tl_cur ? (uint8_t)tl_cur->id : 255,
+			.chosen = f, .bound = rate, .site = site,
+		};
+		mmf_trace_push(&s->trace, &d);
+	}
+	if (s->dec->forced != MMF_RUN_CLEAN && tl_cur)
+		abandon_run(s, tl_cur);
+	return f;
+}

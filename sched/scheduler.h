@@ -1,0 +1,405 @@
+/* scheduler.h - the controlled scheduler: tasks as fibers, one scheduling-point
+ * API, failure detection (deadlock, hang, lock order, sleeping in atomic
+ * context) and the hook to the single decision source.
+ *
+ * Model of execution.  A run has up to MMF_MAX_TASKS tasks.  Exactly one
+ * runs at a time.  A task runs until it reaches a scheduling point
+ * (mmf_point), blocks (mmf_obj_wait), or exits; there the scheduler asks
+ * the decision source which task runs next.  Nothing else switches, so the
+ * sequence of decisions is the whole schedule and replaying it reproduces
+ * the run.  The same primitives also run on real threads (MMF_MODE_THREADS),
+ * the uncontrolled baseline that classic stress testing represents.
+ *
+ * "Current" is implicit, as in the kernel: mmf_current() is the running task
+ * (NULL in the host context that set the run up).  All other run state lives
+ * in struct mmf_sched, reached through the task.
+ */
+#ifndef MMF_SCHED_H
+#define MMF_SCHED_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sched_config.h"
+#include "fiber.h"
+
+/* ---- source locations ------------------------------------------------- */
+
+struct mmf_site {
+	const char *file;
+	int line;
+	const char *func;
+	const char *what;       /* the operation: "spin_lock", "atomic_inc" ... */
+};
+
+/* A static site record for the calling line; one per expansion. */
+#define MMF_SITE(what_)                                                        \
+	({                                                                     \
+		static const struct mmf_site mmf_site_ = {__FILE__, __LINE__,  \
+							  __func__, what_};    \
+		&mmf_site_;                                                    \
+	})
+
+const char *mmf_site_file(const struct mmf_site *site); /* basename */
+
+/* ---- scheduling points ------------------------------------------------ */
+
+enum mmf_point_kind {
+	MMF_PT_YIELD,       /* explicit cond_resched()-style point */
+	MMF_PT_LOCK,        /* before acquiring any lock */
+	MMF_PT_UNLOCK,      /* after releasing a lock */
+	MMF_PT_ATOMIC,      /* before an atomic_t/refcount operation */
+	MMF_PT_PAGE_LOCK,   /* bit locks: lock_page and friends */
+	MMF_PT_ALLOC,       /* an allocation that may sleep */
+	MMF_PT_RCU,         /* rcu_read_lock/unlock, synchronize, call_rcu */
+	MMF_PT_IO,          /* I/O submission and completion */
+	MMF_PT_WAIT,        /* about to sleep on a wait queue/completion */
+	MMF_PT_TIME,        /* timers, schedule_timeout */
+	MMF_PT_ACCESS,      /* a plain shared access the model marks as racy */
+	MMF_PT_NR
+};
+extern const char *const mmf_point_kind_name[MMF_PT_NR];
+
+/* The one scheduling-point API.  Every sync primitive calls it before it
+ * acts; the decision source may switch to another task here. */
+void mmf_point(enum mmf_point_kind kind, const void *obj, const struct mmf_site *site);
+#define sched_point(kind, obj) mmf_point((kind), (obj), MMF_SITE("sched_point"))
+
+/* ---- failures --------------------------------------------------------- */
+
+enum mmf_fail_class {
+	MMF_OK = 0,
+	MMF_FAIL_DEADLOCK,      /* every live task blocked */
+	MMF_FAIL_HANG,          /* step budget exceeded: livelock or hang */
+	MMF_FAIL_LOCK_ORDER,    /* AB-BA inversion or inconsistent irq usage */
+	MMF_FAIL_ATOMIC_SLEEP,  /* sleeping in irq, under spinlock, in RCU */
+	MMF_FAIL_LOCKING,       /* unlock of unheld lock, exit holding locks */
+	MMF_FAIL_BUG,           /* BUG_ON/VM_BUG_ON: a precondition failed */
+	MMF_FAIL_WARN,          /* WARN_ON: treated as a failure */
+	MMF_FAIL_REFCOUNT,      /* refcount underflow, inc from zero */
+	MMF_FAIL_USE_AFTER_FREE,/* poisoned object touched (non-ASan builds) */
+	MMF_FAIL_DOUBLE_FREE,
+	MMF_FAIL_BAD_PAGE,      /* bad page state at free */
+	MMF_FAIL_LEAK,          /* teardown audit */
+	MMF_FAIL_DATA,          /* data-integrity shadow mismatch */
+	MMF_FAIL_INVARIANT,     /* whole-state invariant broken */
+	MMF_FAIL_NR
+};
+const char *mmf_fail_name(enum mmf_fail_class c);
+int mmf_fail_from_name(const char *name); /* -1 if unknown */
+
+/* How a run ended. */
+enum mmf_run_status {
+	MMF_RUN_CLEAN,          /* every task exited, no report */
+	MMF_RUN_FAILED,         /* a failure was reported: see report */
+	MMF_RUN_DIVERGED,       /* replay found a different runnable set */
+	MMF_RUN_NO_MORE_INPUT,  /* replay trace ended before the run did */
+};
+
+struct mmf_report {
+	enum mmf_fail_class cls;
+	int task;                       /* -1: host context */
+	uint64_t step;                  /* scheduling point number */
+	const struct mmf_site *site;    /* where the failing task was */
+	const void *obj;
+	char text[MMF_REPORT_LEN];
+};
+
+/* Report a failure.  In a task, the run stops at once (the task never
+ * returns from this call); in the host context (setup, teardown audit) the
+ * report is recorded and the call returns.  The first report of a run wins. */
+void mmf_fail(enum mmf_fail_class cls, const void *obj, const struct mmf_site *site,
+	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+#define MMF_FAIL(cls, obj, ...) mmf_fail((cls), (obj), MMF_SITE("fail"), __VA_ARGS__)
+
+/* Kernel-style assertions.  Always on: they are the oracle. */
+#define BUG_ON(cond)                                                           \
+	do {                                                                   \
+		if (__builtin_expect(!!(cond), 0))                             \
+			mmf_fail(MMF_FAIL_BUG, NULL, MMF_SITE("BUG_ON"),       \
+				 "kernel BUG: %s", #cond);                     \
+	} while (0)
+#define WARN_ON(cond)                                                          \
+	({                                                                     \
+		bool mmf_w_ = !!(cond);                                        \
+		if (__builtin_expect(mmf_w_, 0))                               \
+			mmf_fail(MMF_FAIL_WARN, NULL, MMF_SITE("WARN_ON"),     \
+				 "WARNING: %s", #cond);                        \
+		mmf_w_;                                                        \
+	})
+
+/* Internal error of mmfuzz itself (not of the model): abort loudly. */
+_Noreturn void mmf_internal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- decision sources -------------------------------------------------- */
+
+#define MMF_TICK 31  /* pseudo task id of "advance virtual time" */
+
+/* One scheduling decision as the source sees it.  Candidates are task ids in
+ * ascending order (MMF_TICK last); dflt is the index the non-preemptive
+ * default would take; cur is the index of the running task if it could go
+ * on, else -1 (so choosing anything but cur is a preemption). */
+struct mmf_choice {
+	int n;
+	uint8_t ids[MMF_MAX_TASKS + 1];
+	uint32_t set;           /* the same ids as a bit set */
+	int dflt;
+	int cur;
+	uint64_t step;
+};
+
+struct mmf_decider;
+struct mmf_decider_ops {
+	const char *name;
+	/* Called at the start of each run. */
+	void (*begin)(struct mmf_decider *d);
+	/* Return the index (0..n-1) of the task to run. */
+	int (*pick)(struct mmf_decider *d, const struct mmf_choice *c);
+	/* Return a value in [0, bound). bound >= 1. */
+	uint64_t (*value)(struct mmf_decider *d, uint64_t bound);
+	/* Fault injection: return true to fail, about once in 'rate' calls. */
+	bool (*fault)(struct mmf_decider *d, unsigned rate);
+	/* Called after the run. */
+	void (*end)(struct mmf_decider *d, enum mmf_run_status st);
+};
+struct mmf_decider {
+	const struct mmf_decider_ops *ops;
+	enum mmf_run_status forced;    /* set by replay on divergence */
+	char why[256];                 /* the divergence, one line */
+};
+
+/* Draw from the current run's decision source (recorded in the trace).
+ * In the host context and in thread mode these use the source too. */
+uint64_t mmf_decide_value(uint64_t bound, const struct mmf_site *site);
+bool mmf_decide_fault(unsigned rate, const struct mmf_site *site);
+
+/* ---- the trace of decisions -------------------------------------------- */
+
+enum mmf_dec_kind { MMF_DEC_PICK = 'p', MMF_DEC_VALUE = 'v', MMF_DEC_FAULT = 'f' };
+
+struct mmf_decision {
+	uint8_t kind;           /* enum mmf_dec_kind */
+	uint8_t task;           /* task that was running (255: none) */
+	uint8_t chosen;         /* pick: chosen task id; fault: 0/1 */
+	uint8_t preempt;        /* pick: 1 if it preempted a runnable task */
+	uint32_t set;           /* pick: runnable set */
+	uint64_t value;         /* value: the value */
+	uint64_t bound;         /* value: the bound; fault: the rate */
+	const struct mmf_site *site; /* where the running task stood */
+};
+
+struct mmf_trace {
+	struct mmf_decision *d;
+	size_t n, cap;
+};
+
+/* The step log: one entry per scheduling point, block and exit, for the
+ * interleaving table (kept only with opts.log). */
+enum mmf_step_kind { MMF_STEP_POINT, MMF_STEP_BLOCK, MMF_STEP_EXIT };
+struct mmf_step {
+	uint64_t step;
+	uint8_t task;
+	uint8_t kind;               /* enum mmf_step_kind */
+	const struct mmf_site *site;
+	const char *desc;           /* block: what it waits on */
+};
+struct mmf_steplog {
+	struct mmf_step *e;
+	size_t n, cap;
+};
+void mmf_trace_reset(struct mmf_trace *t);
+void mmf_trace_free(struct mmf_trace *t);
+void mmf_trace_push(struct mmf_trace *t, const struct mmf_decision *d);
+
+/* ---- tasks and the run ------------------------------------------------- */
+
+enum mmf_mode { MMF_MODE_FIBERS, MMF_MODE_THREADS };
+
+enum mmf_task_state { MMF_T_UNUSED, MMF_T_RUNNABLE, MMF_T_BLOCKED, MMF_T_EXITED };
+
+#define MMF_TASK_IRQ    0x1u    /* interrupt context: may not sleep */
+#define MMF_TASK_DAEMON 0x2u    /* kernel thread: stopped when workers end */
+
+enum mmf_wait_kind { MMF_WAIT_SPIN, MMF_WAIT_SLEEP };
+
+struct mmf_held {
+	const void *lock;
+	const struct mmf_site *cls;     /* lock class: its init site */
+	const struct mmf_site *site;    /* where it was taken */
+	const char *name;
+};
+
+struct mmf_sched;
+struct mmf_task {
+	int id;
+	unsigned flags;
+	enum mmf_task_state state;
+	char name[24];
+	void (*fn)(void *);
+	void *arg;
+	struct mmf_sched *s;
+
+	/* execution context, as the kernel's preempt/irq/rcu counts */
+	int irqs_off;           /* local_irq_disable depth */
+	int atomic;             /* spinlocks held: sleeping is a bug */
+	int rcu_nesting;
+	uint64_t rcu_seq;       /* bumped on each outermost rcu_read_lock */
+	struct mmf_task *interrupted;   /* irq task: whom it interrupts */
+	struct mmf_task *irq_top;       /* task: irq running on top of it */
+	bool started;
+	bool should_stop;               /* daemon: kthread_should_stop() */
+	bool kthread_idle;              /* daemon: waiting for work */
+
+	/* why it is blocked */
+	const void *wait_obj;
+	enum mmf_wait_kind wait_kind;
+	const struct mmf_site *wait_site;
+	const char *wait_desc;
+	const struct mmf_task *wait_holder;
+	uint64_t wake_at;               /* jiffies, 0: no timeout */
+	bool timed_out;
+	bool wq_armed;                  /* prepare_to_wait: no wake seen yet */
+	void *prepared_wq;              /* the queue of prepare_to_wait */
+
+	const struct mmf_site *site;    /* last scheduling point */
+	struct mmf_held held[MMF_MAX_HELD_LOCKS];
+	int nheld;
+
+	struct mmf_fiber *fiber;
+	int tsan_token;                 /* address used for spawn/join edges */
+	void *thread;                   /* thread mode: pthread handle */
+};
+
+struct mmf_sched_opts {
+	enum mmf_mode mode;
+	uint64_t max_steps;             /* 0: MMF_DEFAULT_MAX_STEPS */
+	bool record;                    /* keep the decision trace */
+	bool log;                       /* keep the step log */
+	bool no_lockdep;                /* turn the lock-order checker off */
+	unsigned thread_yield_rate;     /* threads: sched_yield at 1/rate points */
+	unsigned thread_timeout_ms;     /* threads: wall-clock hang limit */
+};
+
+struct timer_list;
+struct rcu_head;
+
+struct mmf_sched {
+	struct mmf_sched_opts opts;
+	struct mmf_decider *dec;
+	struct mmf_task tasks[MMF_MAX_TASKS];
+	int ntasks;
+	uint64_t steps;
+	uint64_t preemptions;
+	uint64_t vtime;                 /* jiffies */
+
+	struct mmf_report report;
+	bool failed;
+	enum mmf_run_status status;
+	struct mmf_trace trace;
+	struct mmf_steplog log;
+
+	struct mmf_fiber host;
+	struct mmf_fiber fibers[MMF_MAX_TASKS];
+
+	/* timers pending, sorted by nothing: the list is tiny */
+	struct timer_list *timers[MMF_MAX_TIMERS];
+	int ntimers;
+
+	/* RCU */
+	struct mmf_task *rcu_daemon;
+	struct rcu_head *rcu_cbs[MMF_MAX_RCU_CALLBACKS];
+	int nrcu_cbs;
+	uint64_t rcu_cb_queued, rcu_cb_done;
+	char rcu_gp_obj, rcu_work_obj, rcu_done_obj; /* wait-object addresses */
+
+	/* run-scoped checked heap (kmem.c) */
+	struct mmf_kmem *kmem;
+
+	/* bit-lock owners, only for naming holders in reports */
+	struct { const void *word; int bit; int task; } bitlock_owner[MMF_MAX_BITLOCK_OWNERS];
+
+	/* lock-order checker state */
+	struct mmf_lockdep *lockdep;
+
+	/* thread mode */
+	struct mmf_threads *threads;
+
+	int tsan_join;                  /* address used for join edges */
+
+	void *prog;                     /* the running program's state */
+};
+
+/* Set up a scheduler.  The decision source is borrowed. */
+void mmf_sched_init(struct mmf_sched *s, const struct mmf_sched_opts *opts,
+		    struct mmf_decider *dec);
+void mmf_sched_destroy(struct mmf_sched *s);
+
+/* Start a new run: forget all tasks, time, reports and the trace. */
+void mmf_sched_reset(struct mmf_sched *s);
+
+/* Create a task; from the host before mmf_sched_run, or from a running task
+ * (spawned tasks become runnable at once).  Returns the task, or NULL with a
+ * MMF_FAIL_BUG report if the table is full. */
+struct mmf_task *mmf_spawn(struct mmf_sched *s, const char *name, unsigned flags,
+			   void (*fn)(void *), void *arg);
+
+/* Raise an interrupt: an interrupt-context task that runs fn(arg) at some
+ * scheduling point where the interrupted task has interrupts enabled. */
+struct mmf_task *mmf_raise_irq(const char *name, void (*fn)(void *), void *arg);
+
+/* Run until every task exited or a failure.  Returns the status; the report
+ * is in s->report. */
+enum mmf_run_status mmf_sched_run(struct mmf_sched *s);
+
+/* The running task, NULL in the host context. */
+struct mmf_task *mmf_current(void);
+struct mmf_sched *mmf_current_sched(void);
+bool mmf_in_irq(void);
+bool kthread_should_stop(void);
+
+/* Human-readable report and failure class. */
+void mmf_report_print(const struct mmf_sched *s, void *file /* FILE* */);
+
+/* ---- the blocking layer the primitives are built on ---------------------
+ * obj_lock/obj_unlock protect a primitive's state in thread mode (a futex
+ * lock striped by address) and are no-ops with fibers.  obj_wait is called
+ * with the obj lock held and returns with it held, after a wake on obj, a
+ * timeout, or spuriously: callers re-check their condition in a loop.
+ * 'holder' names who the waiter waits for, for deadlock reports. */
+void mmf_obj_lock(const void *obj);
+void mmf_obj_unlock(const void *obj);
+void mmf_obj_wait(const void *obj, enum mmf_wait_kind kind, const char *desc,
+		  const struct mmf_task *holder, const struct mmf_site *site);
+void mmf_obj_wake(const void *obj);
+
+/* A kernel thread waits for work.  When every worker task has exited, idle
+ * kernel threads are woken with kthread_should_stop() true; a kernel thread
+ * blocked anywhere else is part of a deadlock like any task. */
+void mmf_kthread_idle_wait(const void *obj, const char *desc, const struct mmf_site *site);
+
+/* might_sleep(): report sleeping in interrupt context, with a spinlock
+ * held, with interrupts off, or inside an RCU read-side section. */
+void mmf_might_sleep(const struct mmf_site *site);
+
+/* Virtual time. */
+uint64_t mmf_jiffies(void);
+/* Sleep until woken on obj or until 'timeout' jiffies passed (the obj lock
+ * held as for mmf_obj_wait).  Returns true on timeout. */
+bool mmf_obj_wait_timeout(const void *obj, const char *desc, uint64_t timeout,
+			  const struct mmf_site *site);
+
+/* Internal to sched/: used by sync.c, lockdep.c, thread_mode.c */
+void mmf__lock_acquired(const void *lock, const struct mmf_site *cls, const char *name,
+			const struct mmf_site *site, bool trylock);
+void mmf__lock_released(const void *lock, const struct mmf_site *site);
+void mmf__timer_fire_due(struct mmf_sched *s);
+void mmf__timers_next(const struct mmf_sched *s, uint64_t *next);
+void mmf__set_current(struct mmf_task *t);
+void mmf__task_exited(struct mmf_task *t);
+void mmf__record_report(struct mmf_sched *s, enum mmf_fail_class cls, const void *obj,
+			const struct mmf_site *site, const char *fmt, va_list ap);
+bool mmf__time_pending(const struct mmf_sched *s, uint64_t *next);
+
+#endif

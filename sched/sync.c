@@ -1,0 +1,1018 @@
+/* sync.c - the kernel synchronisation primitives; see sync.h.
+ *
+ * Every primitive follows one shape so that it runs on fibers and on real
+ * threads alike: scheduling point, then its state changes under
+ * mmf_obj_lock(obj) (a no-op with fibers), waiting with mmf_obj_wait() in a
+ * loop that re-checks the condition, and mmf_obj_wake() on release.
+ * TSan edges: acquire after taking, release before dropping.
+ */
+#define _GNU_SOURCE
+#include "sync.h"
+#include "sanitizer.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#define CUR() mmf_current()
+
+/* ---- interrupts ---------------------------------------------------------- */
+
+void mmf_local_irq_disable(void)
+{
+	struct mmf_task *t = CUR();
+	if (t)
+		t->irqs_off = 1;
+}
+
+void mmf_local_irq_enable(void)
+{
+	struct mmf_task *t = CUR();
+	if (t && !(t->flags & MMF_TASK_IRQ))
+		t->irqs_off = 0;
+}
+
+unsigned long mmf_local_irq_save(void)
+{
+	struct mmf_task *t = CUR();
+	if (!t)
+		return 0;
+	unsigned long was = (unsigned long)t->irqs_off;
+	t->irqs_off = 1;
+	return was;
+}
+
+void mmf_local_irq_restore(unsigned long flags)
+{
+	struct mmf_task *t = CUR();
+	if (t && !(t->flags & MMF_TASK_IRQ))
+		t->irqs_off = (int)flags;
+}
+
+bool mmf_irqs_disabled(void)
+{
+	struct mmf_task *t = CUR();
+	return t && (t->irqs_off || (t->flags & MMF_TASK_IRQ));
+}
+
+/* ---- spinlock ------------------------------------------------------------ */
+
+void mmf_spin_init(spinlock_t *l, const char *name, const struct mmf_site *cls)
+{
+	memset(l, 0, sizeof(*l));
+	l->cls = cls;
+	l->name = name;
+}
+
+static char lockdesc[MMF_MAX_TASKS][64];
+
+static const char *describe(const char *kind, const char *name)
+{
+	struct mmf_task *t = CUR();
+	char *buf = lockdesc[t ? t->id : 0];
+	snprintf(buf, sizeof(lockdesc[0]), "%s %s", kind, name ? name : "?");
+	return buf;
+}
+
+void mmf_spin_lock(spinlock_t *l, const struct mmf_site *site)
+{
+	struct mmf_task *t = CUR();
+	mmf_point(MMF_PT_LOCK, l, site);
+	mmf_obj_lock(l);
+	while (l->locked) {
+		if (t && l->owner == t) {
+			mmf_obj_unlock(l);
+			mmf_fail(MMF_FAIL_LOCKING, l, site, "recursive locking: task '%s' already holds "
+				 "spinlock %s", t->name, l->name);
+			return;
+		}
+		mmf_obj_wait(l, MMF_WAIT_SPIN, describe("spinlock", l->name), l->owner, site);
+	}
+	l->locked = true;
+	l->owner = t;
+	mmf_obj_unlock(l);
+	if (t)
+		t->atomic++;
+	mmf__lock_acquired(l, l->cls, l->name, site, false);
+	mmf_tsan_acquire(l);
+}
+
+bool mmf_spin_trylock(spinlock_t *l, const struct mmf_site *site)
+{
+	struct mmf_task *t = CUR();
+	mmf_point(MMF_PT_LOCK, l, site);
+	mmf_obj_lock(l);
+	bool got = !l->locked;
+	if (got) {
+		l->locked = true;
+		l->owner = t;
+	}
+	mmf_obj_unlock(l);
+	if (got) {
+		if (t)
+			t->atomic++;
+		mmf__lock_acquired(l, l->cls, l->name, site, true);
+		mmf_tsan_acquire(l);
+	}
+	return got;
+}
+
+void mmf_spin_unlock(spinlock_t *l, const struct mmf_site *site)
+{
+	struct mmf_task *t = CUR();
+	if (!l->locked || l->owner != t) {
+		mmf_fail(MMF_FAIL_LOCKING, l, site, "spin_unlock of %s, which the current task "
+			 "does not hold", l->name);
+		return;
+	}
+	mmf__lock_released(l, site);
+	if (t)
+		t->atomic--;
+	mmf_tsan_release(l);
+	mmf_obj_lock(l);
+	l->locked = false;
+	l->owner = NULL;
+	mmf_obj_wake(l);
+	mmf_obj_unlock(l);
+}
+
+bool mmf_spin_is_locked(const spinlock_t *l)
+{
+	return __atomic_load_n(&l->locked, __ATOMIC_RELAXED);
+}
+
+bool mmf_spin_held_by_current(const spinlock_t *l)
+{
+	return l->locked && l->owner == CUR();
+}
+
+/* ---- mutex ----------------------------------------------------------------- */
+
+void mmf_mutex_init(struct mutex *m, const char *name, const struct mmf_site *cls)
+{
+	memset(m, 0, sizeof(*m));
+	m->cls = cls;
+	m->name = name;
+}
+
+void mmf_mutex_lock(struct mutex *m, const struct mmf_site *site)
+{
+	struct mmf_task *t = CUR();
+	mmf_might_sleep(site);
+	mmf_point(MMF_PT_LOCK, m, site);
+	mmf_obj_lock(m);
+	while (m->locked) {
+		if (t && m->owner == t) {
+			mmf_obj_unlock(m);
+			mmf_fail(MMF_FAIL_LOCKING, m, site, "recursive locking: task '%s' already holds "
+				 "mutex %s", t->name, m->name);
+			return;
+		}
+		mmf_obj_wait(m, MMF_WAIT_SLEEP, describe("mutex", m->name), m->owner, site);
+	}
+	m->locked = true;
+	m->owner = t;
+	mmf_obj_unlock(m);
+	mmf__lock_acquired(m, m->cls, m->name, site, false);
+	mmf_tsan_acquire(m);
+}
+
+bool mmf_mutex_trylock(struct mutex *m, const struct mmf_site *site)
+{
+	struct mmf_task *t = CUR();
+	mmf_point(MMF_PT_LOCK, m, site);
+	mmf_obj_lock(m);
+	bool got = !m->locked;
+	if (got) {
+		m->locked = true;
+		m->owner = t;
+	}
+	mmf_obj_unlock(m);
+	if (got) {
+		mmf__lock_acquired(m, m->cls, m->name, site, true);
+		mmf_tsan_acquire(m);
+	}
+	return got;
+}
+
+void mmf_mutex_unlock(struct mutex *m, const struct mmf_site *site)
+{
+	struct mmf_task *t = CUR();
+	if (!m->locked || m->owner != t) {
+		mmf_fail(MMF_FAIL_LOCKING, m, site, "mutex_unlock of %s by a task that does not "
+			 "own it", m->name);
+		return;
+	}
+	mmf__lock_released(m, site);
+	mmf_tsan_release(m);
+	mmf_obj_lock(m);
+	m->locked = false;
+	m->owner = NULL;
+	mmf_obj_wake(m);
+	mmf_obj_unlock(m);
+}
+
+bool mmf_mutex_held_by_current(const struct mutex *m)
+{
+	return m->locked && m->owner == CUR();
+}
+
+/* ---- rw_semaphore ---------------------------------------------------------- */
+
+void mmf_rwsem_init(struct rw_semaphore *r, const char *name, const struct mmf_site *cls)
+{
+	memset(r, 0, sizeof(*r));
+	r->cls = cls;
+	r->name = name;
+}
+
+static bool rwsem_read_get(struct rw_semaphore *r, const struct mmf_site *site, bool try)
+{
+	mmf_point(MMF_PT_LOCK, r, site);
+	mmf_obj_lock(r);
+	while (r->writer) {
+		if (try) {
+			mmf_obj_unlock(r);
+			return false;
+		}
+		mmf_obj_wait(r, MMF_WAIT_SLEEP, describe("rwsem (read)", r->name), r->owner, site);
+	}
+	r->readers++;
+	mmf_obj_unlock(r);
+	mmf__lock_acquired(r, r->cls, r->name, site, try);
+	mmf_tsan_acquire(r);
+	return true;
+}
+
+void mmf_down_read(struct rw_semaphore *r, const struct mmf_site *site)
+{
+	mmf_might_sleep(site);
+	rwsem_read_get(r, site, false);
+}
+
+bool mmf_down_read_trylock(struct rw_semaphore *r, const struct mmf_site *site)
+{
+	return rwsem_read_get(r, site, true);
+}
+
+void mmf_up_read(struct rw_semaphore *r, const struct mmf_site *site)
+{
+	if (r->readers <= 0) {
+		mmf_fail(MMF_FAIL_LOCKING, r, site, "up_read of %s with no readers", r->name);
+		return;
+	}
+	mmf__lock_released(r, site);
+	mmf_tsan_release(r);
+	mmf_obj_lock(r);
+	if (--r->readers == 0)
+		mmf_obj_wake(r);
+	mmf_obj_unlock(r);
+}
+
+static bool rwsem_write_get(struct rw_semaphore *r, const struct mmf_site *site, bool try)
+{
+	struct mmf_task *t = CUR();
+	mmf_point(MMF_PT_LOCK, r, site);
+	mmf_obj_lock(r);
+	while (r->writer || r->readers) {
+		if (try) {
+			mmf_obj_unlock(r);
+			return false;
+		}
+		if (t && r->owner == t) {
+			mmf_obj_unlock(r);
+			mmf_fail(MMF_FAIL_LOCKING, r, site, "recursive down_write of %s", r->name);
+			return false;
+		}
+		mmf_obj_wait(r, MMF_WAIT_SLEEP, describe("rwsem (write)", r->name), r->owner, site);
+	}
+	r->writer = true;
+	r->owner = t;
+	mmf_obj_unlock(r);
+	mmf__lock_acquired(r, r->cls, r->name, site, try);
+	mmf_tsan_acquire(r);
+	return true;
+}
+
+void mmf_down_write(struct rw_semaphore *r, const struct mmf_site *site)
+{
+	mmf_might_sleep(site);
+	rwsem_write_get(r, site, false);
+}
+
+bool mmf_down_write_trylock(struct rw_semaphore *r, const struct mmf_site *site)
+{
+	return rwsem_write_get(r, site, true);
+}
+
+void mmf_up_write(struct rw_semaphore *r, const struct mmf_site *site)
+{
+	if (!r->writer || r->owner != CUR()) {
+		mmf_fail(MMF_FAIL_LOCKING, r, site, "up_write of %s by a task that does not own it",
+			 r->name);
+		return;
+	}
+	mmf__lock_released(r, site);
+	mmf_tsan_release(r);
+	mmf_obj_lock(r);
+	r->writer = false;
+	r->owner = NULL;
+	mmf_obj_wake(r);
+	mmf_obj_unlock(r);
+}
+
+bool mmf_rwsem_held_by_current(const struct rw_semaphore *r)
+{
+	struct mmf_task *t = CUR();
+	if (r->writer)
+		return r->owner == t;
+	if (!t)
+		return r->readers > 0;
+	for (int i = 0; i < t->nheld; i++)
+		if (t->held[i].lock == r)
+			return true;
+	return false;
+}
+
+/* ---- completion -------------------------------------------------------------- */
+
+void mmf_init_completion(struct completion *c) { c->done = 0; }
+
+void mmf_wait_for_completion(struct completion *c, const struct mmf_site *site)
+{
+	mmf_might_sleep(site);
+	mmf_point(MMF_PT_WAIT, c, site);
+	mmf_obj_lock(c);
+	while (!c->done)
+		mmf_obj_wait(c, MMF_WAIT_SLEEP, "completion", NULL, site);
+	if (c->done != UINT_MAX)
+		c->done--;
+	mmf_obj_unlock(c);
+	mmf_tsan_acquire(c);
+}
+
+bool mmf_try_wait_for_completion(struct completion *c, const struct mmf_site *site)
+{
+	mmf_point(MMF_PT_WAIT, c, site);
+	mmf_obj_lock(c);
+	bool got = c->done != 0;
+	if (got && c->done != UINT_MAX)
+		c->done--;
+	mmf_obj_unlock(c);
+	if (got)
+		mmf_tsan_acquire(c);
+	return got;
+}
+
+void mmf_complete(struct completion *c, bool all, const struct mmf_site *site)
+{
+	mmf_point(MMF_PT_WAIT, c, site);
+	mmf_tsan_release(c);
+	mmf_obj_lock(c);
+	if (all)
+		c->done = UINT_MAX;
+	else if (c->done != UINT_MAX)
+		c->done++;
+	mmf_obj_wake(c);
+	mmf_obj_unlock(c);
+}
+
+/* ---- wait queues --------------------------------------------------------------- */
+
+void mmf_init_waitqueue_head(wait_queue_head_t *wq) { wq->waiters = 0; }
+
+void mmf_prepare_to_wait(wait_queue_head_t *wq, const struct mmf_site *site)
+{
+	struct mmf_task *t = CUR();
+	if (!t)
+		mmf_internal("prepare_to_wait in the host context");
+	mmf_point(MMF_PT_WAIT, wq, site);
+	mmf_obj_lock(wq);
+	wq->waiters |= 1u << t->id;
+	t->wq_armed = true;
+	t->prepared_wq = wq;
+	mmf_obj_unlock(wq);
+}
+
+void mmf_finish_wait(wait_queue_head_t *wq)
+{
+	struct mmf_task *t = CUR();
+	mmf_obj_lock(wq);
+	wq->waiters &= ~(1u << t->id);
+	t->wq_armed = false;
+	t->prepared_wq = NULL;
+	mmf_obj_unlock(wq);
+	mmf_tsan_acquire(wq);
+}
+
+void mmf_schedule(const struct mmf_site *site)
+{
+	struct mmf_task *t = CUR();
+	if (!t || !t->prepared_wq)
+		mmf_internal("schedule() without prepare_to_wait()");
+	wait_queue_head_t *wq = t->prepared_wq;
+	mmf_might_sleep(site);
+	mmf_obj_lock(wq);
+	while (t->wq_armed)
+		mmf_obj_wait(wq, MMF_WAIT_SLEEP, "wait queue", NULL, site);
+	mmf_obj_unlock(wq);
+}
+
+void mmf_wake_up(wait_queue_head_t *wq, const struct mmf_site *site)
+{
+	struct mmf_sched *s = mmf_current_sched();
+	mmf_point(MMF_PT_WAIT, wq, site);
+	mmf_tsan_release(wq);
+	mmf_obj_lock(wq);
+	for (int i = 0; i < MMF_MAX_TASKS; i++)
+		if (wq->waiters & (1u << i))
+			s->tasks[i].wq_armed = false;
+	mmf_obj_wake(wq);
+	mmf_obj_unlock(wq);
+}
+
+/* ---- bit locks --------------------------------------------------------------------- */
+
+static void bitlock_owner_set(const void *word, int bit, int task)
+{
+	struct mmf_sched *s = mmf_current_sched();
+	if (!s)
+		return;
+	int free_slot = -1;
+	for (int i = 0; i < MMF_MAX_BITLOCK_OWNERS; i++) {
+		if (s->bitlock_owner[i].word == word && s->bitlock_owner[i].bit == bit) {
+			if (task < 0)
+				s->bitlock_owner[i].word = NULL;
+			else
+				s->bitlock_owner[i].task = task;
+			return;
+		}
+		if (!s->bitlock_owner[i].word && free_slot < 0)
+			free_slot = i;
+	}
+	if (task >= 0 && free_slot >= 0) {
+		s->bitlock_owner[free_slot].word = word;
+		s->bitlock_owner[free_slot].bit = bit;
+		s->bitlock_owner[free_slot].task = task;
+	}
+}
+
+static const struct mmf_task *bitlock_owner(const void *word, int bit)
+{
+	struct mmf_sched *s = mmf_current_sched();
+	for (int i = 0; s && i < MMF_MAX_BITLOCK_OWNERS; i++)
+		if (s->bitlock_owner[i].word == word && s->bitlock_owner[i].bit == bit)
+			return &s->tasks[s->bitlock_owner[i].task];
+	return NULL;
+}
+
+void mmf_bit_lock(int nr, unsigned long *word, const char *name, const struct mmf_site *site)
+{
+	struct mmf_task *t = CUR();
+	mmf_might_sleep(site);
+	mmf_point(MMF_PT_PAGE_LOCK, word, site);
+	mmf_obj_lock(word);
+	while (test_and_set_bit(nr, word))
+		mmf_obj_wait(word, MMF_WAIT_SLEEP, name, bitlock_owner(word, nr), site);
+	bitlock_owner_set(word, nr, t ? t->id : -1);
+	mmf_obj_unlock(word);
+	mmf_tsan_acquire(word);
+}
+
+bool mmf_bit_trylock(int nr, unsigned long *word, const struct mmf_site *site)
+{
+	struct mmf_task *t = CUR();
+	mmf_point(MMF_PT_PAGE_LOCK, word, site);
+	mmf_obj_lock(word);
+	bool got = !test_and_set_bit(nr, word);
+	if (got)
+		bitlock_owner_set(word, nr, t ? t->id : -1);
+	mmf_obj_unlock(word);
+	if (got)
+		mmf_tsan_acquire(word);
+	return got;
+}
+
+void mmf_bit_unlock(int nr, unsigned long *word, const struct mmf_site *site)
+{
+	mmf_tsan_release(word);
+	mmf_obj_lock(word);
+	if (!test_and_clear_bit(nr, word)) {
+		mmf_obj_unlock(word);
+		mmf_fail(MMF_FAIL_BUG, word, site, "kernel BUG: unlocking bit %d of %p, which is "
+			 "not locked", nr, (void *)word);
+		return;
+	}
+	bitlock_owner_set(word, nr, -1);
+	mmf_obj_wake(word);
+	mmf_obj_unlock(word);
+}
+
+void mmf_bit_wait(int nr, unsigned long *word, const char *name, const struct mmf_site *site)
+{
+	mmf_might_sleep(site);
+	mmf_point(MMF_PT_PAGE_LOCK, word, site);
+	mmf_obj_lock(word);
+	while (test_bit(nr, word))
+		mmf_obj_wait(word, MMF_WAIT_SLEEP, name, bitlock_owner(word, nr), site);
+	mmf_obj_unlock(word);
+	mmf_tsan_acquire(word);
+}
+
+/* ---- atomics ------------------------------------------------------------------------ */
+
+int mmf_atomic_read(const atomic_t *v, const struct mmf_site *site)
+{
+	mmf_point(MMF_PT_ATOMIC, v, site);
+	return __atomic_load_n(&v->counter, __ATOMIC_RELAXED);
+}
+
+void mmf_atomic_set(atomic_t *v, int i, const struct mmf_site *site)
+{
+	mmf_point(MMF_PT_ATOMIC, v, site);
+	__atomic_store_n(&v->counter, i, __ATOMIC_RELAXED);
+}
+
+void mmf_atomic_add(atomic_t *v, int i, const struct mmf_site *site)
+{
+	mmf_point(MMF_PT_ATOMIC, v, site);
+	__atomic_fetch_add(&v->counter, i, __ATOMIC_RELAXED);
+}
+
+/* Fully ordered read-modify-write: release before, acquire after. */
+#define ORDERED(v, expr)                                                       \
+	({                                                                     \
+		mmf_tsan_release(v);                                           \
+		__typeof__(expr) r_ = (expr);                                  \
+		mmf_tsan_acquire(v);                                           \
+		r_;                                                            \
+	})
+
+int mmf_atomic_add_return(atomic_t *v, int i, const struct mmf_site *site)
+{
+	mmf_point(MMF_PT_ATOMIC, v, site);
+	return ORDERED(v, __atomic_add_fetch(&v->counter, i, __ATOMIC_SEQ_CST));
+}
+
+int mmf_atomic_fetch_add(atomic_t *v, int i, const struct mmf_site *site)
+{
+	mmf_point(MMF_PT_ATOMIC, v, site);
+	return ORDERED(v, __atomic_fetch_add(&v->counter, i, __ATOMIC_SEQ_CST));
+}
+
+int mmf_atomic_cmpxchg(atomic_t *v, int old, int new, const struct mmf_site *site)
+{
+	mmf_point(MMF_PT_ATOMIC, v, site);
+	return ORDERED(v, ({
+		int o_ = old;
+		__atomic_compare_exchange_n(&v->counter, &o_, new, false, __ATOMIC_SEQ_CST,
+					    __ATOMIC_SEQ_CST);
+		o_;
+	}));
+}
+
+int mmf_atomic_xchg(atomic_t *v, int new, const struct mmf_site *site)
+{
+	mmf_point(MMF_PT_ATOMIC, v, site);
+	return ORDERED(v, __atomic_exchange_n(&v->counter, new, __ATOMIC_SEQ_CST));
+}
+
+bool mmf_atomic_add_unless(atomic_t *v, int a, int u, const struct mmf_site *site)
+{
+	mmf_point(MMF_PT_ATOMIC, v, site);
+	return ORDERED(v, ({
+		int c_ = __atomic_load_n(&v->counter, __ATOMIC_RELAXED);
+		bool done_ = false;
+		while (c_ != u) {
+			if (__atomic_compare_exchange_n(&v->counter, &c_, c_ + a, false,
+							__ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+				done_ = true;
+				break;
+			}
+		}
+		done_;
+	}));
+}
+
+long mmf_atomic_long_read(const atomic_long_t *v, const struct mmf_site *site)
+{
+	mmf_point(MMF_PT_ATOMIC, v, site);
+	return __atomic_load_n(&v->counter, __ATOMIC_RELAXED);
+}
+
+void mmf_atomic_long_set(atomic_long_t *v, long i, const struct mmf_site *site)
+{
+	mmf_point(MMF_PT_ATOMIC, v, site);
+	__atomic_store_n(&v->counter, i, __ATOMIC_RELAXED);
+}
+
+long mmf_atomic_long_add_return(atomic_long_t *v, long i, const struct mmf_site *site)
+{
+	mmf_point(MMF_PT_ATOMIC, v, site);
+	return ORDERED(v, __atomic_add_fetch(&v->counter, i, __ATOMIC_SEQ_CST));
+}
+
+/* ---- refcount_t ----------------------------------------------------------------------- */
+
+void mmf_refcount_set(refcount_t *r, int n, const struct mmf_site *site)
+{
+	mmf_atomic_set(&r->refs, n, site);
+}
+
+int mmf_refcount_read(const refcount_t *r, const struct mmf_site *site)
+{
+	return mmf_atomic_read(&r->refs, site);
+}
+
+void mmf_refcount_inc(refcount_t *r, const struct mmf_site *site)
+{
+	mmf_point(MMF_PT_ATOMIC, r, site);
+	int old = __atomic_fetch_add(&r->refs.counter, 1, __ATOMIC_RELAXED);
+	if (old <= 0)
+		mmf_fail(MMF_FAIL_REFCOUNT, r, site,
+			 "refcount_t: addition on %d; use-after-free", old);
+}
+
+bool mmf_refcount_inc_not_zero(refcount_t *r, const struct mmf_site *site)
+{
+	bool got = mmf_atomic_add_unless(&r->refs, 1, 0, site);
+	if (got && __atomic_load_n(&r->refs.counter, __ATOMIC_RELAXED) < 0)
+		mmf_fail(MMF_FAIL_REFCOUNT, r, site, "refcount_t: saturated; leaking memory");
+	return got;
+}
+
+void mmf_refcount_dec(refcount_t *r, const struct mmf_site *site)
+{
+	mmf_point(MMF_PT_ATOMIC, r, site);
+	int now = ORDERED(r, __atomic_sub_fetch(&r->refs.counter, 1, __ATOMIC_SEQ_CST));
+	if (now <= 0)
+		mmf_fail(MMF_FAIL_REFCOUNT, r, site, now == 0 ?
+			 "refcount_t: decrement hit 0; leaking memory" :
+			 "refcount_t: underflow; use-after-free");
+}
+
+bool mmf_refcount_dec_and_test(refcount_t *r, const struct mmf_site *site)
+{
+	mmf_point(MMF_PT_ATOMIC, r, site);
+	mmf_tsan_release(r);
+	int now = __atomic_sub_fetch(&r->refs.counter, 1, __ATOMIC_SEQ_CST);
+	if (now < 0)
+		mmf_fail(MMF_FAIL_REFCOUNT, r, site, "refcount_t: underflow; use-after-free");
+	if (now == 0)
+		mmf_tsan_acquire(r);
+	return now == 0;
+}
+
+/* ---- RCU --------------------------------------------------------------------------------- */
+
+void mmf_rcu_read_lock(const struct mmf_site *site)
+{
+	struct mmf_task *t = CUR();
+	mmf_point(MMF_PT_RCU, NULL, site);
+	if (!t)
+		return;
+	struct mmf_sched *s = t->s;
+	mmf_obj_lock(&s->rcu_gp_obj);
+	if (t->rcu_nesting++ == 0)
+		t->rcu_seq++;
+	mmf_obj_unlock(&s->rcu_gp_obj);
+}
+
+void mmf_rcu_read_unlock(const struct mmf_site *site)
+{
+	struct mmf_task *t = CUR();
+	mmf_point(MMF_PT_RCU, NULL, site);
+	if (!t)
+		return;
+	struct mmf_sched *s = t->s;
+	if (t->rcu_nesting <= 0) {
+		mmf_fail(MMF_FAIL_LOCKING, NULL, site, "rcu_read_unlock without rcu_read_lock");
+		return;
+	}
+	mmf_tsan_release(&s->rcu_gp_obj);
+	mmf_obj_lock(&s->rcu_gp_obj);
+	if (--t->rcu_nesting == 0)
+		mmf_obj_wake(&s->rcu_gp_obj);
+	mmf_obj_unlock(&s->rcu_gp_obj);
+}
+
+bool mmf_rcu_read_lock_held(void)
+{
+	struct mmf_task *t = CUR();
+	return t && t->rcu_nesting > 0;
+}
+
+void mmf_synchronize_rcu(const struct mmf_site *site)
+{
+	struct mmf_task *t = CUR();
+	struct mmf_sched *s = mmf_current_sched();
+	uint64_t seq[MMF_MAX_TASKS];
+	uint32_t readers = 0;
+
+	mmf_might_sleep(site);
+	mmf_point(MMF_PT_RCU, NULL, site);
+	if (!s)
+		return;
+	mmf_obj_lock(&s->rcu_gp_obj);
+	/* The grace period waits for exactly the readers that exist now. */
+	for (int i = 0; i < s->ntasks; i++) {
+		if (&s->tasks[i] != t && s->tasks[i].rcu_nesting > 0) {
+			readers |= 1u << i;
+			seq[i] = s->tasks[i].rcu_seq;
+		}
+	}
+	for (int i = 0; i < s->ntasks; i++) {
+		if (!(readers & (1u << i)))
+			continue;
+		while (s->tasks[i].rcu_nesting > 0 && s->tasks[i].rcu_seq == seq[i])
+			mmf_obj_wait(&s->rcu_gp_obj, MMF_WAIT_SLEEP, "RCU grace period",
+				     &s->tasks[i], site);
+	}
+	mmf_obj_unlock(&s->rcu_gp_obj);
+	mmf_tsan_acquire(&s->rcu_gp_obj);
+}
+
+static void rcu_gp_kthread(void *arg)
+{
+	struct mmf_sched *s = arg;
+	struct rcu_head *batch[MMF_MAX_RCU_CALLBACKS];
+
+	for (;;) {
+		mmf_obj_lock(&s->rcu_work_obj);
+		while (!s->nrcu_cbs && !kthread_should_stop())
+			mmf_kthread_idle_wait(&s->rcu_work_obj, "rcu callbacks",
+					      MMF_SITE("rcu_gp_kthread"));
+		int n = s->nrcu_cbs;
+		if (!n) {
+			mmf_obj_unlock(&s->rcu_work_obj);
+			return;
+		}
+		memcpy(batch, s->rcu_cbs, sizeof(batch[0]) * (size_t)n);
+		s->nrcu_cbs = 0;
+		mmf_obj_unlock(&s->rcu_work_obj);
+
+		mmf_synchronize_rcu(MMF_SITE("rcu_gp_kthread"));
+		for (int i = 0; i < n; i++) {
+			mmf_tsan_acquire(batch[i]);
+			batch[i]->func(batch[i]);
+		}
+		mmf_obj_lock(&s->rcu_done_obj);
+		s->rcu_cb_done += (uint64_t)n;
+		mmf_obj_wake(&s->rcu_done_obj);
+		mmf_obj_unlock(&s->rcu_done_obj);
+	}
+}
+
+void mmf_call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *),
+		  const struct mmf_site *site)
+{
+	struct mmf_sched *s = mmf_current_sched();
+	mmf_point(MMF_PT_RCU, head, site);
+	head->func = func;
+	mmf_tsan_release(head);
+	mmf_obj_lock(&s->rcu_work_obj);
+	if (s->nrcu_cbs == MMF_MAX_RCU_CALLBACKS) {
+		mmf_obj_unlock(&s->rcu_work_obj);
+		mmf_fail(MMF_FAIL_BUG, head, site, "more than %d RCU callbacks pending",
+			 MMF_MAX_RCU_CALLBACKS);
+		return;
+	}
+	s->rcu_cbs[s->nrcu_cbs++] = head;
+	s->rcu_cb_queued++;
+	bool spawn = !s->rcu_daemon;
+	if (spawn)
+		s->rcu_daemon = (struct mmf_task *)1; /* claimed; set below */
+	mmf_obj_wake(&s->rcu_work_obj);
+	mmf_obj_unlock(&s->rcu_work_obj);
+	if (spawn)
+		s->rcu_daemon = mmf_spawn(s, "rcu_gp", MMF_TASK_DAEMON, rcu_gp_kthread, s);
+}
+
+void mmf_rcu_barrier(const struct mmf_site *site)
+{
+	struct mmf_sched *s = mmf_current_sched();
+	mmf_might_sleep(site);
+	mmf_point(MMF_PT_RCU, NULL, site);
+	if (!s)
+		return;
+	mmf_obj_lock(&s->rcu_work_obj);
+	uint64_t target = s->rcu_cb_queued;
+	mmf_obj_unlock(&s->rcu_work_obj);
+	if (!mmf_current()) {
+		/* Host context after a run: nothing runs the callbacks. */
+		if (s->rcu_cb_done < target)
+			mmf_internal("rcu_barrier in the host with callbacks pending");
+		return;
+	}
+	mmf_obj_lock(&s->rcu_done_obj);
+	while (s->rcu_cb_done < target)
+		mmf_obj_wait(&s->rcu_done_obj, MMF_WAIT_SLEEP, "rcu_barrier", s->rcu_daemon, site);
+	mmf_obj_unlock(&s->rcu_done_obj);
+}
+
+/* ---- percpu_ref ------------------------------------------------------------------------- */
+
+void mmf_percpu_ref_init(struct percpu_ref *ref, void (*release)(struct percpu_ref *))
+{
+	ref->count = 1;
+	ref->dead = false;
+	ref->release = release;
+}
+
+bool mmf_percpu_ref_tryget_live(struct percpu_ref *ref, const struct mmf_site *site)
+{
+	mmf_point(MMF_PT_ATOMIC, ref, site);
+	mmf_obj_lock(ref);
+	bool got = !ref->dead;
+	if (got)
+		ref->count++;
+	mmf_obj_unlock(ref);
+	if (got)
+		mmf_tsan_acquire(ref);
+	return got;
+}
+
+void mmf_percpu_ref_get(struct percpu_ref *ref, const struct mmf_site *site)
+{
+	mmf_point(MMF_PT_ATOMIC, ref, site);
+	mmf_obj_lock(ref);
+	if (ref->count <= 0) {
+		mmf_obj_unlock(ref);
+		mmf_fail(MMF_FAIL_REFCOUNT, ref, site, "percpu_ref_get on a zero ref");
+		return;
+	}
+	ref->count++;
+	mmf_obj_unlock(ref);
+}
+
+static void ref_drop(struct percpu_ref *ref, const struct mmf_site *site)
+{
+	mmf_tsan_release(ref);
+	mmf_obj_lock(ref);
+	long now = --ref->count;
+	if (now == 0)
+		mmf_obj_wake(ref);
+	mmf_obj_unlock(ref);
+	if (now < 0)
+		mmf_fail(MMF_FAIL_REFCOUNT, ref, site, "percpu_ref underflow");
+	if (now == 0) {
+		mmf_tsan_acquire(ref);
+		if (ref->release)
+			ref->release(ref);
+	}
+}
+
+void mmf_percpu_ref_put(struct percpu_ref *ref, const struct mmf_site *site)
+{
+	mmf_point(MMF_PT_ATOMIC, ref, site);
+	ref_drop(ref, site);
+}
+
+void mmf_percpu_ref_kill(struct percpu_ref *ref, const struct mmf_site *site)
+{
+	mmf_point(MMF_PT_ATOMIC, ref, site);
+	mmf_obj_lock(ref);
+	bool was = ref->dead;
+	ref->dead = true;
+	mmf_obj_unlock(ref);
+	if (was) {
+		mmf_fail(MMF_FAIL_BUG, ref, site, "percpu_ref_kill called more than once");
+		return;
+	}
+	ref_drop(ref, site);
+}
+
+void mmf_percpu_ref_wait_for_zero(struct percpu_ref *ref, const struct mmf_site *site)
+{
+	mmf_might_sleep(site);
+	mmf_point(MMF_PT_WAIT, ref, site);
+	mmf_obj_lock(ref);
+	while (ref->count > 0)
+		mmf_obj_wait(ref, MMF_WAIT_SLEEP, "percpu_ref users", NULL, site);
+	mmf_obj_unlock(ref);
+	mmf_tsan_acquire(ref);
+}
+
+void mmf_percpu_ref_resurrect(struct percpu_ref *ref, const struct mmf_site *site)
+{
+	mmf_point(MMF_PT_ATOMIC, ref, site);
+	mmf_obj_lock(ref);
+	if (!ref->dead || ref->count != 0) {
+		mmf_obj_unlock(ref);
+		mmf_fail(MMF_FAIL_BUG, ref, site, "percpu_ref_resurrect of a live ref");
+		return;
+	}
+	ref->dead = false;
+	ref->count = 1;
+	mmf_obj_unlock(ref);
+}
+
+bool mmf_percpu_ref_is_zero(struct percpu_ref *ref)
+{
+	return __atomic_load_n(&ref->count, __ATOMIC_RELAXED) == 0;
+}
+
+/* ---- timers and timeouts ----------------------------------------------------------------- */
+
+void mmf_timer_setup(struct timer_list *t, void (*fn)(struct timer_list *))
+{
+	memset(t, 0, sizeof(*t));
+	t->function = fn;
+}
+
+static void timer_irq(void *arg)
+{
+	struct timer_list *t = arg;
+	t->function(t);
+	mmf_obj_lock(t);
+	t->running = false;
+	mmf_obj_wake(t);
+	mmf_obj_unlock(t);
+}
+
+static int timer_index(struct mmf_sched *s, struct timer_list *t)
+{
+	for (int i = 0; i < s->ntimers; i++)
+		if (s->timers[i] == t)
+			return i;
+	return -1;
+}
+
+void mmf_mod_timer(struct timer_list *t, uint64_t expires, const struct mmf_site *site)
+{
+	struct mmf_sched *s = mmf_current_sched();
+	mmf_point(MMF_PT_TIME, t, site);
+	mmf_obj_lock(&s->timers);
+	t->expires = expires;
+	if (!t->pending) {
+		if (s->ntimers == MMF_MAX_TIMERS) {
+			mmf_obj_unlock(&s->timers);
+			mmf_fail(MMF_FAIL_BUG, t, site, "more than %d timers pending", MMF_MAX_TIMERS);
+			return;
+		}
+		s->timers[s->ntimers++] = t;
+		t->pending = true;
+	}
+	mmf_obj_unlock(&s->timers);
+}
+
+bool mmf_del_timer(struct timer_list *t, bool sync, const struct mmf_site *site)
+{
+	struct mmf_sched *s = mmf_current_sched();
+	mmf_point(MMF_PT_TIME, t, site);
+	mmf_obj_lock(&s->timers);
+	bool was = t->pending;
+	int i = timer_index(s, t);
+	if (i >= 0)
+		s->timers[i] = s->timers[--s->ntimers];
+	t->pending = false;
+	mmf_obj_unlock(&s->timers);
+	if (sync) {
+		mmf_obj_lock(t);
+		while (t->running)
+			mmf_obj_wait(t, MMF_WAIT_SLEEP, "running timer", NULL, site);
+		mmf_obj_unlock(t);
+	}
+	return was;
+}
+
+/* Called by the scheduler (fibers) or the watchdog (threads) with the
+ * timer list locked. */
+void mmf__timer_fire_due(struct mmf_sched *s)
+{
+	for (int i = 0; i < s->ntimers;) {
+		struct timer_list *t = s->timers[i];
+		if (t->expires > s->vtime) {
+			i++;
+			continue;
+		}
+		s->timers[i] = s->timers[--s->ntimers];
+		t->pending = false;
+		t->running = true;
+		mmf_spawn(s, "timer", MMF_TASK_IRQ, timer_irq, t);
+	}
+}
+
+void mmf__timers_next(const struct mmf_sched *s, uint64_t *next)
+{
+	for (int i = 0; i < s->ntimers; i++)
+		if (s->timers[i]->expires < *next)
+			*next = s->timers[i]->expires;
+}
+
+long mmf_schedule_timeout(long timeout, const struct mmf_site *site)
+{
+	struct mmf_task *t = CUR();
+	mmf_might_sleep(site);
+	mmf_point(MMF_PT_TIME, t, site);
+	if (!t)
+		return 0;
+	uint64_t start = mmf_jiffies();
+	mmf_obj_lock(t);
+	bool timed_out = mmf_obj_wait_timeout(t, "schedule_timeout", (uint64_t)timeout, site);
+	mmf_obj_unlock(t);
+	if (timed_out)
+		return 0;
+	long left = timeout - (long)(mmf_jiffies() - start);
+	return left > 0 ? left : 0;
+}

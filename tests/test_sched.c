@@ -1,0 +1,707 @@
+/* test_sched.c - the scheduler and the primitives keep their kernel
+ * semantics in every schedule, and the failure checks fire when they must.
+ *
+ * "In every schedule" is checked with the exhaustive source; each property
+ * test has a negative control (the same program without the protection)
+ * showing that the check can fail. */
+#define _GNU_SOURCE
+#include "check.h"
+#include "decide.h"
+#include "kmem.h"
+#include "sanitizer.h"
+#include "sync.h"
+
+#include <stdlib.h>
+
+typedef void (*setup_fn)(struct mmf_sched *s);
+
+struct outcome {
+	uint64_t schedules;
+	uint64_t fails[MMF_FAIL_NR];
+	bool complete;
+	char first[MMF_REPORT_LEN];
+};
+
+/* Run every schedule with at most 'bound' preemptions (<0: all). */
+static struct outcome explore(setup_fn setup, void (*finish)(struct mmf_sched *), int bound)
+{
+	static struct outcome o;
+	memset(&o, 0, sizeof(o));
+	struct mmf_explore_src ex;
+	struct mmf_sched s;
+	mmf_explore_src_init(&ex, bound);
+	mmf_sched_init(&s, NULL, &ex.base);
+	for (;;) {
+		mmf_sched_reset(&s);
+		setup(&s);
+		enum mmf_run_status st = mmf_sched_run(&s);
+		if (st == MMF_RUN_CLEAN && finish)
+			finish(&s);
+		if (s.failed) {
+			if (!o.first[0])
+				snprintf(o.first, sizeof(o.first), "[%s] %.2000s",
+					 mmf_fail_name(s.report.cls), s.report.text);
+			o.fails[s.report.cls]++;
+		}
+		if (st == MMF_RUN_DIVERGED) {
+			fprintf(stderr, "  explore diverged: %s\n", ex.base.why);
+			break;
+		}
+		o.schedules++;
+		if (!mmf_explore_next(&ex)) {
+			o.complete = true;
+			break;
+		}
+		if (o.schedules > 2000000)
+			break;
+	}
+	mmf_explore_src_free(&ex);
+	mmf_sched_destroy(&s);
+	return o;
+}
+
+static uint64_t total_fails(const struct outcome *o)
+{
+	uint64_t n = 0;
+	for (int i = 1; i < MMF_FAIL_NR; i++)
+		n += o->fails[i];
+	return n;
+}
+
+/* One run with the non-preemptive default (empty input). */
+static struct mmf_sched one_sched;
+static struct mmf_input_src one_src;
+static enum mmf_run_status run_once(setup_fn setup, struct mmf_sched_opts *opts)
+{
+	mmf_input_src_init(&one_src, NULL, 0);
+	mmf_sched_init(&one_sched, opts, &one_src.base);
+	setup(&one_sched);
+	return mmf_sched_run(&one_sched);
+}
+
+/* ---- mutual exclusion ---------------------------------------------------- */
+
+static struct {
+	spinlock_t lock;
+	struct mutex mutex;
+	int shared;
+	bool use_lock, use_mutex;
+} mx;
+
+static void mx_task(void *arg)
+{
+	if (mx.use_lock)
+		spin_lock(&mx.lock);
+	if (mx.use_mutex)
+		mutex_lock(&mx.mutex);
+	int v = mx.shared;
+	sched_point(MMF_PT_ACCESS, &mx.shared);
+	mx.shared = v + 1;
+	if (mx.use_mutex)
+		mutex_unlock(&mx.mutex);
+	if (mx.use_lock)
+		spin_unlock(&mx.lock);
+}
+
+static void mx_setup(struct mmf_sched *s)
+{
+	spin_lock_init(&mx.lock);
+	mutex_init(&mx.mutex);
+	mx.shared = 0;
+	for (int i = 0; i < 3; i++)
+		mmf_spawn(s, "incr", 0, mx_task, NULL);
+}
+
+static void mx_finish(struct mmf_sched *s)
+{
+	if (mx.shared != 3)
+		MMF_FAIL(MMF_FAIL_INVARIANT, &mx.shared, "shared=%d", mx.shared);
+}
+
+static bool test_spinlock_and_mutex_exclude_in_every_schedule(void)
+{
+	mx.use_lock = true;
+	mx.use_mutex = false;
+	struct outcome o = explore(mx_setup, mx_finish, -1);
+	CHECK(o.complete);
+	CHECK_EQ(total_fails(&o), 0);
+	mx.use_lock = false;
+	mx.use_mutex = true;
+	o = explore(mx_setup, mx_finish, -1);
+	CHECK(o.complete);
+	CHECK_EQ(total_fails(&o), 0);
+	/* Negative control: without the lock an update is lost somewhere. */
+	mx.use_mutex = false;
+	o = explore(mx_setup, mx_finish, -1);
+	CHECK(o.fails[MMF_FAIL_INVARIANT] > 0);
+	return true;
+}
+
+/* ---- rw_semaphore: readers never see a half-done write --------------------- */
+
+static struct {
+	struct rw_semaphore sem;
+	int a, b;
+	bool protect;
+} rw;
+
+static void rw_writer(void *arg)
+{
+	if (rw.protect)
+		down_write(&rw.sem);
+	rw.a++;
+	sched_point(MMF_PT_ACCESS, &rw.a);
+	rw.b++;
+	if (rw.protect)
+		up_write(&rw.sem);
+}
+
+static void rw_reader(void *arg)
+{
+	if (rw.protect)
+		down_read(&rw.sem);
+	int a = rw.a;
+	sched_point(MMF_PT_ACCESS, &rw.b);
+	int b = rw.b;
+	if (rw.protect)
+		up_read(&rw.sem);
+	if (a != b)
+		MMF_FAIL(MMF_FAIL_INVARIANT, &rw.a, "reader saw a=%d b=%d", a, b);
+}
+
+static void rw_setup(struct mmf_sched *s)
+{
+	init_rwsem(&rw.sem);
+	rw.a = rw.b = 0;
+	mmf_spawn(s, "writer", 0, rw_writer, NULL);
+	mmf_spawn(s, "reader", 0, rw_reader, NULL);
+	mmf_spawn(s, "reader", 0, rw_reader, NULL);
+}
+
+static bool test_rwsem_readers_never_see_partial_write(void)
+{
+	rw.protect = true;
+	struct outcome o = explore(rw_setup, NULL, -1);
+	CHECK(o.complete);
+	CHECK_EQ(total_fails(&o), 0);
+	rw.protect = false;
+	o = explore(rw_setup, NULL, -1);
+	CHECK(o.fails[MMF_FAIL_INVARIANT] > 0);
+	return true;
+}
+
+/* ---- interrupts -------------------------------------------------------------- */
+
+static struct {
+	spinlock_t lock;
+	struct mutex mutex;
+	bool in_irqs_off;
+	int irq_saw_irqs_off, irq_ran;
+	int mode;
+} iq;
+
+static void iq_handler(void *arg)
+{
+	iq.irq_ran++;
+	if (iq.in_irqs_off)
+		iq.irq_saw_irqs_off++;
+	if (iq.mode == 1)
+		mutex_lock(&iq.mutex);          /* sleeping in an interrupt */
+	if (iq.mode == 2 || iq.mode == 3) {
+		spin_lock(&iq.lock);
+		spin_unlock(&iq.lock);
+	}
+}
+
+static void iq_task(void *arg)
+{
+	if (iq.mode == 0) {
+		spin_lock_irq(&iq.lock);
+		iq.in_irqs_off = true;
+		cond_resched();
+		cond_resched();
+		iq.in_irqs_off = false;
+		spin_unlock_irq(&iq.lock);
+		cond_resched();
+	} else if (iq.mode == 2 || iq.mode == 3) {
+		/* The lock is also taken in the handler, but here with
+		 * interrupts on (mode 2) or off (mode 3). */
+		if (iq.mode == 2)
+			spin_lock(&iq.lock);
+		else
+			spin_lock_irq(&iq.lock);
+		cond_resched();
+		if (iq.mode == 2)
+			spin_unlock(&iq.lock);
+		else
+			spin_unlock_irq(&iq.lock);
+	} else {
+		cond_resched();
+	}
+}
+
+static void iq_setup(struct mmf_sched *s)
+{
+	spin_lock_init(&iq.lock);
+	mutex_init(&iq.mutex);
+	iq.in_irqs_off = false;
+	mmf_spawn(s, "task", 0, iq_task, NULL);
+	mmf_spawn(s, "irq", MMF_TASK_IRQ, iq_handler, NULL);
+}
+
+static void iq_finish(struct mmf_sched *s)
+{
+	if (iq.irq_saw_irqs_off)
+		MMF_FAIL(MMF_FAIL_INVARIANT, NULL, "irq ran inside an irqs-off region");
+}
+
+static bool test_irq_never_runs_where_interrupts_are_off(void)
+{
+	iq.mode = 0;
+	iq.irq_saw_irqs_off = iq.irq_ran = 0;
+	struct outcome o = explore(iq_setup, iq_finish, -1);
+	CHECK(o.complete);
+	CHECK_EQ(total_fails(&o), 0);
+	CHECK_EQ(iq.irq_ran, (long long)o.schedules); /* it ran in every schedule */
+	CHECK(o.schedules >= 3);                       /* before, between, after */
+	return true;
+}
+
+static bool test_sleeping_in_irq_is_reported(void)
+{
+	iq.mode = 1;
+	struct outcome o = explore(iq_setup, NULL, -1);
+	CHECK(o.fails[MMF_FAIL_ATOMIC_SLEEP] == o.schedules);
+	CHECK(strstr(o.first, "interrupt context"));
+	return true;
+}
+
+static bool test_irq_spinning_on_lock_of_interrupted_task(void)
+{
+	/* With lockdep: the inconsistent irq usage is reported.  Without: an
+	 * interrupt arriving while its own CPU holds the lock deadlocks. */
+	iq.mode = 2;
+	struct outcome o = explore(iq_setup, NULL, -1);
+	CHECK(o.fails[MMF_FAIL_LOCK_ORDER] > 0);
+	CHECK(strstr(o.first, "inconsistent lock state"));
+	iq.mode = 3; /* the _irq form is the fix */
+	o = explore(iq_setup, NULL, -1);
+	CHECK(o.complete);
+	CHECK_EQ(total_fails(&o), 0);
+	return true;
+}
+
+static void iq_setup_nolockdep(struct mmf_sched *s)
+{
+	s->opts.no_lockdep = true;
+	iq_setup(s);
+}
+
+static bool test_irq_deadlock_found_without_lockdep(void)
+{
+	iq.mode = 2;
+	struct outcome o = explore(iq_setup_nolockdep, NULL, -1);
+	CHECK(o.fails[MMF_FAIL_DEADLOCK] > 0);
+	CHECK(strstr(o.first, "interrupted by"));
+	return true;
+}
+
+/* ---- sleeping with a spinlock held, locking mistakes -------------------------- */
+
+static struct {
+	spinlock_t lock;
+	struct mutex mutex;
+	int mode;
+} bad;
+
+static void bad_task(void *arg)
+{
+	switch (bad.mode) {
+	case 0:
+		spin_lock(&bad.lock);
+		mutex_lock(&bad.mutex);
+		break;
+	case 1:
+		spin_lock(&bad.lock); /* exits holding it */
+		break;
+	case 2:
+		spin_unlock(&bad.lock);
+		break;
+	case 3:
+		rcu_read_lock();
+		msleep(1);
+		break;
+	}
+}
+
+static void bad_setup(struct mmf_sched *s)
+{
+	spin_lock_init(&bad.lock);
+	mutex_init(&bad.mutex);
+	mmf_spawn(s, "bad", 0, bad_task, NULL);
+}
+
+static bool test_locking_mistakes_are_reported(void)
+{
+	static const enum mmf_fail_class want[] = {MMF_FAIL_ATOMIC_SLEEP, MMF_FAIL_LOCKING,
+						   MMF_FAIL_LOCKING, MMF_FAIL_ATOMIC_SLEEP};
+	for (int m = 0; m < 4; m++) {
+		bad.mode = m;
+		CHECK_EQ(run_once(bad_setup, NULL), MMF_RUN_FAILED);
+		CHECK_EQ(one_sched.report.cls, want[m]);
+		mmf_sched_destroy(&one_sched);
+	}
+	return true;
+}
+
+/* ---- RCU ------------------------------------------------------------------------ */
+
+struct rcu_obj {
+	struct rcu_head rcu;
+	bool freed;
+};
+static struct {
+	struct rcu_obj objs[2];
+	struct rcu_obj *gp;
+	int mode;       /* 0 synchronize_rcu, 1 call_rcu + rcu_barrier, 2 no grace period */
+	int callbacks;
+} rc;
+
+static void rcu_reader(void *arg)
+{
+	rcu_read_lock();
+	struct rcu_obj *p = rcu_dereference(rc.gp);
+	cond_resched();
+	if (p->freed)
+		MMF_FAIL(MMF_FAIL_USE_AFTER_FREE, p, "reader saw a freed object");
+	rcu_read_unlock();
+}
+
+static void rcu_free_cb(struct rcu_head *h)
+{
+	struct rcu_obj *o = (struct rcu_obj *)h;
+	o->freed = true;
+	rc.callbacks++;
+}
+
+static void rcu_updater(void *arg)
+{
+	struct rcu_obj *old = rc.gp;
+	rcu_assign_pointer(rc.gp, &rc.objs[1]);
+	if (rc.mode == 0) {
+		synchronize_rcu();
+		old->freed = true;
+	} else if (rc.mode == 1) {
+		call_rcu(&old->rcu, rcu_free_cb);
+		rcu_barrier();
+		if (!old->freed)
+			MMF_FAIL(MMF_FAIL_INVARIANT, old, "rcu_barrier returned before the callback");
+	} else {
+		old->freed = true;
+	}
+}
+
+static void rcu_setup(struct mmf_sched *s)
+{
+	rc.objs[0].freed = rc.objs[1].freed = false;
+	rc.gp = &rc.objs[0];
+	mmf_spawn(s, "reader", 0, rcu_reader, NULL);
+	mmf_spawn(s, "reader", 0, rcu_reader, NULL);
+	mmf_spawn(s, "updater", 0, rcu_updater, NULL);
+}
+
+static bool test_rcu_grace_period_waits_for_preexisting_readers(void)
+{
+	rc.mode = 0;
+	struct outcome o = explore(rcu_setup, NULL, -1);
+	CHECK(o.complete);
+	CHECK_EQ(total_fails(&o), 0);
+	rc.mode = 1;
+	rc.callbacks = 0;
+	o = explore(rcu_setup, NULL, -1);
+	CHECK(o.complete);
+	CHECK_EQ(total_fails(&o), 0);
+	CHECK_EQ(rc.callbacks, (long long)o.schedules);
+	rc.mode = 2; /* negative control: no grace period */
+	o = explore(rcu_setup, NULL, -1);
+	CHECK(o.fails[MMF_FAIL_USE_AFTER_FREE] > 0);
+	return true;
+}
+
+/* ---- percpu_ref: kill + wait-for-zero keeps users safe ------------------------------- */
+
+static struct {
+	struct percpu_ref users;
+	bool torn_down;
+	bool wait;
+} pr;
+
+static void pr_user(void *arg)
+{
+	if (percpu_ref_tryget_live(&pr.users)) {
+		cond_resched();
+		if (pr.torn_down)
+			MMF_FAIL(MMF_FAIL_USE_AFTER_FREE, &pr, "user ran after teardown");
+		percpu_ref_put(&pr.users);
+	}
+}
+
+static void pr_killer(void *arg)
+{
+	percpu_ref_kill(&pr.users);
+	if (pr.wait)
+		percpu_ref_wait_for_zero(&pr.users);
+	pr.torn_down = true;
+}
+
+static void pr_setup(struct mmf_sched *s)
+{
+	percpu_ref_init(&pr.users, NULL);
+	pr.torn_down = false;
+	mmf_spawn(s, "user", 0, pr_user, NULL);
+	mmf_spawn(s, "user", 0, pr_user, NULL);
+	mmf_spawn(s, "swapoff", 0, pr_killer, NULL);
+}
+
+static bool test_percpu_ref_kill_waits_for_live_users(void)
+{
+	pr.wait = true;
+	struct outcome o = explore(pr_setup, NULL, -1);
+	CHECK(o.complete);
+	CHECK_EQ(total_fails(&o), 0);
+	pr.wait = false;
+	o = explore(pr_setup, NULL, -1);
+	CHECK(o.fails[MMF_FAIL_USE_AFTER_FREE] > 0);
+	return true;
+}
+
+/* ---- completion and wait queues never lose a wakeup ---------------------------------- */
+
+static struct {
+	struct completion done;
+	wait_queue_head_t wq;
+	atomic_t cond;
+} cw;
+
+static void cw_waiter(void *arg)
+{
+	wait_for_completion(&cw.done);
+	wait_event(&cw.wq, atomic_read(&cw.cond) == 1);
+}
+
+static void cw_waker(void *arg)
+{
+	complete(&cw.done);
+	atomic_set(&cw.cond, 1);
+	wake_up(&cw.wq);
+}
+
+static void cw_setup(struct mmf_sched *s)
+{
+	init_completion(&cw.done);
+	init_waitqueue_head(&cw.wq);
+	atomic_set(&cw.cond, 0);
+	mmf_spawn(s, "waiter", 0, cw_waiter, NULL);
+	mmf_spawn(s, "waker", 0, cw_waker, NULL);
+}
+
+static bool test_completion_and_wait_event_never_lose_a_wakeup(void)
+{
+	struct outcome o = explore(cw_setup, NULL, -1);
+	CHECK(o.complete);
+	CHECK(o.schedules > 10);
+	CHECK_EQ(total_fails(&o), 0);
+	return true;
+}
+
+/* ---- virtual time ---------------------------------------------------------------------- */
+
+static struct {
+	struct timer_list timer;
+	uint64_t fired_at;
+	uint64_t woke_at;
+	long left;
+} vt;
+
+static void vt_timer(struct timer_list *t)
+{
+	vt.fired_at = jiffies;
+	if (!in_interrupt())
+		MMF_FAIL(MMF_FAIL_INVARIANT, t, "timer callback outside interrupt context");
+}
+
+static void vt_task(void *arg)
+{
+	timer_setup(&vt.timer, vt_timer, 0);
+	mod_timer(&vt.timer, jiffies + 5);
+	vt.left = schedule_timeout(10);
+	vt.woke_at = jiffies;
+}
+
+static void vt_setup(struct mmf_sched *s) { mmf_spawn(s, "sleeper", 0, vt_task, NULL); }
+
+static bool test_virtual_time_advances_only_by_decision(void)
+{
+	CHECK_EQ(run_once(vt_setup, NULL), MMF_RUN_CLEAN);
+	CHECK_EQ(vt.fired_at, 5);
+	CHECK_EQ(vt.woke_at, 10);
+	CHECK_EQ(vt.left, 0);
+	mmf_sched_destroy(&one_sched);
+	/* In every schedule the timer fires at 5 and the sleep ends at 10. */
+	struct outcome o = explore(vt_setup, NULL, -1);
+	CHECK(o.complete);
+	CHECK_EQ(total_fails(&o), 0);
+	CHECK_EQ(vt.fired_at, 5);
+	return true;
+}
+
+/* ---- hang budget -------------------------------------------------------------------------- */
+
+static void spinner(void *arg)
+{
+	for (;;)
+		cond_resched();
+}
+
+static void spinner_setup(struct mmf_sched *s) { mmf_spawn(s, "spinner", 0, spinner, NULL); }
+
+static bool test_step_budget_reports_a_hang(void)
+{
+	struct mmf_sched_opts o = {.max_steps = 1000};
+	CHECK_EQ(run_once(spinner_setup, &o), MMF_RUN_FAILED);
+	CHECK_EQ(one_sched.report.cls, MMF_FAIL_HANG);
+	CHECK(strstr(one_sched.report.text, "1000 scheduling points"));
+	mmf_sched_destroy(&one_sched);
+	return true;
+}
+
+/* ---- refcount and the checked heap --------------------------------------------------------- */
+
+static int heap_mode;
+static void heap_task(void *arg)
+{
+	refcount_t r;
+	int *p;
+	switch (heap_mode) {
+	case 0:
+		refcount_set(&r, 0);
+		refcount_inc(&r);
+		break;
+	case 1:
+		refcount_set(&r, 1);
+		refcount_dec(&r);
+		break;
+	case 2:
+		p = kmalloc(sizeof(int), GFP_KERNEL, "int");
+		kfree(p);
+		kfree(p);
+		break;
+	case 3:
+		p = kmalloc(sizeof(int), GFP_KERNEL, "int");
+		kfree(p);
+		kmem_check(p);
+		break;
+	case 4:
+		p = kmalloc(sizeof(int), GFP_KERNEL, "int"); /* left for the audit */
+		break;
+	}
+}
+
+static void heap_setup(struct mmf_sched *s) { mmf_spawn(s, "heap", 0, heap_task, NULL); }
+
+static bool test_refcount_and_heap_misuse_are_reported(void)
+{
+	heap_mode = 0;
+	CHECK_EQ(run_once(heap_setup, NULL), MMF_RUN_FAILED);
+	CHECK_EQ(one_sched.report.cls, MMF_FAIL_REFCOUNT);
+	mmf_sched_destroy(&one_sched);
+	heap_mode = 1;
+	CHECK_EQ(run_once(heap_setup, NULL), MMF_RUN_FAILED);
+	CHECK_EQ(one_sched.report.cls, MMF_FAIL_REFCOUNT);
+	mmf_sched_destroy(&one_sched);
+	heap_mode = 4;
+	CHECK_EQ(run_once(heap_setup, NULL), MMF_RUN_CLEAN);
+	CHECK_EQ(mmf_kmem_live(&one_sched, NULL, NULL), 1);
+	mmf_sched_reset(&one_sched); /* frees what the run left */
+	CHECK_EQ(mmf_kmem_live(&one_sched, NULL, NULL), 0);
+	mmf_sched_destroy(&one_sched);
+#if !MMF_ASAN
+	/* Without ASan the checked heap catches these itself. */
+	heap_mode = 2;
+	CHECK_EQ(run_once(heap_setup, NULL), MMF_RUN_FAILED);
+	CHECK_EQ(one_sched.report.cls, MMF_FAIL_DOUBLE_FREE);
+	mmf_sched_destroy(&one_sched);
+	heap_mode = 3;
+	CHECK_EQ(run_once(heap_setup, NULL), MMF_RUN_FAILED);
+	CHECK_EQ(one_sched.report.cls, MMF_FAIL_USE_AFTER_FREE);
+	mmf_sched_destroy(&one_sched);
+#endif
+	return true;
+}
+
+/* ---- deadlock reports name waiter, object, place and holder ---------------------------------- */
+
+static struct { struct mutex a, b; } dl;
+static void dl_t0(void *arg)
+{
+	mutex_lock(&dl.a);
+	cond_resched();
+	mutex_lock(&dl.b);
+	mutex_unlock(&dl.b);
+	mutex_unlock(&dl.a);
+}
+
+static void dl_t1(void *arg)
+{
+	mutex_lock(&dl.b);
+	cond_resched();
+	mutex_lock(&dl.a);
+	mutex_unlock(&dl.a);
+	mutex_unlock(&dl.b);
+}
+static void dl_setup(struct mmf_sched *s)
+{
+	s->opts.no_lockdep = true;
+	mutex_init(&dl.a);
+	mutex_init(&dl.b);
+	mmf_spawn(s, "t0", 0, dl_t0, NULL);
+	mmf_spawn(s, "t1", 0, dl_t1, NULL);
+}
+
+static bool test_deadlock_report_names_waits_and_holders(void)
+{
+	struct outcome o = explore(dl_setup, NULL, 1);
+	CHECK(o.fails[MMF_FAIL_DEADLOCK] > 0);
+	if (getenv("MMF_TEST_VERBOSE"))
+		fprintf(stderr, "%s\n", o.first);
+	CHECK(strstr(o.first, "task 0 't0': sleeps on mutex &dl.b"));
+	CHECK(strstr(o.first, "held by task 1 't1'"));
+	CHECK(strstr(o.first, "task 1 't1': sleeps on mutex &dl.a"));
+	CHECK(strstr(o.first, "test_sched.c"));
+	/* Bound 0 cannot deadlock: each task runs to its end or blocks first. */
+	o = explore(dl_setup, NULL, 0);
+	CHECK(o.complete);
+	CHECK_EQ(o.fails[MMF_FAIL_DEADLOCK], 0);
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct test_case tests[] = {
+		TEST(test_spinlock_and_mutex_exclude_in_every_schedule),
+		TEST(test_rwsem_readers_never_see_partial_write),
+		TEST(test_irq_never_runs_where_interrupts_are_off),
+		TEST(test_sleeping_in_irq_is_reported),
+		TEST(test_irq_spinning_on_lock_of_interrupted_task),
+		TEST(test_irq_deadlock_found_without_lockdep),
+		TEST(test_locking_mistakes_are_reported),
+		TEST(test_rcu_grace_period_waits_for_preexisting_readers),
+		TEST(test_percpu_ref_kill_waits_for_live_users),
+		TEST(test_completion_and_wait_event_never_lose_a_wakeup),
+		TEST(test_virtual_time_advances_only_by_decision),
+		TEST(test_step_budget_reports_a_hang),
+		TEST(test_refcount_and_heap_misuse_are_reported),
+		TEST(test_deadlock_report_names_waits_and_holders),
+	};
+	return RUN_TESTS(tests);
+}
