@@ -114,7 +114,7 @@ static void parse_opts(int argc, char **argv, struct opts *o, const char *allowe
 	optind = 1;
 	opterr = 0;
 	for (;;) {
-		int c = getopt_long(argc, argv, "+:h", long_opts, NULL);
+		int c = getopt_long(argc, argv, ":h", long_opts, NULL);
 		if (c == -1)
 			break;
 		if (c == 'h' || c == O_HELP) {
@@ -554,10 +554,8 @@ static void main_help(void)
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc < 2) {
-		main_help();
-		return EXIT_USAGE;
-	}
+	if (argc < 2)
+		usage_error("missing COMMAND (see 'mmfuzz --help')");
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
 		main_help();

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "decide.h"
 #include "scheduler.h"
 
 struct mmf_program {
@@ -67,6 +68,12 @@ struct mmf_search {
 	char why[512];                  /* divergence or error */
 	struct mmf_sched s;             /* the failing run's state, trace and log */
 	char source_desc[128];
+	/* the decision sources, owned here so s stays usable after the search */
+	struct mmf_random_src rnd;
+	struct mmf_pct_src pct, pct_before;
+	struct mmf_input_src in;
+	struct mmf_explore_src ex;
+	uint8_t bytes[64];
 };
 /* Returns 0, or -1 with q->why set (bad params, nondeterminism). */
 int mmf_search_run(struct mmf_search *q);

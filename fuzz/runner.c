@@ -102,12 +102,13 @@ static int one(struct mmf_search *q, enum mmf_run_status *st)
 int mmf_search_run(struct mmf_search *q)
 {
 	struct mmf_sched_opts o = {.mode = MMF_MODE_FIBERS};
-	struct mmf_random_src rnd;
-	struct mmf_pct_src pct, pct_before;
-	struct mmf_input_src in;
-	struct mmf_explore_src ex;
+	struct mmf_random_src *rnd = &q->rnd;
+	struct mmf_pct_src *pct = &q->pct;
+	struct mmf_input_src *in = &q->in;
+	struct mmf_explore_src *ex = &q->ex;
+	uint8_t *bytes = q->bytes;
+	const size_t nbytes = sizeof(q->bytes);
 	struct mmf_decider *dec;
-	uint8_t bytes[64];
 	enum mmf_run_status st;
 
 	q->runs = q->failures = 0;
@@ -115,20 +116,20 @@ int mmf_search_run(struct mmf_search *q)
 	q->why[0] = 0;
 	switch (q->src) {
 	case MMF_SRC_RANDOM:
-		mmf_random_src_init(&rnd, q->seed);
-		dec = &rnd.base;
+		mmf_random_src_init(rnd, q->seed);
+		dec = &rnd->base;
 		snprintf(q->source_desc, sizeof(q->source_desc), "random seed=%llu",
 			 (unsigned long long)q->seed);
 		break;
 	case MMF_SRC_PCT:
-		mmf_pct_src_init(&pct, q->seed, q->depth ? q->depth : 2);
-		dec = &pct.base;
+		mmf_pct_src_init(pct, q->seed, q->depth ? q->depth : 2);
+		dec = &pct->base;
 		snprintf(q->source_desc, sizeof(q->source_desc), "pct seed=%llu depth=%d",
-			 (unsigned long long)q->seed, pct.depth);
+			 (unsigned long long)q->seed, pct->depth);
 		break;
 	case MMF_SRC_INPUT:
-		mmf_input_src_init(&in, q->input, q->input_len);
-		dec = &in.base;
+		mmf_input_src_init(in, q->input, q->input_len);
+		dec = &in->base;
 		if (q->input)
 			snprintf(q->source_desc, sizeof(q->source_desc), "input bytes=%zu", q->input_len);
 		else
@@ -136,8 +137,8 @@ int mmf_search_run(struct mmf_search *q)
 				 (unsigned long long)q->seed);
 		break;
 	case MMF_SRC_EXPLORE:
-		mmf_explore_src_init(&ex, q->bound);
-		dec = &ex.base;
+		mmf_explore_src_init(ex, q->bound);
+		dec = &ex->base;
 		o.record = o.log = q->keep_trace;
 		snprintf(q->source_desc, sizeof(q->source_desc), "explore bound=%d", q->bound);
 		break;
@@ -148,11 +149,11 @@ int mmf_search_run(struct mmf_search *q)
 
 	while (q->runs < q->budget) {
 		if (q->src == MMF_SRC_INPUT && !q->input)
-			mmf_input_src_init(&in, bytes, random_bytes(q->seed, q->runs, bytes, sizeof(bytes)));
+			mmf_input_src_init(in, bytes, random_bytes(q->seed, q->runs, bytes, nbytes));
 		/* PCT learns the expected run length from earlier runs; keep
 		 * the state this run starts from so it can be re-executed. */
 		if (q->src == MMF_SRC_PCT)
-			pct_before = pct;
+			q->pct_before = *pct;
 		if (one(q, &st))
 			return -1;
 		q->runs++;
@@ -171,15 +172,13 @@ int mmf_search_run(struct mmf_search *q)
 			if (q->src != MMF_SRC_EXPLORE || q->stop_at_failure)
 				break;
 		}
-		if (q->src == MMF_SRC_EXPLORE && !mmf_explore_next(&ex)) {
+		if (q->src == MMF_SRC_EXPLORE && !mmf_explore_next(ex)) {
 			q->complete = true;
 			break;
 		}
 		if (q->src == MMF_SRC_INPUT && q->input)
 			break;
 	}
-	if (q->src == MMF_SRC_EXPLORE)
-		mmf_explore_src_free(&ex);
 
 	/* Re-execute the failing run with the trace and step log on: the
 	 * same decisions must give the same failure, or the program is not
@@ -187,12 +186,12 @@ int mmf_search_run(struct mmf_search *q)
 	if (q->found && q->keep_trace && q->src != MMF_SRC_EXPLORE) {
 		q->s.opts.record = q->s.opts.log = true;
 		if (q->src == MMF_SRC_RANDOM)
-			mmf_random_src_at(&rnd, q->found_at - 1);
+			mmf_random_src_at(rnd, q->found_at - 1);
 		else if (q->src == MMF_SRC_PCT)
-			pct = pct_before;
+			*pct = q->pct_before;
 		else if (!q->input)
-			mmf_input_src_init(&in, bytes,
-					   random_bytes(q->seed, q->found_at - 1, bytes, sizeof(bytes)));
+			mmf_input_src_init(in, bytes,
+					   random_bytes(q->seed, q->found_at - 1, bytes, nbytes));
 		if (one(q, &st))
 			return -1;
 		if (st != MMF_RUN_FAILED || q->s.report.cls != q->cls) {
@@ -208,4 +207,9 @@ int mmf_search_run(struct mmf_search *q)
 	return 0;
 }
 
-void mmf_search_free(struct mmf_search *q) { mmf_sched_destroy(&q->s); }
+void mmf_search_free(struct mmf_search *q)
+{
+	mmf_sched_destroy(&q->s);
+	if (q->src == MMF_SRC_EXPLORE)
+		mmf_explore_src_free(&q->ex);
+}

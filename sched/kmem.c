@@ -88,7 +88,7 @@ static void insert(struct mmf_kmem *k, const struct ent *e)
 
 void mmf_kmem_set_fail_rate(struct mmf_sched *s, unsigned rate) { km(s)->fail_rate = rate; }
 
-void *mmf_kmalloc(size_t size, enum mmf_gfp gfp, const char *type, const struct mmf_site *site)
+static void *__kmalloc(size_t size, enum mmf_gfp gfp, const char *type, const struct mmf_site *site)
 {
 	struct mmf_sched *s = mmf_current_sched();
 	if (!s)
@@ -119,7 +119,7 @@ void *mmf_kzalloc(size_t size, enum mmf_gfp gfp, const char *type, const struct 
 	return p;
 }
 
-void mmf_kfree(const void *p, const struct mmf_site *site)
+static void __kfree(const void *p, const struct mmf_site *site)
 {
 	struct mmf_sched *s = mmf_current_sched();
 	if (!p)
@@ -161,7 +161,7 @@ void mmf_kfree(const void *p, const struct mmf_site *site)
 #endif
 }
 
-void mmf_kmem_check(const void *p, const struct mmf_site *site)
+static void __kmem_check(const void *p, const struct mmf_site *site)
 {
 #if MMF_ASAN
 	/* ASan checks the access itself. */
@@ -204,7 +204,7 @@ size_t mmf_kmem_live(struct mmf_sched *s, void (*fn)(const struct mmf_kmem_obj *
 	return n;
 }
 
-void mmf_kmem_reset(struct mmf_sched *s)
+static void __kmem_reset(struct mmf_sched *s)
 {
 	if (!s->kmem)
 		return;
@@ -227,4 +227,33 @@ void mmf_kmem_destroy(struct mmf_sched *s)
 	free(s->kmem->tab);
 	free(s->kmem);
 	s->kmem = NULL;
+}
+
+void *mmf_kmalloc(size_t size, enum mmf_gfp gfp, const char *type, const struct mmf_site *site)
+{
+	MMF_SCHED_ENTER();
+	void *r = __kmalloc(size, gfp, type, site);
+	MMF_SCHED_LEAVE();
+	return r;
+}
+
+void mmf_kfree(const void *p, const struct mmf_site *site)
+{
+	MMF_SCHED_ENTER();
+	__kfree(p, site);
+	MMF_SCHED_LEAVE();
+}
+
+void mmf_kmem_check(const void *p, const struct mmf_site *site)
+{
+	MMF_SCHED_ENTER();
+	__kmem_check(p, site);
+	MMF_SCHED_LEAVE();
+}
+
+void mmf_kmem_reset(struct mmf_sched *s)
+{
+	MMF_SCHED_ENTER();
+	__kmem_reset(s);
+	MMF_SCHED_LEAVE();
 }

@@ -1,11 +1,12 @@
 /* lockdep.c - held-lock tracking and lock-order checking; see lockdep.h.
- * Runs on behalf of the current task; with threads, callers hold no lock
- * of ours, so the graph has its own mutex. */
+ * Runs on behalf of the current task; in thread mode the graph is guarded
+ * by mmf_obj_lock(), a futex lock invisible to TSan (a pthread mutex here
+ * would give TSan happens-before edges between every two lock users). */
 #define _GNU_SOURCE
 #include "lockdep.h"
+#include "sanitizer.h"
 #include "scheduler.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,6 @@ struct lock_class {
 };
 
 struct mmf_lockdep {
-	pthread_mutex_t mu;
 	int nclasses;
 	struct lock_class cls[MMF_MAX_LOCK_CLASSES];
 	uint64_t adj[MMF_MAX_LOCK_CLASSES][WORDS];
@@ -41,15 +41,11 @@ struct mmf_lockdep *mmf_lockdep_new(void)
 	struct mmf_lockdep *ld = calloc(1, sizeof(*ld));
 	if (!ld)
 		mmf_internal("out of memory (lockdep)");
-	pthread_mutex_init(&ld->mu, NULL);
 	return ld;
 }
 
 void mmf_lockdep_free(struct mmf_lockdep *ld)
 {
-	if (!ld)
-		return;
-	pthread_mutex_destroy(&ld->mu);
 	free(ld);
 }
 
@@ -110,7 +106,7 @@ static const struct edge_info *find_edge(const struct mmf_lockdep *ld, int a, in
 	return NULL;
 }
 
-/* Called with ld->mu held; returns a report to raise after unlocking. */
+/* Called with the graph locked; returns a report to raise after unlocking. */
 static bool check_order(struct mmf_lockdep *ld, struct mmf_task *t, int c,
 			const struct mmf_site *site, char *msg, size_t len)
 {
@@ -171,19 +167,16 @@ static bool check_irq_usage(struct mmf_lockdep *ld, struct mmf_task *t, int c,
 	return false;
 }
 
-void mmf__lock_acquired(const void *lock, const struct mmf_site *cls, const char *name,
-			const struct mmf_site *site, bool trylock)
+static void lock_acquired(struct mmf_task *t, const void *lock, const struct mmf_site *cls,
+			  const char *name, const struct mmf_site *site, bool trylock)
 {
-	struct mmf_task *t = mmf_current();
-	if (!t)
-		return;
 	struct mmf_sched *s = t->s;
 	char msg[768];
 	bool bad = false;
 
 	if (cls && !s->opts.no_lockdep) {
 		struct mmf_lockdep *ld = s->lockdep;
-		pthread_mutex_lock(&ld->mu);
+		mmf_obj_lock(ld);
 		int c = class_of(ld, cls, name);
 		if (c >= 0) {
 			/* A trylock cannot deadlock, so it adds no ordering. */
@@ -192,7 +185,7 @@ void mmf__lock_acquired(const void *lock, const struct mmf_site *cls, const char
 			if (!bad)
 				bad = check_irq_usage(ld, t, c, site, msg, sizeof(msg));
 		}
-		pthread_mutex_unlock(&ld->mu);
+		mmf_obj_unlock(ld);
 	}
 	if (t->nheld == MMF_MAX_HELD_LOCKS)
 		mmf_fail(MMF_FAIL_LOCKING, lock, site,
@@ -202,11 +195,8 @@ void mmf__lock_acquired(const void *lock, const struct mmf_site *cls, const char
 		mmf_fail(MMF_FAIL_LOCK_ORDER, lock, site, "%s", msg);
 }
 
-void mmf__lock_released(const void *lock, const struct mmf_site *site)
+static void lock_released(struct mmf_task *t, const void *lock, const struct mmf_site *site)
 {
-	struct mmf_task *t = mmf_current();
-	if (!t)
-		return;
 	for (int i = t->nheld - 1; i >= 0; i--) {
 		if (t->held[i].lock == lock) {
 			memmove(&t->held[i], &t->held[i + 1],
@@ -217,4 +207,25 @@ void mmf__lock_released(const void *lock, const struct mmf_site *site)
 	}
 	mmf_fail(MMF_FAIL_LOCKING, lock, site,
 		 "task '%s' releases lock %p that it does not hold", t->name, lock);
+}
+
+void mmf__lock_acquired(const void *lock, const struct mmf_site *cls, const char *name,
+			const struct mmf_site *site, bool trylock)
+{
+	struct mmf_task *t = mmf_current();
+	if (!t)
+		return;
+	MMF_SCHED_ENTER();
+	lock_acquired(t, lock, cls, name, site, trylock);
+	MMF_SCHED_LEAVE();
+}
+
+void mmf__lock_released(const void *lock, const struct mmf_site *site)
+{
+	struct mmf_task *t = mmf_current();
+	if (!t)
+		return;
+	MMF_SCHED_ENTER();
+	lock_released(t, lock, site);
+	MMF_SCHED_LEAVE();
 }

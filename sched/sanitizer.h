@@ -26,10 +26,26 @@
 #include <sanitizer/tsan_interface.h>
 #define mmf_tsan_acquire(a) __tsan_acquire((void *)(a))
 #define mmf_tsan_release(a) __tsan_release((void *)(a))
+/* Scheduler bookkeeping is not the model: sched/ is compiled without TSan
+ * instrumentation, but the libc calls it makes (memset, snprintf, realloc,
+ * free) go through TSan's interceptors, which would report the scheduler's
+ * own structures as shared between fibers.  Scheduler entry points run
+ * inside an ignore region (per fiber, as TSan keeps it per fiber). */
+void __tsan_ignore_thread_begin(void);
+void __tsan_ignore_thread_end(void);
+/* Nesting is counted per task (scheduler.c), and a switch ends the
+ * region before it leaves a fiber and restarts it on return, so no fiber
+ * is ever suspended or destroyed inside one. */
+void mmf__tsan_enter(void);
+void mmf__tsan_leave(void);
+#define MMF_SCHED_ENTER() mmf__tsan_enter()
+#define MMF_SCHED_LEAVE() mmf__tsan_leave()
 #else
 #define MMF_TSAN 0
 #define mmf_tsan_acquire(a) ((void)(a))
 #define mmf_tsan_release(a) ((void)(a))
+#define MMF_SCHED_ENTER() ((void)0)
+#define MMF_SCHED_LEAVE() ((void)0)
 #endif
 
 /* Hash and rng arithmetic wraps on purpose; UBSan's optional

@@ -82,6 +82,29 @@ _Noreturn void mmf_internal(const char *fmt, ...)
 
 struct mmf_task *mmf_current(void) { return tl_cur; }
 
+#if MMF_TSAN
+static _Thread_local int tl_host_ignore;
+
+static int *ignore_depth(struct mmf_task *t) { return t ? &t->tsan_ignore : &tl_host_ignore; }
+
+void mmf__tsan_enter(void)
+{
+	if ((*ignore_depth(tl_cur))++ == 0)
+		__tsan_ignore_thread_begin();
+}
+
+void mmf__tsan_leave(void)
+{
+	if (--(*ignore_depth(tl_cur)) == 0)
+		__tsan_ignore_thread_end();
+}
+#define SUSPEND_IGNORE(t) do { if (*ignore_depth(t)) __tsan_ignore_thread_end(); } while (0)
+#define RESUME_IGNORE(t) do { if (*ignore_depth(t)) __tsan_ignore_thread_begin(); } while (0)
+#else
+#define SUSPEND_IGNORE(t) ((void)0)
+#define RESUME_IGNORE(t) ((void)0)
+#endif
+
 struct mmf_sched *mmf_current_sched(void)
 {
 	return tl_cur ? tl_cur->s : tl_host;
@@ -148,6 +171,7 @@ void mmf_sched_destroy(struct mmf_sched *s)
 
 void mmf_sched_reset(struct mmf_sched *s)
 {
+	MMF_SCHED_ENTER();
 	if (s->threads)
 		mmf_threads_reset(s);
 	for (int i = 0; i < s->ntasks; i++)
@@ -170,6 +194,7 @@ void mmf_sched_reset(struct mmf_sched *s)
 	mmf_kmem_reset(s);
 	tl_host = s;
 	tl_cur = NULL;
+	MMF_SCHED_LEAVE();
 }
 
 /* ---- reports ----------------------------------------------------------- */
@@ -263,10 +288,12 @@ void mmf_fail(enum mmf_fail_class cls, const void *obj, const struct mmf_site *s
 
 	if (!s)
 		mmf_internal("mmf_fail outside any run");
+	MMF_SCHED_ENTER();
 	if (s->opts.mode == MMF_MODE_THREADS) {
 		va_start(ap, fmt);
 		mmf_threads_fail(s, cls, obj, site, fmt, ap);
 		va_end(ap);
+		MMF_SCHED_LEAVE();
 		return;
 	}
 	if (!s->failed) {
@@ -276,6 +303,7 @@ void mmf_fail(enum mmf_fail_class cls, const void *obj, const struct mmf_site *s
 	}
 	if (tl_cur)
 		abandon_run(s, tl_cur);
+	MMF_SCHED_LEAVE();
 }
 
 /* Thread mode records through here under its own lock. */
@@ -297,8 +325,8 @@ void mmf_report_print(const struct mmf_sched *s, void *file)
 
 static void task_main(void *arg);
 
-struct mmf_task *mmf_spawn(struct mmf_sched *s, const char *name, unsigned flags,
-			   void (*fn)(void *), void *arg)
+static struct mmf_task *spawn(struct mmf_sched *s, const char *name, unsigned flags,
+			      void (*fn)(void *), void *arg)
 {
 	bool threads = s->opts.mode == MMF_MODE_THREADS;
 	if (threads)
@@ -333,6 +361,15 @@ struct mmf_task *mmf_spawn(struct mmf_sched *s, const char *name, unsigned flags
 		mmf_threads_start_task(s, t);
 		mmf_threads_table_lock(s, false);
 	}
+	return t;
+}
+
+struct mmf_task *mmf_spawn(struct mmf_sched *s, const char *name, unsigned flags,
+			   void (*fn)(void *), void *arg)
+{
+	MMF_SCHED_ENTER();
+	struct mmf_task *t = spawn(s, name, flags, fn, arg);
+	MMF_SCHED_LEAVE();
 	return t;
 }
 
@@ -379,6 +416,7 @@ static void task_main(void *arg)
 	mmf_tsan_acquire(&t->tsan_token);
 	t->started = true;
 	t->fn(t->arg);
+	MMF_SCHED_ENTER(); /* never left: the fiber is re-armed before reuse */
 	check_context_at_exit(t);
 	mmf__task_exited(t);
 	reschedule(s, t);
@@ -507,18 +545,28 @@ static void switch_to(struct mmf_sched *s, struct mmf_task *cur, struct mmf_task
 	struct mmf_fiber *from = cur ? cur->fiber : &s->host;
 	struct mmf_fiber *to = next ? next->fiber : &s->host;
 
+	/* All a task did so far happens before the host's work after the run
+	 * (teardown checks, freeing, re-arming its stack), even if the task
+	 * never runs again; tasks never acquire this, so it orders nothing
+	 * between tasks. */
+	if (cur)
+		mmf_tsan_release(&s->tsan_join);
+	SUSPEND_IGNORE(cur);
 	tl_cur = next;
 	if (cur && cur->state == MMF_T_EXITED)
 		mmf_fiber_exit_to(from, to);
 	mmf_fiber_switch(from, to);
 	/* Switched back in: whoever chose us set tl_cur. */
+	RESUME_IGNORE(cur);
 }
 
 static _Noreturn void abandon_run(struct mmf_sched *s, struct mmf_task *t)
 {
-	tl_cur = NULL;
 	if (!t)
 		mmf_internal("abandon_run from the host");
+	mmf_tsan_release(&s->tsan_join);
+	SUSPEND_IGNORE(t);
+	tl_cur = NULL;
 	mmf_fiber_exit_to(t->fiber, &s->host);
 }
 
@@ -645,6 +693,7 @@ enum mmf_run_status mmf_sched_run(struct mmf_sched *s)
 {
 	if (s->opts.mode == MMF_MODE_THREADS)
 		return mmf_threads_run(s);
+	MMF_SCHED_ENTER();
 	if (s->dec->ops->begin)
 		s->dec->ops->begin(s->dec);
 	s->dec->forced = MMF_RUN_CLEAN;
@@ -662,6 +711,7 @@ enum mmf_run_status mmf_sched_run(struct mmf_sched *s)
 	 * the failure would not be the recorded one. */
 	if (s->dec->forced != MMF_RUN_CLEAN)
 		s->status = s->dec->forced;
+	MMF_SCHED_LEAVE();
 	return s->status;
 }
 
@@ -679,7 +729,9 @@ void mmf_point(enum mmf_point_kind kind, const void *obj, const struct mmf_site 
 		mmf_threads_point(t->s, t);
 		return;
 	}
+	MMF_SCHED_ENTER();
 	reschedule(t->s, t);
+	MMF_SCHED_LEAVE();
 }
 
 void mmf_might_sleep(const struct mmf_site *site)
@@ -759,11 +811,12 @@ void mmf_obj_wait(const void *obj, enum mmf_wait_kind kind, const char *desc,
 	if (!t)
 		mmf_internal("the host context would block on %s %p at %s:%d", desc, obj,
 			     mmf_site_file(site), site ? site->line : 0);
-	if (t->s->opts.mode == MMF_MODE_THREADS) {
+	MMF_SCHED_ENTER();
+	if (t->s->opts.mode == MMF_MODE_THREADS)
 		mmf_threads_wait(t->s, t, obj, kind, desc, holder, site, 0);
-		return;
-	}
-	block(t, obj, kind, desc, holder, site, 0);
+	else
+		block(t, obj, kind, desc, holder, site, 0);
+	MMF_SCHED_LEAVE();
 }
 
 bool mmf_obj_wait_timeout(const void *obj, const char *desc, uint64_t timeout,
@@ -773,10 +826,16 @@ bool mmf_obj_wait_timeout(const void *obj, const char *desc, uint64_t timeout,
 	if (!t)
 		mmf_internal("the host context would sleep on %s", desc);
 	uint64_t at = t->s->vtime + (timeout ? timeout : 1);
-	if (t->s->opts.mode == MMF_MODE_THREADS)
-		return mmf_threads_wait(t->s, t, obj, MMF_WAIT_SLEEP, desc, NULL, site, at);
-	block(t, obj, MMF_WAIT_SLEEP, desc, NULL, site, at);
-	return t->timed_out;
+	bool timed_out;
+	MMF_SCHED_ENTER();
+	if (t->s->opts.mode == MMF_MODE_THREADS) {
+		timed_out = mmf_threads_wait(t->s, t, obj, MMF_WAIT_SLEEP, desc, NULL, site, at);
+	} else {
+		block(t, obj, MMF_WAIT_SLEEP, desc, NULL, site, at);
+		timed_out = t->timed_out;
+	}
+	MMF_SCHED_LEAVE();
+	return timed_out;
 }
 
 void mmf_obj_wake(const void *obj)
@@ -797,7 +856,7 @@ void mmf_obj_wake(const void *obj)
 
 /* ---- drawing values from the decision source --------------------------- */
 
-uint64_t mmf_decide_value(uint64_t bound, const struct mmf_site *site)
+static uint64_t decide_value(uint64_t bound, const struct mmf_site *site)
 {
 	struct mmf_sched *s = mmf_current_sched();
 	if (!s || bound <= 1)
@@ -820,7 +879,7 @@ uint64_t mmf_decide_value(uint64_t bound, const struct mmf_site *site)
 	return v;
 }
 
-bool mmf_decide_fault(unsigned rate, const struct mmf_site *site)
+static bool decide_fault(unsigned rate, const struct mmf_site *site)
 {
 	struct mmf_sched *s = mmf_current_sched();
 	if (!s || rate == 0)
@@ -837,5 +896,21 @@ bool mmf_decide_fault(unsigned rate, const struct mmf_site *site)
 	}
 	if (s->dec->forced != MMF_RUN_CLEAN && tl_cur)
 		abandon_run(s, tl_cur);
+	return f;
+}
+
+uint64_t mmf_decide_value(uint64_t bound, const struct mmf_site *site)
+{
+	MMF_SCHED_ENTER();
+	uint64_t v = decide_value(bound, site);
+	MMF_SCHED_LEAVE();
+	return v;
+}
+
+bool mmf_decide_fault(unsigned rate, const struct mmf_site *site)
+{
+	MMF_SCHED_ENTER();
+	bool f = decide_fault(rate, site);
+	MMF_SCHED_LEAVE();
 	return f;
 }

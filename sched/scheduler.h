@@ -269,6 +269,7 @@ struct mmf_task {
 
 	struct mmf_fiber *fiber;
 	int tsan_token;                 /* address used for spawn/join edges */
+	int tsan_ignore;                /* depth of MMF_SCHED_ENTER */
 	void *thread;                   /* thread mode: pthread handle */
 };
 

@@ -59,9 +59,7 @@ bool mmf_irqs_disabled(void)
 
 void mmf_spin_init(spinlock_t *l, const char *name, const struct mmf_site *cls)
 {
-	memset(l, 0, sizeof(*l));
-	l->cls = cls;
-	l->name = name;
+	*l = (spinlock_t){.cls = cls, .name = name};
 }
 
 static char lockdesc[MMF_MAX_TASKS][64];
@@ -70,7 +68,9 @@ static const char *describe(const char *kind, const char *name)
 {
 	struct mmf_task *t = CUR();
 	char *buf = lockdesc[t ? t->id : 0];
+	MMF_SCHED_ENTER();
 	snprintf(buf, sizeof(lockdesc[0]), "%s %s", kind, name ? name : "?");
+	MMF_SCHED_LEAVE();
 	return buf;
 }
 
@@ -150,9 +150,7 @@ bool mmf_spin_held_by_current(const spinlock_t *l)
 
 void mmf_mutex_init(struct mutex *m, const char *name, const struct mmf_site *cls)
 {
-	memset(m, 0, sizeof(*m));
-	m->cls = cls;
-	m->name = name;
+	*m = (struct mutex){.cls = cls, .name = name};
 }
 
 void mmf_mutex_lock(struct mutex *m, const struct mmf_site *site)
@@ -221,9 +219,7 @@ bool mmf_mutex_held_by_current(const struct mutex *m)
 
 void mmf_rwsem_init(struct rw_semaphore *r, const char *name, const struct mmf_site *cls)
 {
-	memset(r, 0, sizeof(*r));
-	r->cls = cls;
-	r->name = name;
+	*r = (struct rw_semaphore){.cls = cls, .name = name};
 }
 
 static bool rwsem_read_get(struct rw_semaphore *r, const struct mmf_site *site, bool try)
@@ -747,7 +743,9 @@ static void rcu_gp_kthread(void *arg)
 			mmf_obj_unlock(&s->rcu_work_obj);
 			return;
 		}
+		MMF_SCHED_ENTER();
 		memcpy(batch, s->rcu_cbs, sizeof(batch[0]) * (size_t)n);
+		MMF_SCHED_LEAVE();
 		s->nrcu_cbs = 0;
 		mmf_obj_unlock(&s->rcu_work_obj);
 
@@ -756,6 +754,8 @@ static void rcu_gp_kthread(void *arg)
 			mmf_tsan_acquire(batch[i]);
 			batch[i]->func(batch[i]);
 		}
+		/* What the callbacks did happens before rcu_barrier() returns. */
+		mmf_tsan_release(&s->rcu_done_obj);
 		mmf_obj_lock(&s->rcu_done_obj);
 		s->rcu_cb_done += (uint64_t)n;
 		mmf_obj_wake(&s->rcu_done_obj);
@@ -808,6 +808,7 @@ void mmf_rcu_barrier(const struct mmf_site *site)
 	while (s->rcu_cb_done < target)
 		mmf_obj_wait(&s->rcu_done_obj, MMF_WAIT_SLEEP, "rcu_barrier", s->rcu_daemon, site);
 	mmf_obj_unlock(&s->rcu_done_obj);
+	mmf_tsan_acquire(&s->rcu_done_obj);
 }
 
 /* ---- percpu_ref ------------------------------------------------------------------------- */
@@ -916,8 +917,7 @@ bool mmf_percpu_ref_is_zero(struct percpu_ref *ref)
 
 void mmf_timer_setup(struct timer_list *t, void (*fn)(struct timer_list *))
 {
-	memset(t, 0, sizeof(*t));
-	t->function = fn;
+	*t = (struct timer_list){.function = fn};
 }
 
 static void timer_irq(void *arg)

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# cli_test.sh MMFUZZ - the command-line contract: exit codes (0 clean,
+# 1 bug found, 2 usage or input error), one-line errors for bad input,
+# replay of a recorded trace, and determinism of replay output.
+set -u
+M=$1
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+
+# expect CODE DESCRIPTION -- CMD...: run, check the exit code; for code 2,
+# stderr must be exactly one line.
+expect() {
+	local want=$1 what=$2
+	shift 3
+	"$@" >"$T/out" 2>"$T/err"
+	local got=$?
+	local ok=1
+	[ "$got" = "$want" ] || ok=0
+	if [ "$want" = 2 ] && [ "$(wc -l <"$T/err")" != 1 ]; then ok=0; fi
+	if [ $ok = 1 ]; then
+		pass=$((pass + 1)); echo "PASS $what"
+	else
+		fail=$((fail + 1)); echo "FAIL $what (exit $got, want $want)"; head -5 "$T/err"
+	fi
+}
+# grep_out PATTERN DESCRIPTION: the last command's stdout+stderr matches.
+grep_out() {
+	if grep -q -- "$1" "$T/out" "$T/err"; then
+		pass=$((pass + 1)); echo "PASS $2"
+	else
+		fail=$((fail + 1)); echo "FAIL $2 (no '$1')"; head -20 "$T/out" "$T/err"
+	fi
+}
+
+expect 2 "no arguments" -- "$M"
+expect 2 "unknown command" -- "$M" frobnicate
+expect 2 "unknown option" -- "$M" run toy-lost-update --bogus
+expect 2 "option without value" -- "$M" run toy-lost-update --runs
+expect 2 "bad number" -- "$M" run toy-lost-update --runs abc
+expect 2 "out-of-range number" -- "$M" run toy-lost-update --runs 0
+expect 2 "unknown program" -- "$M" run no-such-program
+expect 2 "bad program parameter" -- "$M" run toy-lost-update --params fixed=7
+expect 2 "bad source" -- "$M" run toy-lost-update --source telepathy
+expect 2 "option that does not apply" -- "$M" explore toy-lost-update --seed 3
+expect 2 "missing input file" -- "$M" run toy-lost-update --source input --input "$T/none"
+for c in demo list run explore replay stress; do
+	expect 0 "$c --help" -- "$M" $c --help
+done
+expect 0 "list" -- "$M" list
+grep_out "toy-missed-wakeup" "list names the programs"
+
+expect 1 "run finds a bug" -- "$M" run toy-lost-update --trace "$T/lu.trace"
+grep_out "found invariant" "run names the failure class"
+expect 1 "replay reproduces it" -- "$M" replay "$T/lu.trace"
+grep_out "reproduced: invariant" "replay says it reproduced"
+grep_out "T0 adder" "replay prints the interleaving table"
+grep_out "<== invariant\|end-state check" "the table marks the failure"
+cp "$T/out" "$T/replay1"
+"$M" replay "$T/lu.trace" >"$T/replay2" 2>&1
+if cmp -s "$T/replay1" "$T/replay2"; then pass=$((pass + 1)); echo "PASS replay output is identical twice"
+else fail=$((fail + 1)); echo "FAIL replay output differs between two replays"; fi
+expect 1 "replay writes its own trace" -- "$M" replay "$T/lu.trace" --quiet --trace "$T/again.trace"
+if diff <(grep -v '^source' "$T/lu.trace") <(grep -v '^source' "$T/again.trace") >/dev/null; then
+	pass=$((pass + 1)); echo "PASS re-recorded trace equals the original"
+else fail=$((fail + 1)); echo "FAIL re-recorded trace differs"; fi
+
+expect 0 "fixed program runs clean" -- "$M" run toy-lost-update --params fixed=1 --runs 300
+expect 0 "explore completes" -- "$M" explore toy-points --params "tasks=2 points=2" --bound 64
+grep_out "explored 20 schedules" "explore counts 20 schedules for 2 tasks x 2 points"
+expect 1 "explore finds a bug" -- "$M" explore toy-missed-wakeup --bound 1 --trace "$T/mw.trace"
+expect 1 "replay of an explore trace" -- "$M" replay "$T/mw.trace"
+expect 0 "stress runs a fixed program on threads" -- "$M" stress toy-lost-update --params "fixed=1 tasks=4" --runs 20
+printf 'AAAA' >"$T/in.bin"
+expect 0 "input source runs given bytes" -- "$M" run toy-lost-update --params fixed=1 --source input --input "$T/in.bin"
+
+# Bad trace files: one line on stderr, exit 2.
+head -c 120 "$T/lu.trace" >"$T/trunc.trace"
+expect 2 "truncated trace" -- "$M" replay "$T/trunc.trace"
+sed '$d' "$T/lu.trace" >"$T/noend.trace"
+expect 2 "trace without end" -- "$M" replay "$T/noend.trace"
+sed 's/^mmfuzz-trace 1/mmfuzz-trace 9/' "$T/lu.trace" >"$T/v9.trace"
+expect 2 "unknown trace version" -- "$M" replay "$T/v9.trace"
+grep_out "unsupported trace format version 9" "version error says so"
+head -c 300 /dev/urandom >"$T/garbage.trace"
+expect 2 "garbage trace" -- "$M" replay "$T/garbage.trace"
+expect 2 "missing trace" -- "$M" replay "$T/none.trace"
+sed 's/^program .*/program nosuch/' "$T/lu.trace" >"$T/prog.trace"
+expect 2 "trace of an unknown program" -- "$M" replay "$T/prog.trace"
+# Divergence: claim a different runnable set at the first pick.
+awk '/^p /&&!d{$4="0,1,2";d=1}1' "$T/lu.trace" >"$T/div.trace"
+expect 2 "diverging trace" -- "$M" replay "$T/div.trace"
+grep_out "diverged" "divergence is named"
+
+echo "cli: $pass passed, $fail failed"
+[ $fail = 0 ]
