@@ -24,6 +24,7 @@
 #define EXIT_USAGE 2
 
 static const char *prog_name = "mmfuzz";
+static const char *self = "mmfuzz"; /* how we were invoked, for replay hints */
 
 static _Noreturn void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static _Noreturn void usage_error(const char *fmt, ...)
@@ -252,7 +253,7 @@ static int cmd_run(int argc, char **argv)
 		if (o.table)
 			mmf_table_print(stdout, &q.s, 0);
 		if (o.trace_out && write_trace(o.trace_out, &q, p->name, params) == 0)
-			printf("trace: %s\nreplay: mmfuzz replay %s\n", o.trace_out, o.trace_out);
+			printf("trace: %s\nreplay: %s replay %s\n", o.trace_out, self, o.trace_out);
 	} else {
 		printf("%s [%s]: no failure in %" PRIu64 " executions (%s)%s\n", p->name, params,
 		       q.runs, q.source_desc,
@@ -306,7 +307,7 @@ static int cmd_explore(int argc, char **argv)
 	if (q.diverged)
 		fprintf(stderr, "%s: %s\n", prog_name, q.why);
 	if (q.found && o.trace_out && write_trace(o.trace_out, &q, p->name, params) == 0)
-		printf("trace: %s\nreplay: mmfuzz replay %s\n", o.trace_out, o.trace_out);
+		printf("trace: %s\nreplay: %s replay %s\n", o.trace_out, self, o.trace_out);
 	int rc = q.diverged ? EXIT_USAGE : q.found ? EXIT_BUG : EXIT_CLEAN;
 	mmf_search_free(&q);
 	return rc;
@@ -529,7 +530,7 @@ static int cmd_demo(int argc, char **argv)
 		printf(" %s (%" PRIu64 " runs)\n", clean ? "clean" : "FAILED", clean_runs);
 		bad += !clean;
 		if (trace[0])
-			printf("%38s   replay: mmfuzz replay %s\n", "", trace);
+			printf("%38s   replay: %s replay %s\n", "", self, trace);
 	}
 	printf("\ncells: failure class @ executions until found.  The fixed column runs each\n"
 	       "source (explore to completion at K=2) on the fixed version.\n");
@@ -554,6 +555,7 @@ static void main_help(void)
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	self = argv[0];
 	if (argc < 2)
 		usage_error("missing COMMAND (see 'mmfuzz --help')");
 	const char *cmd = argv[1];
