@@ -174,23 +174,23 @@ static uint8_t *read_file(const char *path, size_t *len)
 	return buf;
 }
 
-static int write_trace(const char *path, struct mmf_search *q, const char *program,
-		       const char *params)
+static int write_trace(const char *path, const struct mmf_sched *s, const char *source,
+		       const char *program, const char *params)
 {
 	struct mmf_trace_hdr h = {0};
 	snprintf(h.program, sizeof(h.program), "%s", program);
 	snprintf(h.params, sizeof(h.params), "%s", params ? params : "");
-	snprintf(h.source, sizeof(h.source), "%s", q->source_desc);
+	snprintf(h.source, sizeof(h.source), "%s", source);
 	snprintf(h.variants, sizeof(h.variants), "none");
 	snprintf(h.result, sizeof(h.result), "%s",
-		 q->s.failed ? mmf_fail_name(q->s.report.cls) : "clean");
-	h.steps = q->s.steps;
+		 s->failed ? mmf_fail_name(s->report.cls) : "clean");
+	h.steps = s->steps;
 	FILE *f = fopen(path, "w");
 	if (!f) {
 		fprintf(stderr, "%s: cannot write trace '%s': %s\n", prog_name, path, strerror(errno));
 		return -1;
 	}
-	int rc = mmf_trace_write(f, &h, &q->s.trace);
+	int rc = mmf_trace_write(f, &h, &s->trace);
 	if (fclose(f) || rc) {
 		fprintf(stderr, "%s: error writing trace '%s'\n", prog_name, path);
 		return -1;
@@ -252,7 +252,7 @@ static int cmd_run(int argc, char **argv)
 			mmf_report_print(&q.s, stdout);
 		if (o.table)
 			mmf_table_print(stdout, &q.s, 0);
-		if (o.trace_out && write_trace(o.trace_out, &q, p->name, params) == 0)
+		if (o.trace_out && write_trace(o.trace_out, &q.s, q.source_desc, p->name, params) == 0)
 			printf("trace: %s\nreplay: %s replay %s\n", o.trace_out, self, o.trace_out);
 	} else {
 		printf("%s [%s]: no failure in %" PRIu64 " executions (%s)%s\n", p->name, params,
@@ -306,7 +306,7 @@ static int cmd_explore(int argc, char **argv)
 	printf("\n");
 	if (q.diverged)
 		fprintf(stderr, "%s: %s\n", prog_name, q.why);
-	if (q.found && o.trace_out && write_trace(o.trace_out, &q, p->name, params) == 0)
+	if (q.found && o.trace_out && write_trace(o.trace_out, &q.s, q.source_desc, p->name, params) == 0)
 		printf("trace: %s\nreplay: %s replay %s\n", o.trace_out, self, o.trace_out);
 	int rc = q.diverged ? EXIT_USAGE : q.found ? EXIT_BUG : EXIT_CLEAN;
 	mmf_search_free(&q);
@@ -371,9 +371,9 @@ static int cmd_replay(int argc, char **argv)
 			printf("reproduced: %s\n", now);
 		rc = s.failed ? EXIT_BUG : EXIT_CLEAN;
 		if (o.trace_out) {
-			struct mmf_search q = {.s = s};
-			snprintf(q.source_desc, sizeof(q.source_desc), "replay %s", path);
-			if (write_trace(o.trace_out, &q, p->name, tf.h.params))
+			char source[160];
+			snprintf(source, sizeof(source), "replay %s", path);
+			if (write_trace(o.trace_out, &s, source, p->name, tf.h.params))
 				rc = EXIT_USAGE;
 		}
 	}
@@ -502,7 +502,7 @@ static int cmd_demo(int argc, char **argv)
 			if (k == 0 && q.found) {
 				snprintf(trace, sizeof(trace), "%s/%s%s.trace", dir, p->name,
 					 strstr(bugs[b].params, "lockdep=0") ? "-nolockdep" : "");
-				if (write_trace(trace, &q, p->name, bugs[b].params))
+				if (write_trace(trace, &q.s, q.source_desc, p->name, bugs[b].params))
 					trace[0] = 0;
 			}
 			mmf_search_free(&q);

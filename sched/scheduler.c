@@ -221,7 +221,7 @@ static size_t append(char *buf, size_t len, size_t off, const char *fmt, ...)
 	return n < 0 ? off : off + (size_t)n;
 }
 
-static size_t describe_tasks(const struct mmf_sched *s, char *buf, size_t len, size_t off)
+size_t mmf__describe_tasks(const struct mmf_sched *s, char *buf, size_t len, size_t off)
 {
 	char where[160];
 	for (int i = 0; i < s->ntasks; i++) {
@@ -527,7 +527,7 @@ static _Noreturn void report_deadlock(struct mmf_sched *s, struct mmf_task *cur)
 		live += s->tasks[i].state != MMF_T_EXITED;
 	size_t off = append(buf, sizeof(buf), 0,
 			    "deadlock: all %d live tasks are blocked", live);
-	describe_tasks(s, buf, sizeof(buf), off);
+	mmf__describe_tasks(s, buf, sizeof(buf), off);
 	const void *obj = cur ? cur->wait_obj : NULL;
 	const struct mmf_site *site = cur ? cur->wait_site : NULL;
 	if (!s->failed) {
@@ -605,7 +605,7 @@ static void reschedule(struct mmf_sched *s, struct mmf_task *cur)
 			size_t off = append(buf, sizeof(buf), 0,
 					    "hang: no completion within %llu scheduling points",
 					    (unsigned long long)s->opts.max_steps);
-			describe_tasks(s, buf, sizeof(buf), off);
+			mmf__describe_tasks(s, buf, sizeof(buf), off);
 			mmf_fail(MMF_FAIL_HANG, NULL, cur->site, "%s", buf);
 		}
 		build_choice(s, cur, &c);
@@ -771,13 +771,12 @@ void mmf_obj_unlock(const void *obj)
 		mmf_threads_obj_unlock(s, obj);
 }
 
-static void block(struct mmf_task *t, const void *obj, enum mmf_wait_kind kind,
-		  const char *desc, const struct mmf_task *holder,
-		  const struct mmf_site *site, uint64_t wake_at)
+void mmf__begin_wait(struct mmf_task *t, const void *obj, enum mmf_wait_kind kind,
+		     const char *desc, const struct mmf_task *holder,
+		     const struct mmf_site *site, uint64_t wake_at)
 {
 	if (kind == MMF_WAIT_SLEEP)
 		mmf_might_sleep(site);
-	t->state = MMF_T_BLOCKED;
 	t->wait_obj = obj;
 	t->wait_kind = kind;
 	t->wait_desc = desc;
@@ -786,6 +785,14 @@ static void block(struct mmf_task *t, const void *obj, enum mmf_wait_kind kind,
 	t->wake_at = wake_at;
 	t->timed_out = false;
 	t->site = site;
+}
+
+static void block(struct mmf_task *t, const void *obj, enum mmf_wait_kind kind,
+		  const char *desc, const struct mmf_task *holder,
+		  const struct mmf_site *site, uint64_t wake_at)
+{
+	mmf__begin_wait(t, obj, kind, desc, holder, site, wake_at);
+	t->state = MMF_T_BLOCKED;
 	reschedule(t->s, t);
 	t->wait_obj = NULL;
 	t->wait_site = NULL;

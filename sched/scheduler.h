@@ -399,6 +399,12 @@ void mmf__timer_fire_due(struct mmf_sched *s);
 void mmf__timers_next(const struct mmf_sched *s, uint64_t *next);
 void mmf__set_current(struct mmf_task *t);
 void mmf__task_exited(struct mmf_task *t);
+/* Record what t is about to wait for (checks might_sleep for sleeps). */
+void mmf__begin_wait(struct mmf_task *t, const void *obj, enum mmf_wait_kind kind,
+		     const char *desc, const struct mmf_task *holder,
+		     const struct mmf_site *site, uint64_t wake_at);
+/* Append one line per live task: what it waits on, where, who holds it. */
+size_t mmf__describe_tasks(const struct mmf_sched *s, char *buf, size_t len, size_t off);
 void mmf__record_report(struct mmf_sched *s, enum mmf_fail_class cls, const void *obj,
 			const struct mmf_site *site, const char *fmt, va_list ap);
 bool mmf__time_pending(const struct mmf_sched *s, uint64_t *next);

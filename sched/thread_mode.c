@@ -177,15 +177,8 @@ bool mmf_threads_wait(struct mmf_sched *s, struct mmf_task *t, const void *obj,
 	struct mmf_threads *th = get(s);
 	struct stripe *st = stripe_of(th, obj);
 
-	if (kind == MMF_WAIT_SLEEP)
-		mmf_might_sleep(site);
+	mmf__begin_wait(t, obj, kind, desc, holder, site, wake_at);
 	unsigned seq = __atomic_load_n(&st->seq, __ATOMIC_SEQ_CST);
-	t->wait_obj = obj;
-	t->wait_kind = kind;
-	t->wait_desc = desc;
-	t->wait_holder = holder;
-	t->wait_site = site;
-	t->wake_at = wake_at;
 	__atomic_store_n(&t->state, MMF_T_BLOCKED, __ATOMIC_SEQ_CST);
 	__atomic_fetch_add(&th->blocked, 1, __ATOMIC_SEQ_CST);
 	flock_release(&st->lock);
@@ -256,17 +249,7 @@ static void report_stuck(struct mmf_sched *s, enum mmf_fail_class cls, const cha
 {
 	char buf[MMF_REPORT_LEN];
 	size_t off = (size_t)snprintf(buf, sizeof(buf), "%s", what);
-	for (int i = 0; i < s->ntasks && off < sizeof(buf); i++) {
-		struct mmf_task *t = &s->tasks[i];
-		if (__atomic_load_n(&t->state, __ATOMIC_SEQ_CST) == MMF_T_EXITED)
-			continue;
-		const struct mmf_site *w = t->wait_site ? t->wait_site : t->site;
-		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "\n  task %d '%s': %s %s at %s:%d",
-					t->id, t->name,
-					t->state == MMF_T_BLOCKED ? "waits on" : "running near",
-					t->state == MMF_T_BLOCKED && t->wait_desc ? t->wait_desc : "",
-					mmf_site_file(w), w ? w->line : 0);
-	}
+	mmf__describe_tasks(s, buf, sizeof(buf), off);
 	mmf_fail(cls, NULL, NULL, "%s", buf);
 }
 
