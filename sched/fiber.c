@@ -202,7 +202,9 @@ _Noreturn void mmf_fiber_exit_to(struct mmf_fiber *from, struct mmf_fiber *to)
 #ifdef MMF_FIBER_UCONTEXT
 	setcontext(&to->uc);
 #else
-	void *dead_sp;
+	/* Not a local: under detect_stack_use_after_return a local lives on
+	 * ASan's fake stack, which the NULL above has just released. */
+	static _Thread_local void *dead_sp;
 	mmf_ctx_switch(&dead_sp, to->sp);
 #endif
 	mmf_fiber_returned();
