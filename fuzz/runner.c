@@ -8,11 +8,11 @@
 #include <string.h>
 
 extern const struct mmf_program mmf_toy_lost_update, mmf_toy_abba, mmf_toy_uaf,
-	mmf_toy_missed_wakeup, mmf_toy_race, mmf_toy_points;
+	mmf_toy_missed_wakeup, mmf_toy_race, mmf_toy_points, mmf_mm_program;
 
 const struct mmf_program *const mmf_programs[] = {
-	&mmf_toy_lost_update, &mmf_toy_abba, &mmf_toy_uaf, &mmf_toy_missed_wakeup,
-	&mmf_toy_race, &mmf_toy_points, NULL,
+	&mmf_mm_program,     &mmf_toy_lost_update, &mmf_toy_abba, &mmf_toy_uaf,
+	&mmf_toy_missed_wakeup, &mmf_toy_race,     &mmf_toy_points, NULL,
 };
 
 const struct mmf_program *mmf_program_find(const char *name)
@@ -184,6 +184,8 @@ int mmf_search_run(struct mmf_search *q)
 	 * same decisions must give the same failure, or the program is not
 	 * deterministic under the scheduler. */
 	if (q->found && q->keep_trace && q->src != MMF_SRC_EXPLORE) {
+		char first[300];
+		snprintf(first, sizeof(first), "%.290s", q->s.report.text);
 		q->s.opts.record = q->s.opts.log = true;
 		if (q->src == MMF_SRC_RANDOM)
 			mmf_random_src_at(rnd, q->found_at - 1);
@@ -197,10 +199,10 @@ int mmf_search_run(struct mmf_search *q)
 		if (st != MMF_RUN_FAILED || q->s.report.cls != q->cls) {
 			snprintf(q->why, sizeof(q->why),
 				 "internal: re-running execution %llu gave %s instead of %s: the "
-				 "program is not deterministic under the scheduler",
+				 "program is not deterministic under the scheduler (first run: %s)",
 				 (unsigned long long)q->found_at,
 				 st == MMF_RUN_FAILED ? mmf_fail_name(q->s.report.cls) : "a clean run",
-				 mmf_fail_name(q->cls));
+				 mmf_fail_name(q->cls), first);
 			return -1;
 		}
 	}

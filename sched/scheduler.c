@@ -141,6 +141,8 @@ void mmf_trace_push(struct mmf_trace *t, const struct mmf_decision *d)
 
 /* ---- setup ------------------------------------------------------------- */
 
+static void reset_state(struct mmf_sched *s);
+
 void mmf_sched_init(struct mmf_sched *s, const struct mmf_sched_opts *opts,
 		    struct mmf_decider *dec)
 {
@@ -153,7 +155,9 @@ void mmf_sched_init(struct mmf_sched *s, const struct mmf_sched_opts *opts,
 	mmf_fiber_init_host(&s->host);
 	s->lockdep = mmf_lockdep_new();
 	tl_host = s;
-	mmf_sched_reset(s);
+	MMF_SCHED_ENTER();
+	reset_state(s);
+	MMF_SCHED_LEAVE();
 }
 
 void mmf_sched_destroy(struct mmf_sched *s)
@@ -169,9 +173,21 @@ void mmf_sched_destroy(struct mmf_sched *s)
 		tl_host = NULL;
 }
 
+/* A run starts here, before the program's setup: setup draws its
+ * workload from the decision source, so the source's run begins now. */
 void mmf_sched_reset(struct mmf_sched *s)
 {
 	MMF_SCHED_ENTER();
+	reset_state(s);
+	if (s->dec && s->dec->ops->begin)
+		s->dec->ops->begin(s->dec);
+	if (s->dec)
+		s->dec->forced = MMF_RUN_CLEAN;
+	MMF_SCHED_LEAVE();
+}
+
+static void reset_state(struct mmf_sched *s)
+{
 	if (s->threads)
 		mmf_threads_reset(s);
 	for (int i = 0; i < s->ntasks; i++)
@@ -194,7 +210,6 @@ void mmf_sched_reset(struct mmf_sched *s)
 	mmf_kmem_reset(s);
 	tl_host = s;
 	tl_cur = NULL;
-	MMF_SCHED_LEAVE();
 }
 
 /* ---- reports ----------------------------------------------------------- */
@@ -331,16 +346,32 @@ static struct mmf_task *spawn(struct mmf_sched *s, const char *name, unsigned fl
 	bool threads = s->opts.mode == MMF_MODE_THREADS;
 	if (threads)
 		mmf_threads_table_lock(s, true);
-	if (s->ntasks >= MMF_MAX_TASKS) {
+	/* Interrupts come and go: a new one reuses the slot of an exited
+	 * one, lowest id first so ids stay deterministic, never the slot of
+	 * the task running this code (its stack is in use).  Other tasks keep
+	 * their own ids, so each stays one column of the interleaving table. */
+	int id = -1;
+	if (!threads && (flags & MMF_TASK_IRQ)) {
+		for (int i = 0; i < s->ntasks; i++) {
+			if (s->tasks[i].state == MMF_T_EXITED && (s->tasks[i].flags & MMF_TASK_IRQ) &&
+			    &s->tasks[i] != tl_cur) {
+				id = i;
+				break;
+			}
+		}
+	}
+	if (id < 0 && s->ntasks >= MMF_MAX_TASKS) {
 		if (threads)
 			mmf_threads_table_lock(s, false);
 		mmf_fail(MMF_FAIL_BUG, s, MMF_SITE("spawn"),
-			 "task table full (%d tasks): raise MMF_MAX_TASKS", MMF_MAX_TASKS);
+			 "task table full (%d live tasks): raise MMF_MAX_TASKS", MMF_MAX_TASKS);
 		return NULL;
 	}
-	struct mmf_task *t = &s->tasks[s->ntasks];
+	if (id < 0)
+		id = s->ntasks;
+	struct mmf_task *t = &s->tasks[id];
 	memset(t, 0, sizeof(*t));
-	t->id = s->ntasks;
+	t->id = id;
 	t->flags = flags;
 	t->state = MMF_T_RUNNABLE;
 	snprintf(t->name, sizeof(t->name), "%s", name);
@@ -356,7 +387,8 @@ static struct mmf_task *spawn(struct mmf_sched *s, const char *name, unsigned fl
 	}
 	/* Spawn is a happens-before edge, as pthread_create is. */
 	mmf_tsan_release(&t->tsan_token);
-	__atomic_store_n(&s->ntasks, t->id + 1, __ATOMIC_RELEASE);
+	if (t->id >= s->ntasks)
+		__atomic_store_n(&s->ntasks, t->id + 1, __ATOMIC_RELEASE);
 	if (threads) {
 		mmf_threads_start_task(s, t);
 		mmf_threads_table_lock(s, false);
@@ -694,9 +726,6 @@ enum mmf_run_status mmf_sched_run(struct mmf_sched *s)
 	if (s->opts.mode == MMF_MODE_THREADS)
 		return mmf_threads_run(s);
 	MMF_SCHED_ENTER();
-	if (s->dec->ops->begin)
-		s->dec->ops->begin(s->dec);
-	s->dec->forced = MMF_RUN_CLEAN;
 	tl_host = s;
 	tl_cur = NULL;
 	if (s->ntasks)

@@ -337,7 +337,8 @@ void mmf_sched_init(struct mmf_sched *s, const struct mmf_sched_opts *opts,
 		    struct mmf_decider *dec);
 void mmf_sched_destroy(struct mmf_sched *s);
 
-/* Start a new run: forget all tasks, time, reports and the trace. */
+/* Start a new run: forget all tasks, time, reports and the trace, and
+ * begin the decision source's run (setup may draw from it). */
 void mmf_sched_reset(struct mmf_sched *s);
 
 /* Create a task; from the host before mmf_sched_run, or from a running task

@@ -16,27 +16,45 @@
 
 #define CUR() mmf_current()
 
+/* A lock's recorded owner, only if it is a task of this run: a lock in
+ * freed (poisoned) memory must not send the deadlock report astray. */
+static const struct mmf_task *owner_of(const struct mmf_task *o)
+{
+	struct mmf_sched *s = mmf_current_sched();
+	if (!s || o < &s->tasks[0] || o >= &s->tasks[MMF_MAX_TASKS])
+		return NULL;
+	return o;
+}
+
 /* ---- interrupts ---------------------------------------------------------- */
+
+/* In an interrupt handler interrupts are off throughout: these leave its
+ * state alone (irqs_disabled() answers true there). */
+static struct mmf_task *irq_state_owner(void)
+{
+	struct mmf_task *t = CUR();
+	return t && !(t->flags & MMF_TASK_IRQ) ? t : NULL;
+}
 
 void mmf_local_irq_disable(void)
 {
-	struct mmf_task *t = CUR();
+	struct mmf_task *t = irq_state_owner();
 	if (t)
 		t->irqs_off = 1;
 }
 
 void mmf_local_irq_enable(void)
 {
-	struct mmf_task *t = CUR();
-	if (t && !(t->flags & MMF_TASK_IRQ))
+	struct mmf_task *t = irq_state_owner();
+	if (t)
 		t->irqs_off = 0;
 }
 
 unsigned long mmf_local_irq_save(void)
 {
-	struct mmf_task *t = CUR();
+	struct mmf_task *t = irq_state_owner();
 	if (!t)
-		return 0;
+		return 1;
 	unsigned long was = (unsigned long)t->irqs_off;
 	t->irqs_off = 1;
 	return was;
@@ -44,8 +62,8 @@ unsigned long mmf_local_irq_save(void)
 
 void mmf_local_irq_restore(unsigned long flags)
 {
-	struct mmf_task *t = CUR();
-	if (t && !(t->flags & MMF_TASK_IRQ))
+	struct mmf_task *t = irq_state_owner();
+	if (t)
 		t->irqs_off = (int)flags;
 }
 
@@ -86,7 +104,7 @@ void mmf_spin_lock(spinlock_t *l, const struct mmf_site *site)
 				 "spinlock %s", t->name, l->name);
 			return;
 		}
-		mmf_obj_wait(l, MMF_WAIT_SPIN, describe("spinlock", l->name), l->owner, site);
+		mmf_obj_wait(l, MMF_WAIT_SPIN, describe("spinlock", l->name), owner_of(l->owner), site);
 	}
 	l->locked = true;
 	l->owner = t;
@@ -166,7 +184,7 @@ void mmf_mutex_lock(struct mutex *m, const struct mmf_site *site)
 				 "mutex %s", t->name, m->name);
 			return;
 		}
-		mmf_obj_wait(m, MMF_WAIT_SLEEP, describe("mutex", m->name), m->owner, site);
+		mmf_obj_wait(m, MMF_WAIT_SLEEP, describe("mutex", m->name), owner_of(m->owner), site);
 	}
 	m->locked = true;
 	m->owner = t;
@@ -231,7 +249,7 @@ static bool rwsem_read_get(struct rw_semaphore *r, const struct mmf_site *site, 
 			mmf_obj_unlock(r);
 			return false;
 		}
-		mmf_obj_wait(r, MMF_WAIT_SLEEP, describe("rwsem (read)", r->name), r->owner, site);
+		mmf_obj_wait(r, MMF_WAIT_SLEEP, describe("rwsem (read)", r->name), owner_of(r->owner), site);
 	}
 	r->readers++;
 	mmf_obj_unlock(r);
@@ -280,7 +298,7 @@ static bool rwsem_write_get(struct rw_semaphore *r, const struct mmf_site *site,
 			mmf_fail(MMF_FAIL_LOCKING, r, site, "recursive down_write of %s", r->name);
 			return false;
 		}
-		mmf_obj_wait(r, MMF_WAIT_SLEEP, describe("rwsem (write)", r->name), r->owner, site);
+		mmf_obj_wait(r, MMF_WAIT_SLEEP, describe("rwsem (write)", r->name), owner_of(r->owner), site);
 	}
 	r->writer = true;
 	r->owner = t;

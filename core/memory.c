@@ -1,0 +1,454 @@
+/* memory.c - models mm/memory.c for anonymous memory: user access with
+ * faults (do_anonymous_page, do_swap_page, do_wp_page, migration-entry
+ * waits), fork's page-table copy (copy_pte_range with swap_duplicate),
+ * and zap (munmap, exit: free_swap_and_cache, page release); plus the
+ * address-space lifecycle of kernel/fork.c and mm/mmap.c.
+ * Deviations: one vma per mm covering MM_VPAGES pages, one page-table lock
+ * per mm, no TLB batching (pages are released right after the lock drops),
+ * read faults on an empty pte map the shared zero page. */
+#define _GNU_SOURCE
+#include "memory.h"
+#include "shadow.h"
+
+#include <errno.h>
+#include <string.h>
+
+enum { FAULT_DONE, FAULT_RETRY, FAULT_OOM };
+
+static struct mm_struct *get_mm(int id)
+{
+	struct mm_model *M = MM();
+	BUG_ON(id < 0 || id >= M->nr_mm);
+	return &M->mm[id];
+}
+
+/* ---- address spaces ---------------------------------------------------------- */
+
+static int mm_slot(void)
+{
+	struct mm_model *M = MM();
+	spin_lock(&M->mmlist_lock);
+	int id = M->nr_mm < MM_MAX_MMS ? M->nr_mm++ : -1;
+	spin_unlock(&M->mmlist_lock);
+	return id;
+}
+
+static void mm_init_struct(struct mm_struct *mm, int id, int parent)
+{
+	memset(mm, 0, sizeof(*mm));
+	mm->id = id;
+	mm->parent = parent;
+	init_rwsem(&mm->mmap_lock);
+	spin_lock_init(&mm->ptl);
+}
+
+int mm_create(void)
+{
+	struct mm_model *M = MM();
+	int id = mm_slot();
+	if (id < 0)
+		return -ENOMEM;
+	struct mm_struct *mm = &M->mm[id];
+	mm_init_struct(mm, id, -1);
+	struct anon_vma *av = anon_vma_alloc();
+	if (!av)
+		return -ENOMEM;
+	anon_vma_link(av, mm);
+	mm->live = true;
+	return id;
+}
+
+bool mm_is_live(int id)
+{
+	struct mm_model *M = MM();
+	return id >= 0 && id < M->nr_mm && __atomic_load_n(&M->mm[id].live, __ATOMIC_ACQUIRE);
+}
+
+/* ---- faults -------------------------------------------------------------------- */
+
+static int do_anonymous_page(struct mm_struct *mm, int v, bool write)
+{
+	struct mm_model *M = MM();
+
+	if (!write) {
+		/* A read of untouched memory maps the shared zero page. */
+		spin_lock(&mm->ptl);
+		if (pte_kind(mm->pte[v]) == PTE_NONE)
+			mm->pte[v] = mk_pte(PTE_PRESENT, page_number(&M->zero_folio, 0), false);
+		spin_unlock(&mm->ptl);
+		return FAULT_RETRY;
+	}
+	/* Where the aligned pair is empty, the decision source may ask for
+	 * a two-page folio (mTHP), the shape the two-entry races need. */
+	int first = v, nr = 1;
+	spin_lock(&mm->ptl);
+	bool pair_empty = v + 1 < MM_VPAGES && v % 2 == 0 && pte_kind(mm->pte[v + 1]) == PTE_NONE;
+	spin_unlock(&mm->ptl);
+	if (pair_empty && mmf_decide_value(2, MMF_SITE("anon folio order")))
+		nr = 2;
+	struct folio *f = folio_alloc(nr, GFP_KERNEL);
+	if (!f)
+		return FAULT_OOM;
+
+	spin_lock(&mm->ptl);
+	if (!mm_variant(V_ANON_FAULT_DOUBLE_ALLOC)) {
+		/* The allocation may have slept: another thread may have
+		 * filled the pte meanwhile.  Install only over empty ptes. */
+		for (int i = 0; i < nr; i++) {
+			if (pte_kind(mm->pte[first + i]) != PTE_NONE) {
+				spin_unlock(&mm->ptl);
+				folio_put(f);
+				return FAULT_RETRY;
+			}
+		}
+	}
+	folio_set(f, PG_uptodate);
+	folio_ref_add(f, nr - 1);       /* one reference per mapping pte */
+	folio_add_new_anon_rmap(f, mm, first);
+	for (int i = 1; i < nr; i++)
+		atomic_inc(&f->_mapcount);
+	for (int i = 0; i < nr; i++)
+		mm->pte[first + i] = mk_pte(PTE_PRESENT, page_number(f, i), true);
+	folio_set(f, PG_dirty);
+	folio_add_lru(f);
+	spin_unlock(&mm->ptl);
+	return FAULT_RETRY;
+}
+
+static int do_swap_page(struct mm_struct *mm, int v, pte_t orig, bool write)
+{
+	swp_entry_t e = pte_to_swp_entry(orig);
+	struct swap_info_struct *si = get_swap_device(e);
+	struct folio *f;
+	bool new_page = false;
+
+	if (!si) {
+		spin_lock(&mm->ptl);
+		bool same = mm->pte[v] == orig;
+		spin_unlock(&mm->ptl);
+		if (same)
+			mmf_fail(MMF_FAIL_DATA, mm, MMF_SITE("do_swap_page"),
+				 "lost data: mm %d page %d maps swap entry %#lx of a device that "
+				 "is gone", mm->id, v, e.val);
+		return FAULT_RETRY;
+	}
+	f = swap_cache_get_folio(e);
+	if (!f) {
+		f = read_swap_cache_async(e, &new_page);
+		if (!f) {
+			spin_lock(&mm->ptl);
+			bool same = mm->pte[v] == orig;
+			spin_unlock(&mm->ptl);
+			put_swap_device(si);
+			/* Gone (another fault or swapoff got it): retry.  Still
+			 * there: the allocator failed. */
+			return same ? FAULT_OOM : FAULT_RETRY;
+		}
+		if (new_page)
+			swap_read_folio(f);
+	}
+	folio_lock(f);
+	/* While we slept, the folio may have left the swap cache or been
+	 * reused for another entry. */
+	unsigned long off = swp_offset(e);
+	if (!folio_test(f, PG_swapcache) || swp_type(f->swap) != swp_type(e) ||
+	    off < swp_offset(f->swap) || off >= swp_offset(f->swap) + (unsigned long)f->nr_pages) {
+		folio_unlock(f);
+		folio_put(f);
+		put_swap_device(si);
+		return FAULT_RETRY;
+	}
+	int sub = (int)(off - swp_offset(f->swap));
+	spin_lock(&mm->ptl);
+	if (mm->pte[v] != orig) {
+		spin_unlock(&mm->ptl);
+		folio_unlock(f);
+		folio_put(f);
+		put_swap_device(si);
+		return FAULT_RETRY;
+	}
+	VM_BUG_ON_FOLIO(!folio_test(f, PG_uptodate), f);
+	/* The pte's reference moves from the swap slot to the folio (the
+	 * lookup reference becomes the pte's). */
+	swap_free(e);
+	folio_add_anon_rmap(f, mm, v - sub);
+	bool exclusive = folio_mapcount(f) == 1 && !folio_swapped(f);
+	bool writable = write && exclusive;
+	mm->pte[v] = mk_pte(PTE_PRESENT, page_number(f, sub), writable);
+	if (writable) {
+		/* Written from now on: the swap copy goes stale, drop it. */
+		folio_set(f, PG_dirty);
+		folio_free_swap(f);
+	}
+	spin_unlock(&mm->ptl);
+	folio_unlock(f);
+	put_swap_device(si);
+	return FAULT_RETRY;
+}
+
+static int do_wp_page(struct mm_struct *mm, int v, pte_t orig)
+{
+	struct mm_model *M = MM();
+	int sub;
+	struct folio *old = pte_folio(orig, &sub);
+
+	spin_lock(&mm->ptl);
+	if (mm->pte[v] != orig) {
+		spin_unlock(&mm->ptl);
+		return FAULT_RETRY;
+	}
+	if (!is_zero_folio(old) && folio_trylock(old)) {
+		/* Reuse: we are the only mapping and no swap slot or other
+		 * user shares the page. */
+		int cache = folio_test(old, PG_swapcache) ? old->nr_pages : 0;
+		bool reuse = folio_mapcount(old) == 1 && folio_ref_count(old) == 1 + cache &&
+			     (!cache || !folio_swapped(old));
+		if (reuse) {
+			if (cache)
+				folio_free_swap(old);
+			mm->pte[v] = orig | PTE_WRITE;
+			folio_set(old, PG_dirty);
+			folio_unlock(old);
+			spin_unlock(&mm->ptl);
+			return FAULT_RETRY;
+		}
+		folio_unlock(old);
+	}
+	folio_get(old);
+	spin_unlock(&mm->ptl);
+
+	struct folio *nf = folio_alloc(1, GFP_KERNEL);
+	if (!nf) {
+		folio_put(old);
+		return FAULT_OOM;
+	}
+	memcpy(nf->data[0], old->data[sub], MM_PAGE_BYTES);
+	folio_set(nf, PG_uptodate);
+
+	spin_lock(&mm->ptl);
+	if (mm->pte[v] != orig) {
+		spin_unlock(&mm->ptl);
+		folio_put(nf);
+		folio_put(old);
+		return FAULT_RETRY;
+	}
+	folio_add_new_anon_rmap(nf, mm, v);
+	folio_set(nf, PG_dirty);
+	folio_add_lru(nf);
+	mm->pte[v] = mk_pte(PTE_PRESENT, page_number(nf, 0), true);
+	if (!is_zero_folio(old))
+		folio_remove_rmap(old);
+	spin_unlock(&mm->ptl);
+	if (!is_zero_folio(old))
+		free_folio_and_swap_cache(old); /* the old pte's reference */
+	folio_put(old);                         /* ours */
+	(void)M;
+	return FAULT_RETRY;
+}
+
+/* Wait until the folio under migration is unlocked, then retry. */
+static int migration_entry_wait(struct mm_struct *mm, int v, pte_t orig)
+{
+	struct folio *f = pte_folio(orig, NULL);
+	spin_lock(&mm->ptl);
+	bool same = mm->pte[v] == orig && folio_try_get(f);
+	spin_unlock(&mm->ptl);
+	if (!same)
+		return FAULT_RETRY;
+	bit_wait(PG_locked, &f->flags, "folio under migration");
+	folio_put(f);
+	return FAULT_RETRY;
+}
+
+static int handle_pte_fault(struct mm_struct *mm, int v, bool write, pte_t orig)
+{
+	switch (pte_kind(orig)) {
+	case PTE_NONE:
+		return do_anonymous_page(mm, v, write);
+	case PTE_SWAP:
+		return do_swap_page(mm, v, orig, write);
+	case PTE_MIGRATION:
+		return migration_entry_wait(mm, v, orig);
+	case PTE_PRESENT:
+		return write ? do_wp_page(mm, v, orig) : FAULT_RETRY;
+	}
+	return FAULT_RETRY;
+}
+
+int mm_access(int id, int v, bool write)
+{
+	struct mm_model *M = MM();
+	struct mm_struct *mm = get_mm(id);
+
+	BUG_ON(v < 0 || v >= MM_VPAGES);
+	for (;;) {
+		down_read(&mm->mmap_lock);
+		if (!mm->live) {
+			up_read(&mm->mmap_lock);
+			return -EFAULT;
+		}
+		spin_lock(&mm->ptl);
+		pte_t p = mm->pte[v];
+		if (pte_kind(p) == PTE_PRESENT && (!write || pte_write(p))) {
+			int sub;
+			struct folio *f = pte_folio(p, &sub);
+			if (write)
+				shadow_write(M->shadow, id, v, f->data[sub]);
+			else
+				shadow_check(M->shadow, id, v, f->data[sub], "read");
+			spin_unlock(&mm->ptl);
+			up_read(&mm->mmap_lock);
+			return 0;
+		}
+		spin_unlock(&mm->ptl);
+		int r = handle_pte_fault(mm, v, write, p);
+		up_read(&mm->mmap_lock);
+		if (r == FAULT_OOM)
+			return -ENOMEM;
+		cond_resched();
+	}
+}
+
+/* ---- fork ---------------------------------------------------------------------- */
+
+int mm_fork(int parent_id)
+{
+	struct mm_model *M = MM();
+	struct mm_struct *parent = get_mm(parent_id);
+
+	down_write(&parent->mmap_lock);
+	if (!parent->live) {
+		up_write(&parent->mmap_lock);
+		return -EFAULT;
+	}
+	int id = mm_slot();
+	if (id < 0) {
+		up_write(&parent->mmap_lock);
+		return -ENOMEM;
+	}
+	struct mm_struct *child = &M->mm[id];
+	mm_init_struct(child, id, parent_id);
+	down_write(&child->mmap_lock);
+	anon_vma_link(parent->anon_vma, child);
+
+	spin_lock(&parent->ptl);
+	spin_lock(&child->ptl);
+	for (int v = 0; v < MM_VPAGES; v++) {
+		pte_t p = parent->pte[v];
+		switch (pte_kind(p)) {
+		case PTE_NONE:
+			break;
+		case PTE_PRESENT: {
+			struct folio *f = pte_folio(p, NULL);
+			if (!is_zero_folio(f)) {
+				folio_get(f);
+				atomic_inc(&f->_mapcount);
+			}
+			/* Both sides copy on write from now on. */
+			p &= ~PTE_WRITE;
+			parent->pte[v] = p;
+			child->pte[v] = p;
+			break;
+		}
+		case PTE_SWAP:
+			if (swap_duplicate(pte_to_swp_entry(p)) < 0)
+				break;
+			child->pte[v] = p;
+			break;
+		case PTE_MIGRATION:
+			p &= ~PTE_WRITE;
+			parent->pte[v] = p;
+			child->pte[v] = p;
+			break;
+		}
+	}
+	shadow_fork(M->shadow, parent_id, id);
+	spin_unlock(&child->ptl);
+	spin_unlock(&parent->ptl);
+	__atomic_store_n(&child->live, true, __ATOMIC_RELEASE);
+	up_write(&child->mmap_lock);
+	up_write(&parent->mmap_lock);
+	return id;
+}
+
+/* ---- zap: munmap and exit -------------------------------------------------------- */
+
+/* Caller holds mmap_lock for writing. */
+static void zap_range(struct mm_struct *mm, int first, int n)
+{
+	struct mm_model *M = MM();
+	struct folio *release[MM_VPAGES];
+	int nrel = 0;
+
+	spin_lock(&mm->ptl);
+	for (int v = first; v < first + n && v < MM_VPAGES; v++) {
+		pte_t p = mm->pte[v];
+		mm->pte[v] = 0;
+		shadow_forget(M->shadow, mm->id, v);
+		switch (pte_kind(p)) {
+		case PTE_NONE:
+		case PTE_MIGRATION:     /* the migrating task holds the folio */
+			break;
+		case PTE_PRESENT: {
+			struct folio *f = pte_folio(p, NULL);
+			if (is_zero_folio(f))
+				break;
+			if (pte_write(p))
+				folio_set(f, PG_dirty);
+			folio_remove_rmap(f);
+			release[nrel++] = f;
+			break;
+		}
+		case PTE_SWAP:
+			free_swap_and_cache(pte_to_swp_entry(p));
+			break;
+		}
+	}
+	spin_unlock(&mm->ptl);
+	for (int i = 0; i < nrel; i++)
+		free_folio_and_swap_cache(release[i]);
+}
+
+void mm_munmap(int id, int first, int n)
+{
+	struct mm_struct *mm = get_mm(id);
+	down_write(&mm->mmap_lock);
+	if (mm->live)
+		zap_range(mm, first, n);
+	up_write(&mm->mmap_lock);
+}
+
+void mm_exit(int id)
+{
+	struct mm_struct *mm = get_mm(id);
+	down_write(&mm->mmap_lock);
+	if (mm->live) {
+		zap_range(mm, 0, MM_VPAGES);
+		__atomic_store_n(&mm->live, false, __ATOMIC_RELEASE);
+		anon_vma_unlink(mm);
+	}
+	up_write(&mm->mmap_lock);
+}
+
+/* ---- pinning for I/O ------------------------------------------------------------- */
+
+struct folio *mm_pin(int id, int v)
+{
+	struct mm_struct *mm = get_mm(id);
+	struct folio *f = NULL;
+	down_read(&mm->mmap_lock);
+	if (mm->live) {
+		spin_lock(&mm->ptl);
+		pte_t p = mm->pte[v];
+		if (pte_kind(p) == PTE_PRESENT) {
+			f = pte_folio(p, NULL);
+			if (is_zero_folio(f))
+				f = NULL;
+			else
+				folio_get(f);
+		}
+		spin_unlock(&mm->ptl);
+	}
+	up_read(&mm->mmap_lock);
+	return f;
+}

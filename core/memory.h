@@ -1,0 +1,19 @@
+/* memory.h - user-visible operations on address spaces (memory.c). */
+#ifndef MM_MEMORY_H
+#define MM_MEMORY_H
+
+#include "mm.h"
+
+int mm_create(void);                    /* new address space: id or -errno */
+bool mm_is_live(int id);
+/* A user read or write of one page, faulting as needed; the data is
+ * checked against (read) or stamped into (write) the shadow.  0, or
+ * -EFAULT (the mm is gone), -ENOMEM (allocation failed). */
+int mm_access(int id, int vpage, bool write);
+int mm_fork(int id);                    /* child id or -errno */
+void mm_munmap(int id, int first, int n);
+void mm_exit(int id);
+/* Take a reference on the folio mapped at vpage (an I/O user's pin). */
+struct folio *mm_pin(int id, int vpage);
+
+#endif

@@ -1,0 +1,132 @@
+/* mm.h - the model's functions, grouped by the file that defines them.
+ * Each states its locking rule; "__" means the caller holds the lock. */
+#ifndef MM_H
+#define MM_H
+
+#include "kmem.h"
+#include "mm_types.h"
+
+/* ---- page_alloc.c: frames, the allocator, reference counts --------------------- */
+void mm_page_alloc_init(struct mm_model *M, int nr_frames);
+/* Allocate a folio of nr_pages (1 or 2), refcount 1.  GFP_KERNEL may sleep
+ * (a scheduling point) and fails when the decision source injects a fault
+ * at M->alloc_fail_rate.  Data is zeroed. */
+struct folio *folio_alloc(int nr_pages, enum mmf_gfp gfp);
+void folio_get(struct folio *f);
+bool folio_try_get(struct folio *f);            /* fails on a zero count */
+void folio_ref_add(struct folio *f, int nr);
+void folio_put(struct folio *f);                /* final put frees */
+void folio_put_refs(struct folio *f, int nr);
+int folio_ref_count(struct folio *f);           /* a scheduling point */
+int folio_mapcount(struct folio *f);
+struct folio *pfn_folio(int pfn);
+bool is_zero_folio(const struct folio *f);
+/* The page allocator's free path with the kernel's bad-page checks; the
+ * folio's count must already be zero. */
+void free_unref_folio(struct folio *f);
+int mm_nr_free_frames(struct mm_model *M);
+
+/* folio lock (PG_locked bit lock) and writeback */
+void folio_lock(struct folio *f);
+bool folio_trylock(struct folio *f);
+void folio_unlock(struct folio *f);
+void folio_wait_writeback(struct folio *f);
+void folio_start_writeback(struct folio *f);
+void folio_end_writeback(struct folio *f);
+static inline bool folio_test(const struct folio *f, int bit) { return test_bit(bit, &f->flags); }
+static inline void folio_set(struct folio *f, int bit) { set_bit(bit, (unsigned long *)&f->flags); }
+static inline void folio_clear(struct folio *f, int bit) { clear_bit(bit, (unsigned long *)&f->flags); }
+#define VM_BUG_ON_FOLIO(cond, f)                                               \
+	do {                                                                   \
+		if (__builtin_expect(!!(cond), 0))                             \
+			mmf_fail(MMF_FAIL_BUG, (f), MMF_SITE("VM_BUG_ON_FOLIO"), \
+				 "kernel BUG: %s (folio pfn %d flags %#lx count %d map %d)", \
+				 #cond, (f)->pfn, (f)->flags,                  \
+				 __atomic_load_n(&(f)->_refcount.counter, __ATOMIC_RELAXED), \
+				 __atomic_load_n(&(f)->_mapcount.counter, __ATOMIC_RELAXED)); \
+	} while (0)
+
+/* ---- swap.c: LRU lists ------------------------------------------------------------- */
+void mm_lru_init(struct mm_model *M);
+void folio_add_lru(struct folio *f);
+/* Take f off the LRU for the caller, who holds a reference; on success
+ * the LRU's claim becomes an extra reference the caller must put. */
+bool folio_isolate_lru(struct folio *f);
+void folio_putback_lru(struct folio *f);
+/* Isolate up to nr folios from the inactive end; returns how many. */
+int isolate_lru_folios(int nr, struct folio **out);
+
+/* ---- swapfile.c: swap devices and swap_map ---------------------------------------------- */
+int mm_swapon(int slots);                       /* returns type or -errno */
+struct swap_info_struct *swp_swap_info(swp_entry_t e);  /* no reference taken */
+struct swap_info_struct *get_swap_device(swp_entry_t e);
+void put_swap_device(struct swap_info_struct *si);
+swp_entry_t folio_alloc_swap(struct folio *f);  /* HAS_CACHE set on each slot */
+int swapcache_prepare(swp_entry_t e);           /* 0, -EEXIST, -ENOENT */
+int swap_duplicate(swp_entry_t e);              /* +1 pte reference */
+void swap_free(swp_entry_t e);                  /* -1 pte reference */
+void put_swap_folio(struct folio *f, swp_entry_t e); /* drop HAS_CACHE */
+int __swap_count(swp_entry_t e);                /* pte references (no cache bit) */
+bool folio_swapped(struct folio *f);            /* any slot of f still referenced */
+int free_swap_and_cache(swp_entry_t e);
+void swap_write_slot(swp_entry_t e, const uint8_t *data);
+void swap_read_slot(swp_entry_t e, uint8_t *data);
+
+/* ---- swap_state.c: the swap cache ---------------------------------------------------------- */
+int add_to_swap_cache(struct folio *f, swp_entry_t e);
+void __delete_from_swap_cache(struct folio *f, swp_entry_t e);
+void __delete_from_swap_cache_locked(struct swap_info_struct *si, struct folio *f, swp_entry_t e);
+void delete_from_swap_cache(struct folio *f);   /* folio locked */
+struct folio *swap_cache_get_folio(swp_entry_t e); /* with a reference, or NULL */
+bool folio_free_swap(struct folio *f);          /* folio locked */
+void free_swap_cache(struct folio *f);
+void free_folio_and_swap_cache(struct folio *f);
+/* Find or create the swap-cache folio for e.  A new folio comes back
+ * locked with *new_page set; the caller starts the read. */
+struct folio *read_swap_cache_async(swp_entry_t e, bool *new_page);
+
+/* ---- vmscan.c: reclaim ------------------------------------------------------------------ */
+/* Reclaim up to nr folios from the inactive LRU: add to swap, unmap,
+ * write out (zswap or the device), free.  Returns folios freed. */
+int mm_reclaim(int nr);
+
+/* ---- swapoff.c ------------------------------------------------------------------------------ */
+int mm_swapoff(int type);                       /* 0, -EINVAL, -EBUSY */
+
+/* ---- migrate.c ------------------------------------------------------------------------------ */
+/* Migrate the folios mapped (or swap-cached) at [first, first+n) of mm. */
+int mm_migrate(int id, int first, int n);
+
+/* ---- page_io.c: swap I/O on the in-memory device --------------------------------------
+ * Completions run as interrupts: the write ends the folio's writeback, the
+ * read marks it uptodate and unlocks it. */
+void swap_writepage(struct folio *f);           /* locked, dirty, in swap cache */
+void swap_writepage_nozswap(struct folio *f);
+void swap_read_folio(struct folio *f);          /* locked, new in the swap cache */
+
+/* ---- rmap.c: anon_vma and reverse mapping ----------------------------------------------------- */
+struct anon_vma *anon_vma_alloc(void);
+void anon_vma_link(struct anon_vma *av, struct mm_struct *mm);
+void anon_vma_unlink(struct mm_struct *mm);
+void get_anon_vma(struct anon_vma *av);
+void put_anon_vma(struct anon_vma *av);
+/* Under RCU: a reference on the anon_vma of a mapped folio, or NULL. */
+struct anon_vma *folio_get_anon_vma(struct folio *f);
+void folio_add_new_anon_rmap(struct folio *f, struct mm_struct *mm, int vpage);
+void folio_add_anon_rmap(struct folio *f, struct mm_struct *mm, int vpage);
+void folio_remove_rmap(struct folio *f);
+/* Visit every (mm, vpage) that may map a page of f, anon_vma lock held. */
+void rmap_walk(struct folio *f, void (*fn)(struct folio *, struct mm_struct *, int, void *),
+	       void *arg);
+enum ttu_mode { TTU_SWAP, TTU_MIGRATION };
+/* Replace f's ptes by swap entries (f in swap cache) or migration entries.
+ * Returns true if f is no longer mapped. */
+bool try_to_unmap(struct folio *f, enum ttu_mode mode);
+void remove_migration_ptes(struct folio *src, struct folio *dst);
+static inline unsigned long page_number(const struct folio *f, int sub)
+{
+	return (unsigned long)f->pfn * MM_MAX_FOLIO_PAGES + (unsigned long)sub;
+}
+struct folio *pte_folio(pte_t p, int *sub);
+
+#endif

@@ -1,0 +1,37 @@
+/* mm_config.h - every size limit of the mm model, each with its reason.
+ * Workloads choose sizes below these at run time (from the decision
+ * source); the limits only bound the fixed-size arrays. */
+#ifndef MM_CONFIG_H
+#define MM_CONFIG_H
+
+/* Bytes of data per page.  Enough for an integrity stamp (mm, address,
+ * version) plus a pattern; small so that copying costs nothing. */
+#define MM_PAGE_BYTES 64
+
+/* Folios the page allocator can hand out ("a few dozen frames"), plus
+ * slack for a migration's target page while reclaim holds others. */
+#define MM_MAX_FRAMES 48
+
+/* Address spaces alive at once: 1-3 at start, each fork adds one. */
+#define MM_MAX_MMS 8
+
+/* Virtual pages per address space (one anonymous vma covers them all). */
+#define MM_VPAGES 8
+
+/* Swap devices (1-2) and slots per device.  Slot 0 is the header and is
+ * never handed out, as in the kernel. */
+#define MM_MAX_SWAPFILES 2
+#define MM_SWAP_SLOTS 32
+/* Slots per swap cluster (cluster_info entry, cluster lock). */
+#define MM_CLUSTER 8
+
+/* swap_map encoding, as the kernel's: the low bits count references from
+ * page tables, SWAP_HAS_CACHE says a swap-cache folio owns the slot. */
+#define SWAP_HAS_CACHE 0x40
+#define SWAP_MAP_MAX 0x3e
+
+/* Largest folio (pages): the two-page folio is what the two-entry
+ * free_swap_and_cache race needs. */
+#define MM_MAX_FOLIO_PAGES 2
+
+#endif

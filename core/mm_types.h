@@ -1,0 +1,196 @@
+/* mm_types.h - the model's structures: folios, page tables, address spaces,
+ * anon_vma, swap devices and the model context.  Field comments say which
+ * lock protects what; "__" functions expect that lock held.
+ *
+ * Lock order (outermost first), as in the kernel:
+ *   mmap_lock -> anon_vma rwsem -> folio lock -> ptl -> swap_info lock ->
+ *   cluster lock -> swap-cache lock -> lru_lock; zswap tree lock is a leaf.
+ */
+#ifndef MM_TYPES_H
+#define MM_TYPES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mm_config.h"
+#include "sync.h"
+#include "variant.h"
+
+/* ---- lists ---------------------------------------------------------------- */
+struct list_head {
+	struct list_head *next, *prev;
+};
+static inline void INIT_LIST_HEAD(struct list_head *l) { l->next = l->prev = l; }
+static inline bool list_empty(const struct list_head *l) { return l->next == l; }
+static inline void list_add_tail(struct list_head *n, struct list_head *h)
+{
+	n->prev = h->prev;
+	n->next = h;
+	h->prev->next = n;
+	h->prev = n;
+}
+static inline void list_del_init(struct list_head *n)
+{
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	INIT_LIST_HEAD(n);
+}
+#define list_entry(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+/* ---- swap entries ------------------------------------------------------------
+ * val 0 means "no entry": slot 0 of every device is its header. */
+typedef struct {
+	unsigned long val;
+} swp_entry_t;
+static inline swp_entry_t swp_entry(unsigned type, unsigned long offset)
+{
+	return (swp_entry_t){((unsigned long)type << 24) | offset};
+}
+static inline unsigned swp_type(swp_entry_t e) { return (unsigned)(e.val >> 24); }
+static inline unsigned long swp_offset(swp_entry_t e) { return e.val & 0xffffff; }
+
+/* ---- page flags (folio->flags, atomic bit operations) -------------------------- */
+enum pageflags {
+	PG_locked,      /* bit lock with waiters: lock_folio / folio_unlock */
+	PG_referenced,
+	PG_uptodate,
+	PG_dirty,
+	PG_lru,         /* on an LRU list (lru_lock) */
+	PG_active,
+	PG_swapcache,   /* in the swap cache; folio->swap is valid */
+	PG_writeback,
+	PG_swapbacked,
+};
+
+/* ---- folios -------------------------------------------------------------------
+ * A folio is 1 or 2 pages; each page's data is its own allocation so that
+ * sanitizers see use of a freed page.  The struct itself lives in the
+ * frame table for the whole run, as struct page does in mem_map. */
+enum frame_state { FRAME_FREE, FRAME_ALLOCATED };
+
+struct anon_vma;
+struct folio {
+	unsigned long flags;
+	atomic_t _refcount;
+	atomic_t _mapcount;             /* ptes mapping any page of the folio */
+	swp_entry_t swap;               /* first entry, valid while PG_swapcache */
+	struct anon_vma *anon_vma;      /* page->mapping: set while anon, kept after unmap */
+	unsigned long index;            /* virtual page of the first page */
+	struct list_head lru;           /* lru_lock */
+	int nr_pages;
+	int pfn;                        /* index in the frame table */
+	uint8_t *data[MM_MAX_FOLIO_PAGES];
+	/* allocator bookkeeping (zone lock) */
+	enum frame_state state;
+	const struct mmf_site *alloc_site;
+	struct list_head buddy;         /* free list */
+};
+
+/* ---- page table entries -----------------------------------------------------------
+ * One unsigned long: kind in bits 0-1, writable in bit 2, payload from bit
+ * 8: a page number (pfn * 2 + subpage) or a swap entry value. */
+enum pte_kind { PTE_NONE, PTE_PRESENT, PTE_SWAP, PTE_MIGRATION };
+typedef unsigned long pte_t;
+#define PTE_WRITE 0x4ul
+static inline enum pte_kind pte_kind(pte_t p) { return (enum pte_kind)(p & 3); }
+static inline unsigned long pte_payload(pte_t p) { return p >> 8; }
+static inline pte_t mk_pte(enum pte_kind k, unsigned long payload, bool write)
+{
+	return (payload << 8) | (write ? PTE_WRITE : 0) | (unsigned long)k;
+}
+static inline bool pte_write(pte_t p) { return p & PTE_WRITE; }
+static inline swp_entry_t pte_to_swp_entry(pte_t p) { return (swp_entry_t){pte_payload(p)}; }
+
+/* ---- anon_vma ----------------------------------------------------------------------
+ * One per family of address spaces (a parent and its forks share it, a
+ * simplification of the kernel's per-vma anon_vma chains).  Freed after an
+ * RCU grace period when its refcount drops to zero. */
+#define ANON_VMA_MAGIC 0xa40f3a11u
+struct mm_struct;
+struct anon_vma {
+	unsigned magic;
+	struct rw_semaphore rwsem;      /* protects mms[] */
+	atomic_t refcount;              /* one per linked mm + external holds */
+	struct mm_struct *mms[MM_MAX_MMS];
+	int nr_mms;
+	struct rcu_head rcu;
+};
+
+/* ---- address spaces ------------------------------------------------------------------ */
+struct mm_struct {
+	int id;
+	bool live;                      /* mmap_lock: cleared by exit */
+	struct rw_semaphore mmap_lock;
+	spinlock_t ptl;                 /* protects pte[] */
+	pte_t pte[MM_VPAGES];
+	struct anon_vma *anon_vma;      /* mmap_lock */
+	int parent;                     /* forked from, -1 for none */
+};
+
+/* ---- swap devices ---------------------------------------------------------------------- */
+#define SWP_USED 0x1ul
+#define SWP_WRITEOK 0x2ul
+#define SWAP_INFO_MAGIC 0x5a9f11e0u
+
+struct swap_cluster_info {
+	spinlock_t lock;                /* protects the cluster's swap_map bytes */
+	unsigned count;                 /* slots in use */
+};
+
+struct zswap_tree;
+struct swap_info_struct {
+	unsigned magic;
+	unsigned long flags;            /* si->lock */
+	int type;
+	spinlock_t lock;
+	unsigned char *swap_map;        /* separate allocation, freed by swapoff */
+	struct swap_cluster_info *cluster_info; /* separate allocation */
+	unsigned max;                   /* slots, slot 0 is the header */
+	unsigned inuse_pages;           /* si->lock */
+	struct percpu_ref users;        /* get_swap_device / put_swap_device */
+	struct completion comp;
+	uint8_t *disk;                  /* the in-memory device: max * MM_PAGE_BYTES */
+	/* The swap cache of this device (the kernel's swapper_space). */
+	spinlock_t cache_lock;
+	struct folio *cache[MM_SWAP_SLOTS];
+	unsigned nr_cached;
+	struct zswap_tree *zswap;
+};
+
+/* ---- the model context ---------------------------------------------------------------------- */
+struct mm_shadow;
+struct mm_model {
+	unsigned long variants;         /* bit set of enum mm_variant */
+	/* page allocator (zone lock) */
+	spinlock_t zone_lock;
+	struct folio frames[MM_MAX_FRAMES];
+	int nr_frames;                  /* frames in use by this run's workload */
+	struct list_head free_list;
+	int nr_free;
+	unsigned alloc_fail_rate;       /* fault injection: 1 in N, 0 never */
+	struct folio zero_folio;        /* the shared zero page of read faults */
+	/* LRU */
+	spinlock_t lru_lock;
+	struct list_head lru_inactive, lru_active;
+	int nr_lru;
+	/* swap devices: pointers published with rcu_assign_pointer */
+	struct mutex swapon_mutex;
+	spinlock_t swap_lock;
+	struct swap_info_struct *swap_info[MM_MAX_SWAPFILES];
+	/* address spaces */
+	struct mm_struct mm[MM_MAX_MMS];
+	int nr_mm;                      /* slots handed out (fork) */
+	spinlock_t mmlist_lock;         /* nr_mm, mm[].live for swapoff's walk */
+	/* zswap */
+	bool zswap_enabled;
+	atomic_t zswap_stored_pages;
+	atomic_long_t zswap_pool_bytes;
+	/* oracles */
+	struct mm_shadow *shadow;
+};
+
+/* The model of the current run (the program state of the scheduler). */
+static inline struct mm_model *MM(void) { return (struct mm_model *)mmf_current_sched()->prog; }
+static inline bool mm_variant(enum mm_variant v) { return MM()->variants >> v & 1; }
+
+#endif

@@ -1,0 +1,206 @@
+/* page_alloc.c - models mm/page_alloc.c and the refcount helpers of
+ * include/linux/mm.h: a fixed frame table with a free list, allocation that
+ * may sleep and may fail, and the free path's bad-page checks.
+ * Deviations: no zones, orders or per-cpu lists; a folio is one frame
+ * entry with 1 or 2 separately allocated data pages. */
+#define _GNU_SOURCE
+#include "mm.h"
+
+#include <string.h>
+
+void mm_page_alloc_init(struct mm_model *M, int nr_frames)
+{
+	spin_lock_init(&M->zone_lock);
+	INIT_LIST_HEAD(&M->free_list);
+	M->nr_frames = nr_frames;
+	M->nr_free = nr_frames;
+	for (int i = 0; i < nr_frames; i++) {
+		struct folio *f = &M->frames[i];
+		memset(f, 0, sizeof(*f));
+		f->pfn = i;
+		f->state = FRAME_FREE;
+		INIT_LIST_HEAD(&f->lru);
+		list_add_tail(&f->buddy, &M->free_list);
+	}
+	struct folio *z = &M->zero_folio;
+	memset(z, 0, sizeof(*z));
+	z->pfn = MM_MAX_FRAMES;
+	z->nr_pages = 1;
+	z->state = FRAME_ALLOCATED;
+	atomic_set(&z->_refcount, 1);
+	INIT_LIST_HEAD(&z->lru);
+	z->data[0] = kzalloc(MM_PAGE_BYTES, GFP_ATOMIC, "zero page");
+}
+
+struct folio *pfn_folio(int pfn)
+{
+	struct mm_model *M = MM();
+	if (pfn == MM_MAX_FRAMES)
+		return &M->zero_folio;
+	BUG_ON(pfn < 0 || pfn >= M->nr_frames);
+	return &M->frames[pfn];
+}
+
+bool is_zero_folio(const struct folio *f) { return f == &MM()->zero_folio; }
+
+int mm_nr_free_frames(struct mm_model *M) { return M->nr_free; }
+
+struct folio *folio_alloc(int nr_pages, enum mmf_gfp gfp)
+{
+	struct mm_model *M = MM();
+	const struct mmf_site *site = MMF_SITE("folio_alloc");
+
+	BUG_ON(nr_pages < 1 || nr_pages > MM_MAX_FOLIO_PAGES);
+	if (gfp == GFP_KERNEL) {
+		mmf_might_sleep(site);
+		mmf_point(MMF_PT_ALLOC, M, site);
+	}
+	if (M->alloc_fail_rate && mmf_decide_fault(M->alloc_fail_rate, site))
+		return NULL;
+	/* IRQ-safe: the last put of a folio may come from an interrupt. */
+	unsigned long irqf;
+	spin_lock_irqsave(&M->zone_lock, irqf);
+	if (list_empty(&M->free_list)) {
+		spin_unlock_irqrestore(&M->zone_lock, irqf);
+		return NULL;
+	}
+	struct folio *f = list_entry(M->free_list.next, struct folio, buddy);
+	list_del_init(&f->buddy);
+	M->nr_free--;
+	f->state = FRAME_ALLOCATED;
+	spin_unlock_irqrestore(&M->zone_lock, irqf);
+
+	f->flags = 0;
+	f->nr_pages = nr_pages;
+	f->swap.val = 0;
+	f->anon_vma = NULL;
+	f->index = 0;
+	f->alloc_site = site;
+	for (int i = 0; i < nr_pages; i++)
+		f->data[i] = kzalloc(MM_PAGE_BYTES, GFP_ATOMIC, "page data");
+	__atomic_store_n(&f->_mapcount.counter, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&f->_refcount.counter, 1, __ATOMIC_RELEASE);
+	return f;
+}
+
+/* The kernel's free_pages_check: what a folio must look like when its
+ * last reference goes. */
+#define FLAGS_CHECK_AT_FREE                                                    \
+	((1ul << PG_locked) | (1ul << PG_lru) | (1ul << PG_active) |          \
+	 (1ul << PG_swapcache) | (1ul << PG_writeback))
+
+void free_unref_folio(struct folio *f)
+{
+	struct mm_model *M = MM();
+	const struct mmf_site *site = MMF_SITE("free_unref_folio");
+
+	if (is_zero_folio(f)) {
+		mmf_fail(MMF_FAIL_BUG, f, site, "kernel BUG: freeing the zero page");
+		return;
+	}
+	unsigned long irqf;
+	spin_lock_irqsave(&M->zone_lock, irqf);
+	if (f->state == FRAME_FREE) {
+		spin_unlock_irqrestore(&M->zone_lock, irqf);
+		mmf_fail(MMF_FAIL_DOUBLE_FREE, f, site, "double free of folio pfn %d", f->pfn);
+		return;
+	}
+	int refs = __atomic_load_n(&f->_refcount.counter, __ATOMIC_RELAXED);
+	int maps = __atomic_load_n(&f->_mapcount.counter, __ATOMIC_RELAXED);
+	unsigned long flags = __atomic_load_n(&f->flags, __ATOMIC_RELAXED);
+	if (refs || maps || (flags & FLAGS_CHECK_AT_FREE) || f->swap.val) {
+		spin_unlock_irqrestore(&M->zone_lock, irqf);
+		mmf_fail(MMF_FAIL_BAD_PAGE, f, site,
+			 "BUG: Bad page state: pfn %d count %d mapcount %d flags %#lx swap %#lx",
+			 f->pfn, refs, maps, flags, f->swap.val);
+		return;
+	}
+	f->state = FRAME_FREE;
+	f->flags = 0;
+	f->anon_vma = NULL;
+	for (int i = 0; i < f->nr_pages; i++) {
+		kfree(f->data[i]);
+		f->data[i] = NULL;
+	}
+	list_add_tail(&f->buddy, &M->free_list);
+	M->nr_free++;
+	spin_unlock_irqrestore(&M->zone_lock, irqf);
+}
+
+void folio_get(struct folio *f) { atomic_inc(&f->_refcount); }
+
+bool folio_try_get(struct folio *f) { return atomic_inc_not_zero(&f->_refcount); }
+
+void folio_ref_add(struct folio *f, int nr) { atomic_add(nr, &f->_refcount); }
+
+int folio_ref_count(struct folio *f) { return atomic_read(&f->_refcount); }
+
+int folio_mapcount(struct folio *f) { return atomic_read(&f->_mapcount); }
+
+/* The last reference is gone: take the folio off the LRU and free it.
+ * This may run in interrupt context (an I/O user's final put). */
+static void __folio_put(struct folio *f)
+{
+	struct mm_model *M = MM();
+
+	/* A racy flag read: another CPU may be isolating the folio. */
+	sched_point(MMF_PT_ACCESS, &f->flags);
+	if (folio_test(f, PG_lru)) {
+		if (mm_variant(V_LRU_FREE_IRQ_DOUBLE_FREE)) {
+			/* 2002: the LRU lock is not IRQ-safe, so leave the
+			 * count-0 page on the LRU for shrink_cache to free. */
+			return;
+		}
+		unsigned long irqf;
+		spin_lock_irqsave(&M->lru_lock, irqf);
+		if (test_and_clear_bit(PG_lru, &f->flags)) {
+			list_del_init(&f->lru);
+			M->nr_lru--;
+		}
+		spin_unlock_irqrestore(&M->lru_lock, irqf);
+	}
+	folio_clear(f, PG_active);
+	free_unref_folio(f);
+}
+
+void folio_put(struct folio *f)
+{
+	if (is_zero_folio(f))
+		return;
+	if (atomic_dec_and_test(&f->_refcount))
+		__folio_put(f);
+}
+
+void folio_put_refs(struct folio *f, int nr)
+{
+	if (is_zero_folio(f))
+		return;
+	if (atomic_add_return(-nr, &f->_refcount) == 0)
+		__folio_put(f);
+}
+
+/* ---- folio lock and writeback ------------------------------------------------------- */
+
+void folio_lock(struct folio *f) { bit_lock(PG_locked, &f->flags, "folio lock"); }
+
+bool folio_trylock(struct folio *f) { return bit_trylock(PG_locked, &f->flags); }
+
+void folio_unlock(struct folio *f)
+{
+	VM_BUG_ON_FOLIO(!folio_test(f, PG_locked), f);
+	bit_unlock(PG_locked, &f->flags);
+}
+
+void folio_wait_writeback(struct folio *f) { bit_wait(PG_writeback, &f->flags, "folio writeback"); }
+
+void folio_start_writeback(struct folio *f)
+{
+	VM_BUG_ON_FOLIO(!folio_test(f, PG_locked), f);
+	VM_BUG_ON_FOLIO(test_and_set_bit(PG_writeback, &f->flags), f);
+}
+
+void folio_end_writeback(struct folio *f)
+{
+	/* Clears PG_writeback and wakes its waiters. */
+	bit_unlock(PG_writeback, &f->flags);
+}

@@ -1,0 +1,195 @@
+/* rmap.c - models mm/rmap.c for anonymous memory: anon_vma lifetime
+ * (refcount, freed after an RCU grace period), adding and removing
+ * mappings, rmap_walk, try_to_unmap (to swap or migration entries) and
+ * remove_migration_ptes.
+ * Deviations: a family of forked address spaces shares one anon_vma and
+ * every mapping of a folio sits at the same virtual page (no mremap), so
+ * the walk visits folio->index in each linked mm. */
+#define _GNU_SOURCE
+#include "mm.h"
+
+struct anon_vma *anon_vma_alloc(void)
+{
+	struct anon_vma *av = kzalloc(sizeof(*av), GFP_KERNEL, "anon_vma");
+	if (!av)
+		return NULL;
+	av->magic = ANON_VMA_MAGIC;
+	init_rwsem(&av->rwsem);
+	atomic_set(&av->refcount, 0);
+	return av;
+}
+
+static void anon_vma_free_rcu(struct rcu_head *h)
+{
+	struct anon_vma *av = (struct anon_vma *)((char *)h - offsetof(struct anon_vma, rcu));
+	av->magic = 0;
+	kfree(av);
+}
+
+void get_anon_vma(struct anon_vma *av)
+{
+	if (!atomic_inc_not_zero(&av->refcount))
+		mmf_fail(MMF_FAIL_REFCOUNT, av, MMF_SITE("get_anon_vma"),
+			 "get_anon_vma on a dying anon_vma %p", (void *)av);
+}
+
+void put_anon_vma(struct anon_vma *av)
+{
+	if (atomic_dec_and_test(&av->refcount))
+		call_rcu(&av->rcu, anon_vma_free_rcu);
+}
+
+void anon_vma_link(struct anon_vma *av, struct mm_struct *mm)
+{
+	atomic_inc(&av->refcount);
+	down_write(&av->rwsem);
+	BUG_ON(av->nr_mms >= MM_MAX_MMS);
+	av->mms[av->nr_mms++] = mm;
+	up_write(&av->rwsem);
+	mm->anon_vma = av;
+}
+
+void anon_vma_unlink(struct mm_struct *mm)
+{
+	struct anon_vma *av = mm->anon_vma;
+	if (!av)
+		return;
+	down_write(&av->rwsem);
+	for (int i = 0; i < av->nr_mms; i++) {
+		if (av->mms[i] == mm) {
+			av->mms[i] = av->mms[--av->nr_mms];
+			break;
+		}
+	}
+	up_write(&av->rwsem);
+	mm->anon_vma = NULL;
+	put_anon_vma(av);
+}
+
+/* page_get_anon_vma: the folio lock does not pin the anon_vma; only a
+ * reference taken under RCU while the folio is still mapped does. */
+struct anon_vma *folio_get_anon_vma(struct folio *f)
+{
+	struct anon_vma *av = NULL;
+	rcu_read_lock();
+	struct anon_vma *p = __atomic_load_n(&f->anon_vma, __ATOMIC_ACQUIRE);
+	if (p && folio_mapcount(f) && atomic_inc_not_zero(&p->refcount)) {
+		if (folio_mapcount(f))
+			av = p;
+		else
+			put_anon_vma(p);
+	}
+	rcu_read_unlock();
+	return av;
+}
+
+void folio_add_new_anon_rmap(struct folio *f, struct mm_struct *mm, int vpage)
+{
+	__atomic_store_n(&f->anon_vma, mm->anon_vma, __ATOMIC_RELEASE);
+	f->index = (unsigned long)vpage;
+	folio_set(f, PG_swapbacked);
+	atomic_inc(&f->_mapcount);
+}
+
+void folio_add_anon_rmap(struct folio *f, struct mm_struct *mm, int vpage)
+{
+	if (!f->anon_vma) {
+		/* A folio swapped in fresh: it joins the faulting family. */
+		__atomic_store_n(&f->anon_vma, mm->anon_vma, __ATOMIC_RELEASE);
+		f->index = (unsigned long)vpage;
+	}
+	atomic_inc(&f->_mapcount);
+}
+
+void folio_remove_rmap(struct folio *f)
+{
+	if (atomic_dec_return(&f->_mapcount) < 0)
+		VM_BUG_ON_FOLIO(1, f);
+}
+
+void rmap_walk(struct folio *f, void (*fn)(struct folio *, struct mm_struct *, int, void *),
+	       void *arg)
+{
+	struct anon_vma *av = __atomic_load_n(&f->anon_vma, __ATOMIC_ACQUIRE);
+	if (!av)
+		return;
+	kmem_check(av);
+	down_read(&av->rwsem);
+	for (int i = 0; i < av->nr_mms; i++)
+		fn(f, av->mms[i], (int)f->index, arg);
+	up_read(&av->rwsem);
+}
+
+struct folio *pte_folio(pte_t p, int *sub)
+{
+	unsigned long pn = pte_payload(p);
+	if (sub)
+		*sub = (int)(pn % MM_MAX_FOLIO_PAGES);
+	return pfn_folio((int)(pn / MM_MAX_FOLIO_PAGES));
+}
+
+static void unmap_one(struct folio *f, struct mm_struct *mm, int vpage, void *arg)
+{
+	enum ttu_mode mode = *(enum ttu_mode *)arg;
+	spin_lock(&mm->ptl);
+	for (int i = 0; i < f->nr_pages; i++) {
+		int v = vpage + i;
+		if (v >= MM_VPAGES)
+			break;
+		pte_t p = mm->pte[v];
+		if (pte_kind(p) != PTE_PRESENT || pte_payload(p) != page_number(f, i))
+			continue;
+		if (mode == TTU_MIGRATION) {
+			mm->pte[v] = mk_pte(PTE_MIGRATION, page_number(f, i), pte_write(p));
+		} else {
+			swp_entry_t e = {f->swap.val + (unsigned long)i};
+			if (swap_duplicate(e) < 0)
+				continue;
+			if (pte_write(p))
+				folio_set(f, PG_dirty);
+			mm->pte[v] = mk_pte(PTE_SWAP, e.val, false);
+		}
+		folio_remove_rmap(f);
+		folio_put(f);           /* the pte's reference */
+	}
+	spin_unlock(&mm->ptl);
+}
+
+bool try_to_unmap(struct folio *f, enum ttu_mode mode)
+{
+	VM_BUG_ON_FOLIO(!folio_test(f, PG_locked), f);
+	if (mode == TTU_SWAP)
+		VM_BUG_ON_FOLIO(!folio_test(f, PG_swapcache), f);
+	rmap_walk(f, unmap_one, &mode);
+	return folio_mapcount(f) == 0;
+}
+
+struct remap {
+	struct folio *src, *dst;
+};
+
+static void remove_migration_pte(struct folio *dst, struct mm_struct *mm, int vpage, void *arg)
+{
+	struct remap *r = arg;
+	spin_lock(&mm->ptl);
+	for (int i = 0; i < r->src->nr_pages; i++) {
+		int v = vpage + i;
+		if (v >= MM_VPAGES)
+			break;
+		pte_t p = mm->pte[v];
+		if (pte_kind(p) != PTE_MIGRATION || pte_payload(p) != page_number(r->src, i))
+			continue;
+		folio_get(r->dst);
+		folio_add_anon_rmap(r->dst, mm, v - i);
+		mm->pte[v] = mk_pte(PTE_PRESENT, page_number(r->dst, i), pte_write(p));
+	}
+	spin_unlock(&mm->ptl);
+}
+
+/* Point every migration entry of src at dst.  Walks dst's rmap: dst has
+ * taken over src's anon_vma and index. */
+void remove_migration_ptes(struct folio *src, struct folio *dst)
+{
+	struct remap r = {src, dst};
+	rmap_walk(dst, remove_migration_pte, &r);
+}

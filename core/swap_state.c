@@ -1,0 +1,204 @@
+/* swap_state.c - models mm/swap_state.c: the swap cache (add, delete,
+ * lookup), freeing a folio's swap, and read_swap_cache_async.
+ * Deviations: the cache is a per-device array under the device's cache
+ * lock instead of an xarray; no readahead. */
+#define _GNU_SOURCE
+#include "mm.h"
+
+#include <errno.h>
+
+int add_to_swap_cache(struct folio *f, swp_entry_t e)
+{
+	struct swap_info_struct *si = swp_swap_info(e);
+	unsigned long off = swp_offset(e);
+
+	VM_BUG_ON_FOLIO(!folio_test(f, PG_locked), f);
+	VM_BUG_ON_FOLIO(folio_test(f, PG_swapcache), f);
+	BUG_ON(!si || off + (unsigned long)f->nr_pages > si->max);
+	spin_lock(&si->cache_lock);
+	for (int i = 0; i < f->nr_pages; i++) {
+		if (si->cache[off + (unsigned long)i]) {
+			spin_unlock(&si->cache_lock);
+			return -EEXIST;
+		}
+	}
+	for (int i = 0; i < f->nr_pages; i++)
+		si->cache[off + (unsigned long)i] = f;
+	si->nr_cached += (unsigned)f->nr_pages;
+	f->swap = e;
+	folio_set(f, PG_swapcache);
+	spin_unlock(&si->cache_lock);
+	/* The cache holds one reference per page. */
+	folio_ref_add(f, f->nr_pages);
+	return 0;
+}
+
+/* Caller holds the folio lock; the cache lock is taken here. */
+void __delete_from_swap_cache(struct folio *f, swp_entry_t e)
+{
+	struct swap_info_struct *si = swp_swap_info(e);
+
+	VM_BUG_ON_FOLIO(!folio_test(f, PG_locked), f);
+	VM_BUG_ON_FOLIO(!folio_test(f, PG_swapcache), f);
+	VM_BUG_ON_FOLIO(folio_test(f, PG_writeback), f);
+	VM_BUG_ON_FOLIO(!si, f);        /* a cached folio outlived its device */
+	spin_lock(&si->cache_lock);
+	__delete_from_swap_cache_locked(si, f, e);
+	spin_unlock(&si->cache_lock);
+}
+
+/* The swap-cache lock is held. */
+void __delete_from_swap_cache_locked(struct swap_info_struct *si, struct folio *f, swp_entry_t e)
+{
+	unsigned long off = swp_offset(e);
+	for (int i = 0; i < f->nr_pages; i++) {
+		VM_BUG_ON_FOLIO(si->cache[off + (unsigned long)i] != f, f);
+		si->cache[off + (unsigned long)i] = NULL;
+	}
+	si->nr_cached -= (unsigned)f->nr_pages;
+	folio_clear(f, PG_swapcache);
+	f->swap.val = 0;
+}
+
+void delete_from_swap_cache(struct folio *f)
+{
+	swp_entry_t e = f->swap;
+	__delete_from_swap_cache(f, e);
+	put_swap_folio(f, e);
+	folio_put_refs(f, f->nr_pages);
+}
+
+struct folio *swap_cache_get_folio(swp_entry_t e)
+{
+	struct swap_info_struct *si = swp_swap_info(e);
+	if (!si || swp_offset(e) >= si->max)
+		return NULL;
+	spin_lock(&si->cache_lock);
+	struct folio *f = si->cache[swp_offset(e)];
+	/* The cache's own references keep the count above zero while the
+	 * folio is in the cache, so this cannot fail under the lock. */
+	if (f)
+		__atomic_fetch_add(&f->_refcount.counter, 1, __ATOMIC_SEQ_CST);
+	spin_unlock(&si->cache_lock);
+	return f;
+}
+
+/* try_to_free_swap: drop the swap copy of a locked folio no page table
+ * still needs. */
+bool folio_free_swap(struct folio *f)
+{
+	VM_BUG_ON_FOLIO(!folio_test(f, PG_locked), f);
+	if (!folio_test(f, PG_swapcache) || folio_test(f, PG_writeback) || folio_swapped(f))
+		return false;
+	delete_from_swap_cache(f);
+	folio_set(f, PG_dirty);
+	return true;
+}
+
+/* Used when a mapping of f goes away: if only the swap cache is left
+ * and nobody maps it, drop the swap copy too. */
+void free_swap_cache(struct folio *f)
+{
+	if (folio_test(f, PG_swapcache) && !folio_mapcount(f) && folio_trylock(f)) {
+		folio_free_swap(f);
+		folio_unlock(f);
+	}
+}
+
+void free_folio_and_swap_cache(struct folio *f)
+{
+	if (!is_zero_folio(f))
+		free_swap_cache(f);
+	folio_put(f);
+}
+
+/* Modern shape: the slot is claimed with swapcache_prepare() before the
+ * new folio is inserted, which fails for a dead entry (-ENOENT) and makes
+ * a second adder wait for the first (-EEXIST). */
+static struct folio *read_swap_cache_fixed(swp_entry_t e, bool *new_page)
+{
+	struct swap_info_struct *si = get_swap_device(e);
+	struct folio *f, *nf;
+
+	*new_page = false;
+	if (!si)
+		return NULL;
+	for (;;) {
+		f = swap_cache_get_folio(e);
+		if (f)
+			goto out;
+		nf = folio_alloc(1, GFP_KERNEL);
+		if (!nf) {
+			f = NULL;
+			goto out;
+		}
+		int err = swapcache_prepare(e);
+		if (!err)
+			break;
+		folio_put(nf);
+		if (err != -EEXIST) {
+			f = NULL;       /* the entry died while we allocated */
+			goto out;
+		}
+		/* Another task is adding it: let it finish. */
+		schedule_timeout(1);
+	}
+	/* A fresh folio nobody else can see yet: its lock is uncontended. */
+	set_bit(PG_locked, &nf->flags);
+	folio_set(nf, PG_swapbacked);
+	if (add_to_swap_cache(nf, e)) {
+		put_swap_folio(nf, e);
+		folio_unlock(nf);
+		folio_put(nf);
+		f = NULL;
+		goto out;
+	}
+	folio_add_lru(nf);
+	*new_page = true;
+	f = nf;
+out:
+	put_swap_device(si);
+	return f;
+}
+
+/* 1998 shape: look up, allocate (may sleep), look up again, insert, and
+ * only then take the swap-map reference for the cache. */
+static struct folio *read_swap_cache_historic(swp_entry_t e, bool *new_page)
+{
+	struct folio *f, *nf;
+
+	*new_page = false;
+	f = swap_cache_get_folio(e);
+	if (f)
+		return f;
+	nf = folio_alloc(1, GFP_KERNEL);
+	if (!nf)
+		return NULL;
+	f = swap_cache_get_folio(e);
+	if (f) {
+		folio_put(nf);
+		return f;
+	}
+	set_bit(PG_locked, &nf->flags);
+	folio_set(nf, PG_swapbacked);
+	if (add_to_swap_cache(nf, e)) {
+		folio_unlock(nf);
+		folio_put(nf);
+		return swap_cache_get_folio(e);
+	}
+	/* "Account for the swap cache" (today: the SWAP_HAS_CACHE bit).  If
+	 * the entry died while we slept in the allocator, the old code's
+	 * swap_duplicate() on it complains and fails; the page stays in. */
+	if (swapcache_prepare(e) == -ENOENT)
+		swap_duplicate(e);
+	folio_add_lru(nf);
+	*new_page = true;
+	return nf;
+}
+
+struct folio *read_swap_cache_async(swp_entry_t e, bool *new_page)
+{
+	if (mm_variant(V_SWAPIN_DEAD_ENTRY))
+		return read_swap_cache_historic(e, new_page);
+	return read_swap_cache_fixed(e, new_page);
+}

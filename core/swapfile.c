@@ -1,0 +1,373 @@
+/* swapfile.c - models mm/swapfile.c: swap devices, swap_map counts with
+ * SWAP_HAS_CACHE, cluster info, the device's live-user reference
+ * (get_swap_device/put_swap_device), swapon, and the entry lifecycle
+ * (folio_alloc_swap, swapcache_prepare, swap_duplicate, swap_free,
+ * put_swap_folio, free_swap_and_cache).
+ * Deviations: no priorities or swap slots cache, no count continuations
+ * (counts stay below SWAP_MAP_MAX), one in-memory device per type, and
+ * swap_info_struct is freed by swapoff (the kernel keeps it) so that a
+ * stale user is a use-after-free the sanitizers see.  swapoff is in
+ * swapoff.c beside try_to_unuse's page-table walk. */
+#define _GNU_SOURCE
+#include "mm.h"
+#include "zswap.h"
+
+#include <errno.h>
+#include <string.h>
+
+static struct swap_cluster_info *lock_cluster(struct swap_info_struct *si, unsigned long off)
+{
+	struct swap_cluster_info *ci = &si->cluster_info[off / MM_CLUSTER];
+	spin_lock(&ci->lock);
+	return ci;
+}
+
+static void unlock_cluster(struct swap_cluster_info *ci) { spin_unlock(&ci->lock); }
+
+static void swap_users_ref_free(struct percpu_ref *ref)
+{
+	struct swap_info_struct *si = (struct swap_info_struct *)((char *)ref -
+					offsetof(struct swap_info_struct, users));
+	complete(&si->comp);
+}
+
+int mm_swapon(int slots)
+{
+	struct mm_model *M = MM();
+	int type = -1;
+
+	BUG_ON(slots < 2 || slots > MM_SWAP_SLOTS);
+	mutex_lock(&M->swapon_mutex);
+	for (int i = 0; i < MM_MAX_SWAPFILES; i++) {
+		if (!M->swap_info[i]) {
+			type = i;
+			break;
+		}
+	}
+	if (type < 0) {
+		mutex_unlock(&M->swapon_mutex);
+		return -EPERM;
+	}
+	struct swap_info_struct *si = kzalloc(sizeof(*si), GFP_KERNEL, "swap_info_struct");
+	unsigned char *map = kzalloc((size_t)slots, GFP_KERNEL, "swap_map");
+	int ncl = (slots + MM_CLUSTER - 1) / MM_CLUSTER;
+	struct swap_cluster_info *ci = kzalloc(sizeof(*ci) * (size_t)ncl, GFP_KERNEL,
+					       "swap_cluster_info");
+	uint8_t *disk = kzalloc((size_t)slots * MM_PAGE_BYTES, GFP_KERNEL, "swap device");
+	if (!si || !map || !ci || !disk) {
+		kfree(si);
+		kfree(map);
+		kfree(ci);
+		kfree(disk);
+		mutex_unlock(&M->swapon_mutex);
+		return -ENOMEM;
+	}
+	si->magic = SWAP_INFO_MAGIC;
+	si->type = type;
+	spin_lock_init(&si->lock);
+	spin_lock_init(&si->cache_lock);
+	for (int i = 0; i < ncl; i++)
+		spin_lock_init(&ci[i].lock);
+	si->swap_map = map;
+	si->cluster_info = ci;
+	si->disk = disk;
+	si->max = (unsigned)slots;
+	init_completion(&si->comp);
+	percpu_ref_init(&si->users, swap_users_ref_free);
+	si->zswap = M->zswap_enabled ? zswap_swapon(type) : NULL;
+	si->flags = SWP_USED | SWP_WRITEOK;
+	rcu_assign_pointer(M->swap_info[type], si);
+	mutex_unlock(&M->swapon_mutex);
+	return type;
+}
+
+struct swap_info_struct *swp_swap_info(swp_entry_t e)
+{
+	unsigned type = swp_type(e);
+	if (type >= MM_MAX_SWAPFILES)
+		return NULL;
+	return rcu_dereference(MM()->swap_info[type]);
+}
+
+/* Pin the device of e against swapoff: the live-user reference plus an
+ * offset check.  The device pointer is read under RCU because swapoff
+ * unpublishes it and frees the structure after a grace period. */
+struct swap_info_struct *get_swap_device(swp_entry_t e)
+{
+	struct mm_model *M = MM();
+	unsigned type = swp_type(e);
+
+	if (!e.val || type >= MM_MAX_SWAPFILES)
+		return NULL;
+	rcu_read_lock();
+	struct swap_info_struct *si = rcu_dereference(M->swap_info[type]);
+	bool live = si && percpu_ref_tryget_live(&si->users);
+	rcu_read_unlock();
+	if (!live)
+		return NULL;
+	if (swp_offset(e) == 0 || swp_offset(e) >= si->max) {
+		percpu_ref_put(&si->users);
+		return NULL;
+	}
+	return si;
+}
+
+void put_swap_device(struct swap_info_struct *si) { percpu_ref_put(&si->users); }
+
+/* A slot's last use is gone: account it free, forget its data and its
+ * zswap copy.  Called without the cluster lock. */
+static void swap_range_free(struct swap_info_struct *si, unsigned long off, int nr)
+{
+	spin_lock(&si->lock);
+	BUG_ON(si->inuse_pages < (unsigned)nr);
+	si->inuse_pages -= (unsigned)nr;
+	spin_unlock(&si->lock);
+	for (int i = 0; i < nr; i++) {
+		if (si->zswap)
+			zswap_invalidate(si, off + (unsigned long)i);
+		memset(si->disk + (off + (unsigned long)i) * MM_PAGE_BYTES, 0, MM_PAGE_BYTES);
+	}
+}
+
+swp_entry_t folio_alloc_swap(struct folio *f)
+{
+	struct mm_model *M = MM();
+	int nr = f->nr_pages;
+
+	VM_BUG_ON_FOLIO(!folio_test(f, PG_locked), f);
+	for (int type = 0; type < MM_MAX_SWAPFILES; type++) {
+		swp_entry_t e = {0};
+		rcu_read_lock();
+		struct swap_info_struct *si = rcu_dereference(M->swap_info[type]);
+		if (si) {
+			spin_lock(&si->lock);
+			if (si->flags & SWP_WRITEOK) {
+				/* First run of nr free slots, aligned to nr and
+				 * inside one cluster. */
+				for (unsigned off = (unsigned)nr; off + (unsigned)nr <= si->max;
+				     off += (unsigned)nr) {
+					if ((off % MM_CLUSTER) + (unsigned)nr > MM_CLUSTER)
+						continue;
+					bool free = true;
+					for (int i = 0; i < nr; i++)
+						free &= si->swap_map[off + (unsigned)i] == 0;
+					if (!free)
+						continue;
+					struct swap_cluster_info *ci = lock_cluster(si, off);
+					for (int i = 0; i < nr; i++)
+						si->swap_map[off + (unsigned)i] = SWAP_HAS_CACHE;
+					ci->count += (unsigned)nr;
+					unlock_cluster(ci);
+					si->inuse_pages += (unsigned)nr;
+					e = swp_entry((unsigned)type, off);
+					break;
+				}
+			}
+			spin_unlock(&si->lock);
+		}
+		rcu_read_unlock();
+		if (e.val)
+			return e;
+	}
+	return (swp_entry_t){0};
+}
+
+static struct swap_info_struct *entry_info(swp_entry_t e, const char *what)
+{
+	struct swap_info_struct *si = swp_swap_info(e);
+	if (!si || swp_offset(e) == 0 || swp_offset(e) >= si->max) {
+		mmf_fail(MMF_FAIL_WARN, NULL, MMF_SITE("swap entry"),
+			 "WARNING: %s: bad swap entry %#lx", what, e.val);
+		return NULL;
+	}
+	return si;
+}
+
+int swapcache_prepare(swp_entry_t e)
+{
+	struct swap_info_struct *si = entry_info(e, "swapcache_prepare");
+	if (!si)
+		return -EINVAL;
+	unsigned long off = swp_offset(e);
+	struct swap_cluster_info *ci = lock_cluster(si, off);
+	unsigned char map = si->swap_map[off];
+	int err = 0;
+	if (map & SWAP_HAS_CACHE)
+		err = -EEXIST;          /* someone else is adding it */
+	else if (!map)
+		err = -ENOENT;          /* the entry died */
+	else
+		si->swap_map[off] = map | SWAP_HAS_CACHE;
+	unlock_cluster(ci);
+	return err;
+}
+
+int swap_duplicate(swp_entry_t e)
+{
+	struct swap_info_struct *si = entry_info(e, "swap_duplicate");
+	if (!si)
+		return -EINVAL;
+	unsigned long off = swp_offset(e);
+	struct swap_cluster_info *ci = lock_cluster(si, off);
+	unsigned char map = si->swap_map[off];
+	unsigned char count = map & ~SWAP_HAS_CACHE;
+	if (!map) {
+		unlock_cluster(ci);
+		mmf_fail(MMF_FAIL_WARN, si, MMF_SITE("swap_duplicate"),
+			 "WARNING: swap_duplicate: Unused swap offset entry %#lx", e.val);
+		return -ENOENT;
+	}
+	if (count >= SWAP_MAP_MAX) {
+		unlock_cluster(ci);
+		mmf_fail(MMF_FAIL_BUG, si, MMF_SITE("swap_duplicate"),
+			 "kernel BUG: swap count overflow on %#lx (no continuations modelled)", e.val);
+		return -EINVAL;
+	}
+	si->swap_map[off] = map + 1;
+	unlock_cluster(ci);
+	return 0;
+}
+
+/* Drop one page-table reference; returns the map value after it. */
+static unsigned char __swap_entry_free(struct swap_info_struct *si, swp_entry_t e)
+{
+	unsigned long off = swp_offset(e);
+	struct swap_cluster_info *ci = lock_cluster(si, off);
+	unsigned char map = si->swap_map[off];
+	if (!(map & ~SWAP_HAS_CACHE)) {
+		unlock_cluster(ci);
+		mmf_fail(MMF_FAIL_WARN, si, MMF_SITE("swap_free"),
+			 "WARNING: swap_free: Unused swap offset entry %#lx", e.val);
+		return map;
+	}
+	map--;
+	si->swap_map[off] = map;
+	if (!map)
+		ci->count--;
+	unlock_cluster(ci);
+	if (!map)
+		swap_range_free(si, off, 1);
+	return map;
+}
+
+void swap_free(swp_entry_t e)
+{
+	struct swap_info_struct *si = entry_info(e, "swap_free");
+	if (si)
+		__swap_entry_free(si, e);
+}
+
+void put_swap_folio(struct folio *f, swp_entry_t e)
+{
+	struct swap_info_struct *si = entry_info(e, "put_swap_folio");
+	if (!si)
+		return;
+	for (int i = 0; i < f->nr_pages; i++) {
+		unsigned long off = swp_offset(e) + (unsigned long)i;
+		struct swap_cluster_info *ci = lock_cluster(si, off);
+		unsigned char map = si->swap_map[off];
+		if (!(map & SWAP_HAS_CACHE)) {
+			unlock_cluster(ci);
+			mmf_fail(MMF_FAIL_BUG, f, MMF_SITE("put_swap_folio"),
+				 "kernel BUG: put_swap_folio: slot %#lx has no cache bit", off);
+			return;
+		}
+		map &= (unsigned char)~SWAP_HAS_CACHE;
+		si->swap_map[off] = map;
+		if (!map)
+			ci->count--;
+		unlock_cluster(ci);
+		if (!map)
+			swap_range_free(si, off, 1);
+	}
+}
+
+static int count_of(struct swap_info_struct *si, unsigned long off)
+{
+	struct swap_cluster_info *ci = lock_cluster(si, off);
+	int count = si->swap_map[off] & ~SWAP_HAS_CACHE;
+	unlock_cluster(ci);
+	return count;
+}
+
+int __swap_count(swp_entry_t e)
+{
+	struct swap_info_struct *si = entry_info(e, "__swap_count");
+	return si ? count_of(si, swp_offset(e)) : 0;
+}
+
+/* swap_page_trans_huge_swapped: does any slot of the folio still have a
+ * page-table reference?  The caller keeps the device alive. */
+static bool swapped_on(struct swap_info_struct *si, swp_entry_t first, int nr)
+{
+	for (int i = 0; i < nr; i++)
+		if (count_of(si, swp_offset(first) + (unsigned long)i))
+			return true;
+	return false;
+}
+
+bool folio_swapped(struct folio *f)
+{
+	VM_BUG_ON_FOLIO(!folio_test(f, PG_swapcache), f);
+	struct swap_info_struct *si = entry_info(f->swap, "folio_swapped");
+	return si && swapped_on(si, f->swap, f->nr_pages);
+}
+
+/* The folio of slot off is unmapped and in the swap cache: free it from
+ * there if no slot of it has a page-table reference any more. */
+static void __try_to_reclaim_swap(struct swap_info_struct *si, unsigned long off)
+{
+	struct folio *f = swap_cache_get_folio(swp_entry((unsigned)si->type, off));
+	if (!f)
+		return;
+	if (folio_trylock(f)) {
+		if (folio_test(f, PG_swapcache) && !folio_mapcount(f))
+			folio_free_swap(f);
+		folio_unlock(f);
+	}
+	folio_put(f);
+}
+
+/* Zap of a swap pte: drop its reference and, if only the swap cache is
+ * left, try to free the cached folio. */
+int free_swap_and_cache(swp_entry_t e)
+{
+	struct swap_info_struct *si;
+
+	if (mm_variant(V_FREE_SWAP_AND_CACHE_SWAPOFF_UAF)) {
+		/* Before 2024: the page-table lock was thought to keep the
+		 * device alive; nothing does once the count is dropped. */
+		si = swp_swap_info(e);
+		if (!si)
+			return 0;
+	} else {
+		si = get_swap_device(e);
+		if (!si)
+			return 0;
+		unsigned long off = swp_offset(e);
+		if (WARN_ON(!__atomic_load_n(&si->swap_map[off], __ATOMIC_RELAXED))) {
+			put_swap_device(si);
+			return 0;
+		}
+	}
+	unsigned char map = __swap_entry_free(si, e);
+	if (map == SWAP_HAS_CACHE)
+		__try_to_reclaim_swap(si, swp_offset(e));
+	if (!mm_variant(V_FREE_SWAP_AND_CACHE_SWAPOFF_UAF))
+		put_swap_device(si);
+	return 1;
+}
+
+void swap_write_slot(swp_entry_t e, const uint8_t *data)
+{
+	struct swap_info_struct *si = swp_swap_info(e);
+	BUG_ON(!si);
+	memcpy(si->disk + swp_offset(e) * MM_PAGE_BYTES, data, MM_PAGE_BYTES);
+}
+
+void swap_read_slot(swp_entry_t e, uint8_t *data)
+{
+	struct swap_info_struct *si = swp_swap_info(e);
+	BUG_ON(!si);
+	memcpy(data, si->disk + swp_offset(e) * MM_PAGE_BYTES, MM_PAGE_BYTES);
+}

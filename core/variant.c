@@ -1,0 +1,65 @@
+/* variant.c - names of the historic bug variants. */
+#define _GNU_SOURCE
+#include "variant.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const struct mm_variant_info mm_variants[V_NR] = {
+	[V_SWAPIN_DEAD_ENTRY] = {"swapin-dead-entry", "1998",
+		"read_swap_cache_async references the entry after inserting the page"},
+	[V_ANON_FAULT_DOUBLE_ALLOC] = {"anon-fault-double-alloc", "1998",
+		"do_anonymous_page installs its page without re-checking the pte"},
+	[V_SWAPOFF_SINGLE_PASS] = {"swapoff-single-pass", "1998",
+		"try_to_unuse makes one pass and swapoff tears down anyway"},
+	[V_LRU_FREE_IRQ_DOUBLE_FREE] = {"lru-free-irq-double-free", "2002",
+		"a count-0 page is left on the LRU for shrink_cache to free"},
+	[V_MIGRATE_SWAPCACHE_ANON_VMA_UAF] = {"migrate-swapcache-anon-vma-uaf", "2010",
+		"migration remaps an unmapped swap-cache page through a dead anon_vma"},
+	[V_ZSWAP_WRITEBACK_INVALIDATE_LEAK] = {"zswap-writeback-invalidate-leak", "2013",
+		"writeback's failure path drops its reference without freeing"},
+	[V_ZSWAP_WRITEBACK_STALE_DATA] = {"zswap-writeback-stale-data", "2013",
+		"writeback does not re-check the tree after securing the swap-cache page"},
+	[V_FREE_SWAP_AND_CACHE_SWAPOFF_UAF] = {"free-swap-and-cache-swapoff-uaf", "2024",
+		"free_swap_and_cache runs without get_swap_device()"},
+	[V_ZSWAP_CAS_STATE] = {"zswap-cas-state", "2013",
+		"experimental: the unmerged CAS-claimed entry state instead of a refcount"},
+};
+
+long mm_variants_parse(const char *list, char *bad, size_t badlen)
+{
+	long set = 0;
+	char buf[512];
+	if (!list || !*list || !strcmp(list, "none"))
+		return 0;
+	if (strlen(list) >= sizeof(buf)) {
+		snprintf(bad, badlen, "%.40s...", list);
+		return -1;
+	}
+	strcpy(buf, list);
+	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		int found = -1;
+		for (int i = 0; i < V_NR; i++)
+			if (!strcmp(mm_variants[i].name, tok))
+				found = i;
+		if (found < 0) {
+			snprintf(bad, badlen, "%s", tok);
+			return -1;
+		}
+		set |= 1l << found;
+	}
+	return set;
+}
+
+void mm_variants_format(unsigned long set, char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0] = 0;
+	for (int i = 0; i < V_NR && off < len; i++)
+		if (set & (1ul << i))
+			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? "," : "",
+						mm_variants[i].name);
+	if (!off)
+		snprintf(buf, len, "none");
+}

@@ -1,0 +1,303 @@
+/* workload.c - the generic workload and the teardown task (workload.h). */
+#define _GNU_SOURCE
+#include "workload.h"
+#include "memory.h"
+#include "shadow.h"
+#include "zswap.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *const mm_op_names[OP_NR] = {
+	[OP_READ] = "read", [OP_WRITE] = "write", [OP_FORK] = "fork",
+	[OP_MUNMAP] = "munmap", [OP_EXIT] = "exit", [OP_RECLAIM] = "reclaim",
+	[OP_ZSWAP_SHRINK] = "zswap-shrink", [OP_SWAPON] = "swapon",
+	[OP_SWAPOFF] = "swapoff", [OP_MIGRATE] = "migrate", [OP_PIN] = "pin",
+};
+
+/* Draw weights: accesses and reclaim dominate, as in a real system. */
+static const uint8_t op_weight[OP_NR] = {
+	[OP_READ] = 6, [OP_WRITE] = 8, [OP_FORK] = 2, [OP_MUNMAP] = 2, [OP_EXIT] = 1,
+	[OP_RECLAIM] = 6, [OP_ZSWAP_SHRINK] = 2, [OP_SWAPON] = 1, [OP_SWAPOFF] = 1,
+	[OP_MIGRATE] = 2, [OP_PIN] = 2,
+};
+
+struct run_state {
+	struct mm_model model;          /* must stay first: MM() is prog */
+	struct mm_workload w;
+	atomic_t workers_left;
+	struct completion workers_done;
+	int worker_id[MM_MAX_WORKERS];
+};
+
+const struct mm_workload *mm_workload_of(struct mmf_sched *s)
+{
+	return &((struct run_state *)s->prog)->w;
+}
+
+static int draw(int forced, int lo, int hi, const char *what)
+{
+	(void)what;
+	if (forced)
+		return forced;
+	return lo + (int)mmf_decide_value((uint64_t)(hi - lo + 1), MMF_SITE("workload size"));
+}
+
+static int live_mm(int idx)
+{
+	struct mm_model *M = MM();
+	spin_lock(&M->mmlist_lock);
+	int n = M->nr_mm;
+	spin_unlock(&M->mmlist_lock);
+	return idx % n;
+}
+
+static void unpin_irq(void *arg)
+{
+	/* An AIO completion drops the I/O user's reference: possibly the
+	 * last one, in interrupt context. */
+	folio_put(arg);
+}
+
+static void run_op(const struct mm_op *op)
+{
+	int id = live_mm(op->mm);
+	switch ((enum mm_op_kind)op->kind) {
+	case OP_READ:
+		mm_access(id, op->v, false);
+		break;
+	case OP_WRITE:
+		mm_access(id, op->v, true);
+		break;
+	case OP_FORK:
+		mm_fork(id);
+		break;
+	case OP_MUNMAP:
+		mm_munmap(id, op->v, op->n);
+		break;
+	case OP_EXIT:
+		mm_exit(id);
+		break;
+	case OP_RECLAIM:
+		mm_reclaim(op->n);
+		break;
+	case OP_ZSWAP_SHRINK:
+		zswap_writeback_one(op->v % MM_MAX_SWAPFILES);
+		break;
+	case OP_SWAPON:
+		mm_swapon(MM_SWAP_SLOTS);
+		break;
+	case OP_SWAPOFF:
+		mm_swapoff(op->v % MM_MAX_SWAPFILES);
+		break;
+	case OP_MIGRATE:
+		mm_migrate(id, op->v, op->n);
+		break;
+	case OP_PIN: {
+		struct folio *f = mm_pin(id, op->v);
+		if (f)
+			mmf_raise_irq("aio_complete", unpin_irq, f);
+		break;
+	}
+	case OP_NR:
+		break;
+	}
+}
+
+static void worker(void *arg)
+{
+	struct run_state *rs = (struct run_state *)MM();
+	int w = *(int *)arg;
+	for (int i = 0; i < rs->w.nops[w]; i++)
+		run_op(&rs->w.op[w][i]);
+	if (atomic_dec_and_test(&rs->workers_left))
+		complete(&rs->workers_done);
+}
+
+/* Teardown: verify every page the shadow knows, exit every mm, swap off
+ * every device, drain RCU callbacks.  Fault injection stops here. */
+static void teardown(void *arg)
+{
+	struct run_state *rs = arg;
+	struct mm_model *M = &rs->model;
+
+	wait_for_completion(&rs->workers_done);
+	M->alloc_fail_rate = 0;
+	spin_lock(&M->mmlist_lock);
+	int nr_mm = M->nr_mm;
+	spin_unlock(&M->mmlist_lock);
+	for (int id = 0; id < nr_mm; id++) {
+		for (int v = 0; v < MM_VPAGES && mm_is_live(id); v++) {
+			spin_lock(&M->mm[id].ptl);
+			bool has = shadow_has_data(M->shadow, id, v);
+			spin_unlock(&M->mm[id].ptl);
+			/* A read faults the page back and checks it; if memory
+			 * is short, reclaim some and try again. */
+			for (int tries = 0; has && tries < 4; tries++) {
+				if (mm_access(id, v, false) != -ENOMEM)
+					break;
+				mm_reclaim(8);
+			}
+		}
+		mm_exit(id);
+	}
+	for (int type = 0; type < MM_MAX_SWAPFILES; type++) {
+		for (int tries = 0; tries < 4; tries++)
+			if (mm_swapoff(type) != -EBUSY)
+				break;
+	}
+	rcu_barrier();
+}
+
+int mm_workload_setup(struct mmf_sched *s, const struct mm_workload_params *p,
+		      char *err, size_t errlen)
+{
+	struct run_state *rs = kzalloc(sizeof(*rs), GFP_ATOMIC, "workload state");
+	struct mm_model *M = &rs->model;
+	struct mm_workload *w = &rs->w;
+
+	s->prog = rs;
+	w->variants = p->variants;
+	w->tasks = draw(p->tasks, 2, MM_MAX_WORKERS, "tasks");
+	w->mms = draw(p->mms, 1, 3, "mms");
+	w->frames = draw(p->frames, 12, 40, "frames");
+	w->swapdevs = draw(p->swapdevs, 1, 2, "swap devices");
+	w->zswap = p->zswap ? p->zswap > 0 : draw(0, 0, 1, "zswap");
+	w->ops = draw(p->ops, 2, 8, "ops");
+	w->fail_rate = p->fail_rate < 0 ? 0 : p->fail_rate ? (unsigned)p->fail_rate : 64;
+	if (w->tasks > MM_MAX_WORKERS || w->mms > MM_MAX_MMS || w->frames > MM_MAX_FRAMES ||
+	    w->swapdevs > MM_MAX_SWAPFILES || w->ops > MM_MAX_OPS) {
+		snprintf(err, errlen, "workload size out of range");
+		return -1;
+	}
+	unsigned total = 0;
+	for (int k = 0; k < OP_NR; k++)
+		if (!p->op_mask || (p->op_mask >> k & 1))
+			total += op_weight[k];
+	if (!total) {
+		snprintf(err, errlen, "no operation kinds enabled");
+		return -1;
+	}
+	for (int t = 0; t < w->tasks; t++) {
+		w->nops[t] = w->ops;
+		for (int i = 0; i < w->ops; i++) {
+			unsigned x = (unsigned)mmf_decide_value(total, MMF_SITE("workload op"));
+			int k = 0;
+			for (;; k++) {
+				if (p->op_mask && !(p->op_mask >> k & 1))
+					continue;
+				if (x < op_weight[k])
+					break;
+				x -= op_weight[k];
+			}
+			struct mm_op *op = &w->op[t][i];
+			op->kind = (uint8_t)k;
+			op->mm = (uint8_t)mmf_decide_value(MM_MAX_MMS, MMF_SITE("workload mm"));
+			op->v = (uint8_t)mmf_decide_value(MM_VPAGES, MMF_SITE("workload page"));
+			op->n = (uint8_t)(1 + mmf_decide_value(k == OP_RECLAIM ? 8 : 2,
+							      MMF_SITE("workload count")));
+		}
+	}
+
+	/* The model. */
+	M->variants = w->variants;
+	M->alloc_fail_rate = 0;
+	mm_page_alloc_init(M, w->frames);
+	mm_lru_init(M);
+	mutex_init(&M->swapon_mutex);
+	spin_lock_init(&M->swap_lock);
+	spin_lock_init(&M->mmlist_lock);
+	M->zswap_enabled = w->zswap;
+	M->shadow = shadow_new();
+	for (int i = 0; i < w->mms; i++)
+		if (mm_create() < 0) {
+			snprintf(err, errlen, "cannot create the address spaces");
+			return -1;
+		}
+	for (int i = 0; i < w->swapdevs; i++)
+		mm_swapon(MM_SWAP_SLOTS);
+	M->alloc_fail_rate = w->fail_rate;
+
+	atomic_set(&rs->workers_left, w->tasks);
+	init_completion(&rs->workers_done);
+	for (int t = 0; t < w->tasks; t++) {
+		rs->worker_id[t] = t;
+		mmf_spawn(s, "worker", 0, worker, &rs->worker_id[t]);
+	}
+	mmf_spawn(s, "teardown", 0, teardown, rs);
+	return 0;
+}
+
+/* ---- the teardown audit ------------------------------------------------------- */
+
+struct leaks {
+	char buf[1024];
+	size_t off;
+	int n;
+};
+
+static void note_object(const struct mmf_kmem_obj *o, void *arg)
+{
+	struct leaks *l = arg;
+	/* The run's own bookkeeping is not the model's memory. */
+	if (!strcmp(o->type, "workload state") || !strcmp(o->type, "mm_shadow") ||
+	    !strcmp(o->type, "zero page"))
+		return;
+	if (l->n++ < 6 && l->off < sizeof(l->buf))
+		l->off += (size_t)snprintf(l->buf + l->off, sizeof(l->buf) - l->off,
+					   "\n  %s (%zu bytes) allocated at %s:%d %s()", o->type,
+					   o->size, mmf_site_file(o->site), o->site->line,
+					   o->site->func);
+}
+
+void mm_audit(struct mmf_sched *s)
+{
+	struct run_state *rs = s->prog;
+	struct mm_model *M = &rs->model;
+	char buf[1024];
+	size_t off = 0;
+	int leaked = 0;
+
+	for (int i = 0; i < M->nr_frames; i++) {
+		struct folio *f = &M->frames[i];
+		if (f->state != FRAME_ALLOCATED)
+			continue;
+		if (leaked++ < 6 && off < sizeof(buf))
+			off += (size_t)snprintf(buf + off, sizeof(buf) - off,
+				"\n  folio pfn %d: count %d mapcount %d flags %#lx%s%s, allocated at %s:%d",
+				f->pfn, f->_refcount.counter, f->_mapcount.counter, f->flags,
+				test_bit(PG_locked, &f->flags) ? " LOCKED" : "",
+				test_bit(PG_swapcache, &f->flags) ? " swapcache" : "",
+				mmf_site_file(f->alloc_site), f->alloc_site ? f->alloc_site->line : 0);
+	}
+	if (leaked) {
+		mmf_fail(MMF_FAIL_LEAK, NULL, MMF_SITE("mm_audit"),
+			 "leak audit: %d page frame%s still allocated after teardown%s", leaked,
+			 leaked == 1 ? "" : "s", buf);
+		return;
+	}
+	for (int t = 0; t < MM_MAX_SWAPFILES; t++) {
+		struct swap_info_struct *si = M->swap_info[t];
+		if (!si)
+			continue;
+		off = 0;
+		int used = 0;
+		for (unsigned o = 1; o < si->max; o++)
+			if (si->swap_map[o] && used++ < 8 && off < sizeof(buf))
+				off += (size_t)snprintf(buf + off, sizeof(buf) - off, " [%u]=%#x", o,
+							si->swap_map[o]);
+		mmf_fail(MMF_FAIL_LEAK, si, MMF_SITE("mm_audit"),
+			 "leak audit: swap device %d still in service after swapoff, %u slots in "
+			 "use:%s", t, si->inuse_pages, used ? buf : " none");
+		return;
+	}
+	int stored = M->zswap_stored_pages.counter;
+	long bytes = M->zswap_pool_bytes.counter;
+	struct leaks l = {.off = 0};
+	mmf_kmem_live(s, note_object, &l);
+	if (stored || bytes || l.n)
+		mmf_fail(MMF_FAIL_LEAK, NULL, MMF_SITE("mm_audit"),
+			 "leak audit: %d zswap pages (%ld bytes) stored and %d objects live after "
+			 "teardown%s", stored, bytes, l.n, l.buf);
+}

@@ -1,0 +1,52 @@
+/* workload.h - the generic workload: a few tasks each running a short list
+ * of mm operations on a few address spaces, with every size and choice
+ * drawn from the decision source, then a teardown task that verifies all
+ * data, exits every mm, swaps off every device and drains RCU; then the
+ * leak audit. */
+#ifndef MM_WORKLOAD_H
+#define MM_WORKLOAD_H
+
+#include "mm.h"
+
+enum mm_op_kind {
+	OP_READ, OP_WRITE, OP_FORK, OP_MUNMAP, OP_EXIT, OP_RECLAIM, OP_ZSWAP_SHRINK,
+	OP_SWAPON, OP_SWAPOFF, OP_MIGRATE, OP_PIN, OP_NR
+};
+extern const char *const mm_op_names[OP_NR];
+
+struct mm_op {
+	uint8_t kind;
+	uint8_t mm;                     /* index, taken modulo the live mms at run time */
+	uint8_t v;                      /* virtual page */
+	uint8_t n;                      /* pages, or folios to reclaim */
+};
+
+#define MM_MAX_WORKERS 4
+#define MM_MAX_OPS 16
+
+struct mm_workload {
+	int tasks, mms, frames, swapdevs, ops;
+	bool zswap;
+	unsigned fail_rate;
+	unsigned long variants;
+	struct mm_op op[MM_MAX_WORKERS][MM_MAX_OPS];
+	int nops[MM_MAX_WORKERS];
+};
+
+/* Limits a caller may force (0: draw from the decision source). */
+struct mm_workload_params {
+	int tasks, mms, frames, swapdevs, ops, zswap, fail_rate;
+	unsigned long variants;
+	/* restrict the drawn operations to these kinds (0: all) */
+	uint32_t op_mask;
+};
+
+/* Host context: draw the workload, build the model, spawn the tasks.
+ * The model becomes the run's program state (MM()). */
+int mm_workload_setup(struct mmf_sched *s, const struct mm_workload_params *p,
+		      char *err, size_t errlen);
+/* Host context after a clean run: the teardown audit. */
+void mm_audit(struct mmf_sched *s);
+const struct mm_workload *mm_workload_of(struct mmf_sched *s);
+
+#endif

@@ -1,0 +1,38 @@
+/* zswap.h - the compressed swap cache (models mm/zswap.c). */
+#ifndef MM_ZSWAP_H
+#define MM_ZSWAP_H
+
+#include "mm_types.h"
+
+/* An entry: the compressed copy of one swap slot.  refcount and linked
+ * are protected by the tree lock (as in the 3.13 design): the tree holds
+ * the initial reference; load and writeback take their own. */
+struct zswap_entry {
+	unsigned long offset;
+	int refcount;
+	bool linked;                    /* in the tree */
+	bool on_lru;
+	void *handle;                   /* compressed buffer, its own allocation */
+	unsigned length;
+	struct list_head lru;           /* writeback order, oldest first */
+	atomic_t pos;                   /* zswap-cas-state variant: claimed state */
+};
+
+struct zswap_tree {
+	spinlock_t lock;
+	struct zswap_entry *slot[MM_SWAP_SLOTS]; /* offset -> entry (the rbtree) */
+	struct list_head lru;
+	int nr;
+	int type;
+};
+
+struct zswap_tree *zswap_swapon(int type);
+void zswap_swapoff(struct swap_info_struct *si);   /* frees every entry and the tree */
+bool zswap_store(struct folio *f);                 /* folio locked, in swap cache */
+bool zswap_load(struct folio *f);                  /* folio locked, in swap cache */
+void zswap_invalidate(struct swap_info_struct *si, unsigned long offset);
+/* The shrinker: write the oldest entry of device 'type' back to the swap
+ * device.  0 on success, -errno when it could not. */
+int zswap_writeback_one(int type);
+
+#endif
