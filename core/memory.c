@@ -24,15 +24,6 @@ static struct mm_struct *get_mm(int id)
 
 /* ---- address spaces ---------------------------------------------------------- */
 
-static int mm_slot(void)
-{
-	struct mm_model *M = MM();
-	spin_lock(&M->mmlist_lock);
-	int id = M->nr_mm < MM_MAX_MMS ? M->nr_mm++ : -1;
-	spin_unlock(&M->mmlist_lock);
-	return id;
-}
-
 static void mm_init_struct(struct mm_struct *mm, int id, int parent)
 {
 	memset(mm, 0, sizeof(*mm));
@@ -42,14 +33,28 @@ static void mm_init_struct(struct mm_struct *mm, int id, int parent)
 	spin_lock_init(&mm->ptl);
 }
 
+/* Hand out an address-space slot, initialised before other tasks (which
+ * walk mm[0..nr_mm)) can see it; it is not live until its creator says. */
+static int mm_slot(int parent)
+{
+	struct mm_model *M = MM();
+	spin_lock(&M->mmlist_lock);
+	int id = M->nr_mm < MM_MAX_MMS ? M->nr_mm : -1;
+	if (id >= 0) {
+		mm_init_struct(&M->mm[id], id, parent);
+		M->nr_mm++;
+	}
+	spin_unlock(&M->mmlist_lock);
+	return id;
+}
+
 int mm_create(void)
 {
 	struct mm_model *M = MM();
-	int id = mm_slot();
+	int id = mm_slot(-1);
 	if (id < 0)
 		return -ENOMEM;
 	struct mm_struct *mm = &M->mm[id];
-	mm_init_struct(mm, id, -1);
 	struct anon_vma *av = anon_vma_alloc();
 	if (!av)
 		return -ENOMEM;
@@ -321,13 +326,12 @@ int mm_fork(int parent_id)
 		up_write(&parent->mmap_lock);
 		return -EFAULT;
 	}
-	int id = mm_slot();
+	int id = mm_slot(parent_id);
 	if (id < 0) {
 		up_write(&parent->mmap_lock);
 		return -ENOMEM;
 	}
 	struct mm_struct *child = &M->mm[id];
-	mm_init_struct(child, id, parent_id);
 	down_write(&child->mmap_lock);
 	anon_vma_link(parent->anon_vma, child);
 

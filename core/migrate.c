@@ -149,3 +149,22 @@ int mm_migrate(int id, int first, int n)
 	}
 	return moved;
 }
+
+/* Compaction's view: migrate the folios in frames [first, first+n),
+ * whatever maps them (or nothing, for a swap-cache folio). */
+int mm_migrate_pfns(int first, int n)
+{
+	struct mm_model *M = MM();
+	int moved = 0;
+	for (int pfn = first; pfn < first + n && pfn < M->nr_frames; pfn++) {
+		struct folio *f = &M->frames[pfn];
+		/* A free frame has a zero count: try_get fails. */
+		if (!folio_try_get(f))
+			continue;
+		bool isolated = folio_isolate_lru(f);
+		folio_put(f);
+		if (isolated && unmap_and_move(f) == 0)
+			moved++;
+	}
+	return moved;
+}

@@ -96,6 +96,8 @@ int mm_swapoff(int type);                       /* 0, -EINVAL, -EBUSY */
 /* ---- migrate.c ------------------------------------------------------------------------------ */
 /* Migrate the folios mapped (or swap-cached) at [first, first+n) of mm. */
 int mm_migrate(int id, int first, int n);
+/* Migrate the folios in page frames [first, first+n) (compaction). */
+int mm_migrate_pfns(int first, int n);
 
 /* ---- page_io.c: swap I/O on the in-memory device --------------------------------------
  * Completions run as interrupts: the write ends the folio's writeback, the

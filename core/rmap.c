@@ -93,6 +93,9 @@ void folio_add_new_anon_rmap(struct folio *f, struct mm_struct *mm, int vpage)
 
 void folio_add_anon_rmap(struct folio *f, struct mm_struct *mm, int vpage)
 {
+	/* A folio is mapped only where its anon_vma can find it. */
+	VM_BUG_ON_FOLIO(f->anon_vma && f->anon_vma != mm->anon_vma, f);
+	VM_BUG_ON_FOLIO(f->anon_vma && (int)f->index != vpage, f);
 	if (!f->anon_vma) {
 		/* A folio swapped in fresh: it joins the faulting family. */
 		__atomic_store_n(&f->anon_vma, mm->anon_vma, __ATOMIC_RELEASE);
@@ -107,6 +110,14 @@ void folio_remove_rmap(struct folio *f)
 		VM_BUG_ON_FOLIO(1, f);
 }
 
+static void walk_mms(struct anon_vma *av, struct folio *f,
+		     void (*fn)(struct folio *, struct mm_struct *, int, void *), void *arg)
+{
+	for (int i = 0; i < av->nr_mms; i++)
+		fn(f, av->mms[i], (int)f->index, arg);
+}
+
+/* The caller keeps f's anon_vma alive (it holds a reference). */
 void rmap_walk(struct folio *f, void (*fn)(struct folio *, struct mm_struct *, int, void *),
 	       void *arg)
 {
@@ -115,9 +126,30 @@ void rmap_walk(struct folio *f, void (*fn)(struct folio *, struct mm_struct *, i
 		return;
 	kmem_check(av);
 	down_read(&av->rwsem);
-	for (int i = 0; i < av->nr_mms; i++)
-		fn(f, av->mms[i], (int)f->index, arg);
+	walk_mms(av, f, fn, arg);
 	up_read(&av->rwsem);
+}
+
+/* folio_lock_anon_vma_read: nothing but a mapping keeps the anon_vma of
+ * a folio alive, so pin it under RCU with a reference while the folio is
+ * still mapped, then sleep for its lock.  Returns it locked and
+ * referenced, or NULL if the folio is no longer mapped. */
+static struct anon_vma *folio_lock_anon_vma_read(struct folio *f)
+{
+	rcu_read_lock();
+	struct anon_vma *av = __atomic_load_n(&f->anon_vma, __ATOMIC_ACQUIRE);
+	if (!av || !folio_mapcount(f) || !atomic_inc_not_zero(&av->refcount)) {
+		rcu_read_unlock();
+		return NULL;
+	}
+	if (!folio_mapcount(f)) {
+		rcu_read_unlock();
+		put_anon_vma(av);
+		return NULL;
+	}
+	rcu_read_unlock();
+	down_read(&av->rwsem);
+	return av;
 }
 
 struct folio *pte_folio(pte_t p, int *sub)
@@ -160,7 +192,12 @@ bool try_to_unmap(struct folio *f, enum ttu_mode mode)
 	VM_BUG_ON_FOLIO(!folio_test(f, PG_locked), f);
 	if (mode == TTU_SWAP)
 		VM_BUG_ON_FOLIO(!folio_test(f, PG_swapcache), f);
-	rmap_walk(f, unmap_one, &mode);
+	struct anon_vma *av = folio_lock_anon_vma_read(f);
+	if (av) {
+		walk_mms(av, f, unmap_one, &mode);
+		up_read(&av->rwsem);
+		put_anon_vma(av);
+	}
 	return folio_mapcount(f) == 0;
 }
 

@@ -114,19 +114,37 @@ struct swap_info_struct *get_swap_device(swp_entry_t e)
 
 void put_swap_device(struct swap_info_struct *si) { percpu_ref_put(&si->users); }
 
-/* A slot's last use is gone: account it free, forget its data and its
- * zswap copy.  Called without the cluster lock. */
-static void swap_range_free(struct swap_info_struct *si, unsigned long off, int nr)
+/* Drop 'usage' (1: a page-table reference, SWAP_HAS_CACHE: the cache's)
+ * from a slot; returns the map value after it.  A slot that goes free is
+ * accounted free, its data and zswap copy dropped, all under si->lock:
+ * the allocator holds that lock, so it can never hand out a slot whose
+ * old zswap copy is still about to be invalidated. */
+static int swap_map_drop(struct swap_info_struct *si, unsigned long off, unsigned char usage,
+			 const char *what)
 {
 	spin_lock(&si->lock);
-	BUG_ON(si->inuse_pages < (unsigned)nr);
-	si->inuse_pages -= (unsigned)nr;
-	spin_unlock(&si->lock);
-	for (int i = 0; i < nr; i++) {
-		if (si->zswap)
-			zswap_invalidate(si, off + (unsigned long)i);
-		memset(si->disk + (off + (unsigned long)i) * MM_PAGE_BYTES, 0, MM_PAGE_BYTES);
+	struct swap_cluster_info *ci = lock_cluster(si, off);
+	unsigned char map = si->swap_map[off];
+	bool ok = usage == SWAP_HAS_CACHE ? (map & SWAP_HAS_CACHE) : (map & ~SWAP_HAS_CACHE);
+	if (!ok) {
+		unlock_cluster(ci);
+		spin_unlock(&si->lock);
+		return -1;
 	}
+	map = (unsigned char)(map - usage);
+	si->swap_map[off] = map;
+	if (!map) {
+		ci->count--;
+		BUG_ON(!si->inuse_pages);
+		si->inuse_pages--;
+		if (si->zswap)
+			zswap_invalidate(si, off);
+		memset(si->disk + off * MM_PAGE_BYTES, 0, MM_PAGE_BYTES);
+	}
+	unlock_cluster(ci);
+	spin_unlock(&si->lock);
+	(void)what;
+	return map;
 }
 
 swp_entry_t folio_alloc_swap(struct folio *f)
@@ -231,23 +249,13 @@ int swap_duplicate(swp_entry_t e)
 /* Drop one page-table reference; returns the map value after it. */
 static unsigned char __swap_entry_free(struct swap_info_struct *si, swp_entry_t e)
 {
-	unsigned long off = swp_offset(e);
-	struct swap_cluster_info *ci = lock_cluster(si, off);
-	unsigned char map = si->swap_map[off];
-	if (!(map & ~SWAP_HAS_CACHE)) {
-		unlock_cluster(ci);
+	int map = swap_map_drop(si, swp_offset(e), 1, "swap_free");
+	if (map < 0) {
 		mmf_fail(MMF_FAIL_WARN, si, MMF_SITE("swap_free"),
 			 "WARNING: swap_free: Unused swap offset entry %#lx", e.val);
-		return map;
+		return 0;
 	}
-	map--;
-	si->swap_map[off] = map;
-	if (!map)
-		ci->count--;
-	unlock_cluster(ci);
-	if (!map)
-		swap_range_free(si, off, 1);
-	return map;
+	return (unsigned char)map;
 }
 
 void swap_free(swp_entry_t e)
@@ -264,21 +272,11 @@ void put_swap_folio(struct folio *f, swp_entry_t e)
 		return;
 	for (int i = 0; i < f->nr_pages; i++) {
 		unsigned long off = swp_offset(e) + (unsigned long)i;
-		struct swap_cluster_info *ci = lock_cluster(si, off);
-		unsigned char map = si->swap_map[off];
-		if (!(map & SWAP_HAS_CACHE)) {
-			unlock_cluster(ci);
+		if (swap_map_drop(si, off, SWAP_HAS_CACHE, "put_swap_folio") < 0) {
 			mmf_fail(MMF_FAIL_BUG, f, MMF_SITE("put_swap_folio"),
 				 "kernel BUG: put_swap_folio: slot %#lx has no cache bit", off);
 			return;
 		}
-		map &= (unsigned char)~SWAP_HAS_CACHE;
-		si->swap_map[off] = map;
-		if (!map)
-			ci->count--;
-		unlock_cluster(ci);
-		if (!map)
-			swap_range_free(si, off, 1);
 	}
 }
 

@@ -92,7 +92,12 @@ static void run_op(const struct mm_op *op)
 		mm_swapoff(op->v % MM_MAX_SWAPFILES);
 		break;
 	case OP_MIGRATE:
-		mm_migrate(id, op->v, op->n);
+		/* Half the time by address, half by physical frame as
+		 * compaction does (reaching unmapped swap-cache folios). */
+		if (op->mm % 2)
+			mm_migrate(id, op->v, op->n);
+		else
+			mm_migrate_pfns(op->v * MM_MAX_FRAMES / MM_VPAGES, op->n * 3);
 		break;
 	case OP_PIN: {
 		struct folio *f = mm_pin(id, op->v);
@@ -147,6 +152,10 @@ static void teardown(void *arg)
 			if (mm_swapoff(type) != -EBUSY)
 				break;
 	}
+	/* Drain the LRU as a final reclaim would: whatever is left there
+	 * is either freeable now or leaked. */
+	while (mm_reclaim(8) > 0)
+		;
 	rcu_barrier();
 }
 
