@@ -28,6 +28,8 @@ struct run_state {
 	struct mm_workload w;
 	atomic_t workers_left;
 	struct completion workers_done;
+	atomic_t pins_inflight;         /* I/O pins whose completion is pending */
+	wait_queue_head_t pins_wq;
 	int worker_id[MM_MAX_WORKERS];
 };
 
@@ -55,9 +57,12 @@ static int live_mm(int idx)
 
 static void unpin_irq(void *arg)
 {
+	struct run_state *rs = (struct run_state *)MM();
 	/* An AIO completion drops the I/O user's reference: possibly the
 	 * last one, in interrupt context. */
 	folio_put(arg);
+	if (atomic_dec_and_test(&rs->pins_inflight))
+		wake_up(&rs->pins_wq);
 }
 
 static void run_op(const struct mm_op *op)
@@ -101,8 +106,10 @@ static void run_op(const struct mm_op *op)
 		break;
 	case OP_PIN: {
 		struct folio *f = mm_pin(id, op->v);
-		if (f)
+		if (f) {
+			atomic_inc(&((struct run_state *)MM())->pins_inflight);
 			mmf_raise_irq("aio_complete", unpin_irq, f);
+		}
 		break;
 	}
 	case OP_NR:
@@ -128,6 +135,8 @@ static void teardown(void *arg)
 	struct mm_model *M = &rs->model;
 
 	wait_for_completion(&rs->workers_done);
+	/* As exit_aio does: outstanding I/O completes before teardown. */
+	wait_event(&rs->pins_wq, atomic_read(&rs->pins_inflight) == 0);
 	M->alloc_fail_rate = 0;
 	spin_lock(&M->mmlist_lock);
 	int nr_mm = M->nr_mm;
@@ -152,10 +161,14 @@ static void teardown(void *arg)
 			if (mm_swapoff(type) != -EBUSY)
 				break;
 	}
-	/* Drain the LRU as a final reclaim would: whatever is left there
-	 * is either freeable now or leaked. */
-	while (mm_reclaim(8) > 0)
-		;
+	/* Drain I/O: every completion has run.  Then drain the LRU as a
+	 * final reclaim would: whatever is left there is freeable now or
+	 * leaked. */
+	mmf_wait_irqs_idle(MMF_SITE("teardown: drain I/O"));
+	for (int before = -1; M->nr_lru && M->nr_lru != before;) {
+		before = M->nr_lru;
+		mm_reclaim(8);
+	}
 	rcu_barrier();
 }
 
@@ -229,6 +242,8 @@ int mm_workload_setup(struct mmf_sched *s, const struct mm_workload_params *p,
 	M->alloc_fail_rate = w->fail_rate;
 
 	atomic_set(&rs->workers_left, w->tasks);
+	atomic_set(&rs->pins_inflight, 0);
+	init_waitqueue_head(&rs->pins_wq);
 	init_completion(&rs->workers_done);
 	for (int t = 0; t < w->tasks; t++) {
 		rs->worker_id[t] = t;

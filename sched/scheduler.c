@@ -438,6 +438,32 @@ void mmf__task_exited(struct mmf_task *t)
 	}
 	mmf_tsan_release(&t->s->tsan_join);
 	mmf_obj_wake(t);        /* anyone joining this task */
+	if (t->flags & MMF_TASK_IRQ) {
+		mmf_obj_lock(&t->s->irq_idle_obj);
+		mmf_obj_wake(&t->s->irq_idle_obj);
+		mmf_obj_unlock(&t->s->irq_idle_obj);
+	}
+}
+
+static bool irqs_busy(struct mmf_sched *s)
+{
+	for (int i = 0; i < s->ntasks; i++)
+		if ((s->tasks[i].flags & MMF_TASK_IRQ) &&
+		    __atomic_load_n(&s->tasks[i].state, __ATOMIC_ACQUIRE) != MMF_T_EXITED)
+			return true;
+	return false;
+}
+
+void mmf_wait_irqs_idle(const struct mmf_site *site)
+{
+	struct mmf_sched *s = mmf_current_sched();
+	mmf_might_sleep(site);
+	mmf_point(MMF_PT_IO, &s->irq_idle_obj, site);
+	mmf_obj_lock(&s->irq_idle_obj);
+	while (irqs_busy(s))
+		mmf_obj_wait(&s->irq_idle_obj, MMF_WAIT_SLEEP, "pending interrupts", NULL, site);
+	mmf_obj_unlock(&s->irq_idle_obj);
+	mmf_tsan_acquire(&s->tsan_join);
 }
 
 static void task_main(void *arg)

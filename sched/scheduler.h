@@ -314,6 +314,7 @@ struct mmf_sched {
 	int nrcu_cbs;
 	uint64_t rcu_cb_queued, rcu_cb_done;
 	char rcu_gp_obj, rcu_work_obj, rcu_done_obj; /* wait-object addresses */
+	char irq_idle_obj;
 
 	/* run-scoped checked heap (kmem.c) */
 	struct mmf_kmem *kmem;
@@ -375,6 +376,10 @@ void mmf_obj_unlock(const void *obj);
 void mmf_obj_wait(const void *obj, enum mmf_wait_kind kind, const char *desc,
 		  const struct mmf_task *holder, const struct mmf_site *site);
 void mmf_obj_wake(const void *obj);
+
+/* Sleep until no interrupt task is pending or running: outstanding I/O
+ * completions have all run (teardown's "drain I/O"). */
+void mmf_wait_irqs_idle(const struct mmf_site *site);
 
 /* A kernel thread waits for work.  When every worker task has exited, idle
  * kernel threads are woken with kthread_should_stop() true; a kernel thread

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "sync.h"
+#include "kmem.h"
 #include "sanitizer.h"
 
 #include <limits.h>
@@ -15,6 +16,20 @@
 #include <string.h>
 
 #define CUR() mmf_current()
+
+/* State check for builds without ASan: kfree() poisons freed objects with
+ * MMF_POISON_FREE bytes, and no live lock has a class pointer made of
+ * them, so taking or releasing a lock in freed memory is reported as the
+ * use-after-free it is (under ASan the access itself is reported). */
+static void check_not_freed(const void *lock, const struct mmf_site *cls, const char *kind,
+			    const struct mmf_site *site)
+{
+	uintptr_t poison;
+	memset(&poison, MMF_POISON_FREE, sizeof(poison));
+	if ((uintptr_t)cls == poison)
+		mmf_fail(MMF_FAIL_USE_AFTER_FREE, lock, site,
+			 "use-after-free: %s %p is in freed (poisoned) memory", kind, lock);
+}
 
 /* A lock's recorded owner, only if it is a task of this run: a lock in
  * freed (poisoned) memory must not send the deadlock report astray. */
@@ -95,7 +110,9 @@ static const char *describe(const char *kind, const char *name)
 void mmf_spin_lock(spinlock_t *l, const struct mmf_site *site)
 {
 	struct mmf_task *t = CUR();
+	check_not_freed(l, l->cls, "spinlock", site);
 	mmf_point(MMF_PT_LOCK, l, site);
+	check_not_freed(l, l->cls, "spinlock", site);
 	mmf_obj_lock(l);
 	while (l->locked) {
 		if (t && l->owner == t) {
@@ -105,6 +122,7 @@ void mmf_spin_lock(spinlock_t *l, const struct mmf_site *site)
 			return;
 		}
 		mmf_obj_wait(l, MMF_WAIT_SPIN, describe("spinlock", l->name), owner_of(l->owner), site);
+		check_not_freed(l, l->cls, "spinlock", site);
 	}
 	l->locked = true;
 	l->owner = t;
@@ -118,6 +136,7 @@ void mmf_spin_lock(spinlock_t *l, const struct mmf_site *site)
 bool mmf_spin_trylock(spinlock_t *l, const struct mmf_site *site)
 {
 	struct mmf_task *t = CUR();
+	check_not_freed(l, l->cls, "spinlock", site);
 	mmf_point(MMF_PT_LOCK, l, site);
 	mmf_obj_lock(l);
 	bool got = !l->locked;
@@ -138,6 +157,7 @@ bool mmf_spin_trylock(spinlock_t *l, const struct mmf_site *site)
 void mmf_spin_unlock(spinlock_t *l, const struct mmf_site *site)
 {
 	struct mmf_task *t = CUR();
+	check_not_freed(l, l->cls, "spinlock", site);
 	if (!l->locked || l->owner != t) {
 		mmf_fail(MMF_FAIL_LOCKING, l, site, "spin_unlock of %s, which the current task "
 			 "does not hold", l->name);
@@ -174,8 +194,10 @@ void mmf_mutex_init(struct mutex *m, const char *name, const struct mmf_site *cl
 void mmf_mutex_lock(struct mutex *m, const struct mmf_site *site)
 {
 	struct mmf_task *t = CUR();
+	check_not_freed(m, m->cls, "mutex", site);
 	mmf_might_sleep(site);
 	mmf_point(MMF_PT_LOCK, m, site);
+	check_not_freed(m, m->cls, "mutex", site);
 	mmf_obj_lock(m);
 	while (m->locked) {
 		if (t && m->owner == t) {
@@ -242,7 +264,9 @@ void mmf_rwsem_init(struct rw_semaphore *r, const char *name, const struct mmf_s
 
 static bool rwsem_read_get(struct rw_semaphore *r, const struct mmf_site *site, bool try)
 {
+	check_not_freed(r, r->cls, "rw_semaphore", site);
 	mmf_point(MMF_PT_LOCK, r, site);
+	check_not_freed(r, r->cls, "rw_semaphore", site);
 	mmf_obj_lock(r);
 	while (r->writer) {
 		if (try) {
@@ -286,7 +310,9 @@ void mmf_up_read(struct rw_semaphore *r, const struct mmf_site *site)
 static bool rwsem_write_get(struct rw_semaphore *r, const struct mmf_site *site, bool try)
 {
 	struct mmf_task *t = CUR();
+	check_not_freed(r, r->cls, "rw_semaphore", site);
 	mmf_point(MMF_PT_LOCK, r, site);
+	check_not_freed(r, r->cls, "rw_semaphore", site);
 	mmf_obj_lock(r);
 	while (r->writer || r->readers) {
 		if (try) {
