@@ -22,8 +22,6 @@ const struct mm_variant_info mm_variants[V_NR] = {
 		"writeback does not re-check the tree after securing the swap-cache page"},
 	[V_FREE_SWAP_AND_CACHE_SWAPOFF_UAF] = {"free-swap-and-cache-swapoff-uaf", "2024",
 		"free_swap_and_cache runs without get_swap_device()"},
-	[V_ZSWAP_CAS_STATE] = {"zswap-cas-state", "2013",
-		"experimental: the unmerged CAS-claimed entry state instead of a refcount"},
 };
 
 long mm_variants_parse(const char *list, char *bad, size_t badlen)

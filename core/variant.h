@@ -16,7 +16,6 @@ enum mm_variant {
 	V_ZSWAP_WRITEBACK_INVALIDATE_LEAK, /* 2013: failure path only drops its ref */
 	V_ZSWAP_WRITEBACK_STALE_DATA,   /* 2013: no tree re-check after swapcache step */
 	V_FREE_SWAP_AND_CACHE_SWAPOFF_UAF, /* 2024: no get_swap_device() */
-	V_ZSWAP_CAS_STATE,              /* seed 004: the unmerged CAS-state design */
 	V_NR
 };
 

@@ -172,6 +172,59 @@ static void teardown(void *arg)
 	rcu_barrier();
 }
 
+/* Host context: the model with its address spaces and swap devices. */
+static int mm_model_build(struct mm_model *M, const struct mm_workload *w, char *err,
+			  size_t errlen)
+{
+	M->variants = w->variants;
+	M->alloc_fail_rate = 0;
+	mm_page_alloc_init(M, w->frames);
+	mm_lru_init(M);
+	mutex_init(&M->swapon_mutex);
+	spin_lock_init(&M->swap_lock);
+	spin_lock_init(&M->mmlist_lock);
+	M->zswap_enabled = w->zswap;
+	M->shadow = shadow_new();
+	for (int i = 0; i < w->mms; i++) {
+		if (mm_create() < 0) {
+			snprintf(err, errlen, "cannot create the address spaces");
+			return -1;
+		}
+	}
+	for (int i = 0; i < w->swapdevs; i++)
+		mm_swapon(MM_SWAP_SLOTS);
+	M->alloc_fail_rate = w->fail_rate;
+	return 0;
+}
+
+struct mm_model *mm_model_setup(struct mmf_sched *s, int frames, int mms, int swapdevs,
+				bool zswap, unsigned long variants)
+{
+	struct run_state *rs = kzalloc(sizeof(*rs), GFP_ATOMIC, "workload state");
+	struct mm_workload *w = &rs->w;
+	char err[128];
+	s->prog = rs;
+	w->frames = frames;
+	w->mms = mms;
+	w->swapdevs = swapdevs;
+	w->zswap = zswap;
+	w->variants = variants;
+	atomic_set(&rs->pins_inflight, 0);
+	init_waitqueue_head(&rs->pins_wq);
+	if (mm_model_build(&rs->model, w, err, sizeof(err)))
+		return NULL;
+	return &rs->model;
+}
+
+void mm_teardown(void)
+{
+	struct run_state *rs = (struct run_state *)MM();
+	rs->w.tasks = 0;
+	init_completion(&rs->workers_done);
+	complete_all(&rs->workers_done);
+	teardown(rs);
+}
+
 int mm_workload_setup(struct mmf_sched *s, const struct mm_workload_params *p,
 		      char *err, size_t errlen)
 {
@@ -181,12 +234,12 @@ int mm_workload_setup(struct mmf_sched *s, const struct mm_workload_params *p,
 
 	s->prog = rs;
 	w->variants = p->variants;
-	w->tasks = draw(p->tasks, 2, MM_MAX_WORKERS, "tasks");
+	w->tasks = p->plan_tasks ? p->plan_tasks : draw(p->tasks, 2, MM_MAX_WORKERS, "tasks");
 	w->mms = draw(p->mms, 1, 3, "mms");
 	w->frames = draw(p->frames, 12, 40, "frames");
 	w->swapdevs = draw(p->swapdevs, 1, 2, "swap devices");
 	w->zswap = p->zswap ? p->zswap > 0 : draw(0, 0, 1, "zswap");
-	w->ops = draw(p->ops, 2, 8, "ops");
+	w->ops = p->plan_tasks ? 0 : draw(p->ops, 2, 8, "ops");
 	w->fail_rate = p->fail_rate < 0 ? 0 : p->fail_rate ? (unsigned)p->fail_rate : 64;
 	if (w->tasks > MM_MAX_WORKERS || w->mms > MM_MAX_MMS || w->frames > MM_MAX_FRAMES ||
 	    w->swapdevs > MM_MAX_SWAPFILES || w->ops > MM_MAX_OPS) {
@@ -201,7 +254,11 @@ int mm_workload_setup(struct mmf_sched *s, const struct mm_workload_params *p,
 		snprintf(err, errlen, "no operation kinds enabled");
 		return -1;
 	}
-	for (int t = 0; t < w->tasks; t++) {
+	for (int t = 0; t < p->plan_tasks; t++) {
+		w->nops[t] = p->plan_n[t];
+		memcpy(w->op[t], p->plan[t], sizeof(p->plan[t]));
+	}
+	for (int t = 0; t < w->tasks && !p->plan_tasks; t++) {
 		w->nops[t] = w->ops;
 		for (int i = 0; i < w->ops; i++) {
 			unsigned x = (unsigned)mmf_decide_value(total, MMF_SITE("workload op"));
@@ -222,24 +279,8 @@ int mm_workload_setup(struct mmf_sched *s, const struct mm_workload_params *p,
 		}
 	}
 
-	/* The model. */
-	M->variants = w->variants;
-	M->alloc_fail_rate = 0;
-	mm_page_alloc_init(M, w->frames);
-	mm_lru_init(M);
-	mutex_init(&M->swapon_mutex);
-	spin_lock_init(&M->swap_lock);
-	spin_lock_init(&M->mmlist_lock);
-	M->zswap_enabled = w->zswap;
-	M->shadow = shadow_new();
-	for (int i = 0; i < w->mms; i++)
-		if (mm_create() < 0) {
-			snprintf(err, errlen, "cannot create the address spaces");
-			return -1;
-		}
-	for (int i = 0; i < w->swapdevs; i++)
-		mm_swapon(MM_SWAP_SLOTS);
-	M->alloc_fail_rate = w->fail_rate;
+	if (mm_model_build(M, w, err, errlen))
+		return -1;
 
 	atomic_set(&rs->workers_left, w->tasks);
 	atomic_set(&rs->pins_inflight, 0);

@@ -39,12 +39,22 @@ struct mm_workload_params {
 	unsigned long variants;
 	/* restrict the drawn operations to these kinds (0: all) */
 	uint32_t op_mask;
+	/* a fixed plan instead of drawn operations (plan_tasks > 0) */
+	int plan_tasks;
+	int plan_n[MM_MAX_WORKERS];
+	struct mm_op plan[MM_MAX_WORKERS][MM_MAX_OPS];
 };
 
 /* Host context: draw the workload, build the model, spawn the tasks.
  * The model becomes the run's program state (MM()). */
 int mm_workload_setup(struct mmf_sched *s, const struct mm_workload_params *p,
 		      char *err, size_t errlen);
+/* For tests: the model alone (no workload tasks); 0 sizes are not drawn.
+ * Host context.  Returns the model (also MM() from now on). */
+struct mm_model *mm_model_setup(struct mmf_sched *s, int frames, int mms, int swapdevs,
+				bool zswap, unsigned long variants);
+/* Task context: the generic teardown (verify, exit, swapoff, drain). */
+void mm_teardown(void);
 /* Host context after a clean run: the teardown audit. */
 void mm_audit(struct mmf_sched *s);
 const struct mm_workload *mm_workload_of(struct mmf_sched *s);

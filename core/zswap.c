@@ -91,7 +91,6 @@ bool zswap_store(struct folio *f)
 	entry->length = (unsigned)len;
 	entry->offset = swp_offset(f->swap);
 	entry->refcount = 1;
-	atomic_set(&entry->pos, 0);
 	INIT_LIST_HEAD(&entry->lru);
 	atomic_inc(&M->zswap_stored_pages);
 	atomic_long_add_return((long)len, &M->zswap_pool_bytes);

@@ -15,7 +15,6 @@ struct zswap_entry {
 	void *handle;                   /* compressed buffer, its own allocation */
 	unsigned length;
 	struct list_head lru;           /* writeback order, oldest first */
-	atomic_t pos;                   /* zswap-cas-state variant: claimed state */
 };
 
 struct zswap_tree {

@@ -1,6 +1,8 @@
 /* mm_program.c - the generic mm workload as a runnable program.
  *   params: tasks= mms= frames= swap= zswap=0|1 ops= failrate= only=k1,k2
  *           bugs=variant,variant
+ *           plan=op[:mm[:page[:n]]],.../...   fixed operations per task
+ *           ('/' separates tasks), instead of drawn ones
  * Sizes left out are drawn from the decision source. */
 #define _GNU_SOURCE
 #include "program.h"
@@ -33,6 +35,47 @@ static int parse_only(const char *params, uint32_t *mask, char *err, size_t len)
 	return 0;
 }
 
+static int parse_plan(const char *params, struct mm_workload_params *p, char *err, size_t len)
+{
+	char buf[512];
+	mmf_param(params, "plan", buf, sizeof(buf));
+	if (!buf[0])
+		return 0;
+	char *save_t = NULL;
+	for (char *task = strtok_r(buf, "/", &save_t); task; task = strtok_r(NULL, "/", &save_t)) {
+		if (p->plan_tasks == MM_MAX_WORKERS) {
+			snprintf(err, len, "plan: more than %d tasks", MM_MAX_WORKERS);
+			return -1;
+		}
+		int t = p->plan_tasks++;
+		char *save_o = NULL;
+		for (char *op = strtok_r(task, ",", &save_o); op; op = strtok_r(NULL, ",", &save_o)) {
+			if (p->plan_n[t] == MM_MAX_OPS) {
+				snprintf(err, len, "plan: more than %d operations in task %d", MM_MAX_OPS, t);
+				return -1;
+			}
+			char name[32];
+			unsigned a[3] = {0, 0, 1};
+			int f = sscanf(op, "%31[a-z-]:%u:%u:%u", name, &a[0], &a[1], &a[2]);
+			int k;
+			for (k = 0; k < OP_NR; k++)
+				if (f >= 1 && !strcmp(mm_op_names[k], name))
+					break;
+			if (k == OP_NR || a[0] >= MM_MAX_MMS || a[1] >= MM_VPAGES || a[2] > 8) {
+				snprintf(err, len, "plan: bad operation '%s' (op[:mm[:page[:n]]])", op);
+				return -1;
+			}
+			p->plan[t][p->plan_n[t]++] = (struct mm_op){(uint8_t)k, (uint8_t)a[0],
+								   (uint8_t)a[1], (uint8_t)a[2]};
+		}
+	}
+	if (p->plan_tasks < 2) {
+		snprintf(err, len, "plan: give at least 2 tasks ('/' separates them)");
+		return -1;
+	}
+	return 0;
+}
+
 int mm_program_params(const char *params, struct mm_workload_params *p, char *err, size_t len)
 {
 	long tasks, mms, frames, swap, zswap, ops, failrate;
@@ -45,7 +88,7 @@ int mm_program_params(const char *params, struct mm_workload_params *p, char *er
 	    mmf_param_int(params, "zswap", -1, -1, 1, &zswap, err, len) ||
 	    mmf_param_int(params, "ops", 0, 0, MM_MAX_OPS, &ops, err, len) ||
 	    mmf_param_int(params, "failrate", 0, -1, 1 << 20, &failrate, err, len) ||
-	    parse_only(params, &p->op_mask, err, len))
+	    parse_only(params, &p->op_mask, err, len) || parse_plan(params, p, err, len))
 		return -1;
 	if (tasks == 1) {
 		snprintf(err, len, "parameter tasks=1: the workload needs 2..%d tasks", MM_MAX_WORKERS);
@@ -80,7 +123,8 @@ const struct mmf_program mmf_mm_program = {
 	.name = "mm",
 	.summary = "the generic mm workload: faults, fork, munmap, exit, reclaim, zswap, "
 		   "swapon/off, migrate, pin",
-	.params_help = "tasks=2..4 mms=1..3 frames= swap=1..2 zswap=0|1 ops= failrate= only=ops bugs=",
+	.params_help = "tasks=2..4 mms=1..3 frames= swap=1..2 zswap=0|1 ops= failrate= only=ops "
+		       "plan=op:mm:page:n,.../... bugs=",
 	.default_params = "",
 	.expect = "clean",
 	.setup = mm_setup,
