@@ -434,9 +434,9 @@ void mm_exit(int id)
 	up_write(&mm->mmap_lock);
 }
 
-/* ---- pinning for I/O ------------------------------------------------------------- */
+/* ---- looking up a page by address --------------------------------------------- */
 
-struct folio *mm_pin(int id, int v)
+struct folio *mm_get_folio(int id, int v, bool swapcache)
 {
 	struct mm_struct *mm = get_mm(id);
 	struct folio *f = NULL;
@@ -446,13 +446,16 @@ struct folio *mm_pin(int id, int v)
 		pte_t p = mm->pte[v];
 		if (pte_kind(p) == PTE_PRESENT) {
 			f = pte_folio(p, NULL);
-			if (is_zero_folio(f))
+			/* Mapped: the pte's reference keeps the count up. */
+			if (is_zero_folio(f) || !folio_try_get(f))
 				f = NULL;
-			else
-				folio_get(f);
 		}
 		spin_unlock(&mm->ptl);
+		if (swapcache && pte_kind(p) == PTE_SWAP)
+			f = swap_cache_get_folio(pte_to_swp_entry(p));
 	}
 	up_read(&mm->mmap_lock);
 	return f;
 }
+
+struct folio *mm_pin(int id, int v) { return mm_get_folio(id, v, false); }

@@ -13,6 +13,9 @@ int mm_access(int id, int vpage, bool write);
 int mm_fork(int id);                    /* child id or -errno */
 void mm_munmap(int id, int first, int n);
 void mm_exit(int id);
+/* The folio mapped at vpage, with a reference; with swapcache, also the
+ * swap-cache folio of a swap pte.  NULL if none. */
+struct folio *mm_get_folio(int id, int vpage, bool swapcache);
 /* Take a reference on the folio mapped at vpage (an I/O user's pin). */
 struct folio *mm_pin(int id, int vpage);
 

@@ -4,7 +4,7 @@
  * Deviations: one folio at a time, no retries, the destination is any
  * free frame. */
 #define _GNU_SOURCE
-#include "mm.h"
+#include "memory.h"
 
 #include <errno.h>
 #include <string.h>
@@ -117,35 +117,21 @@ out_free:
 	return rc;
 }
 
+/* Isolate f (we hold a reference on it) and migrate it. */
+static bool migrate_one(struct folio *f)
+{
+	bool isolated = folio_isolate_lru(f);
+	folio_put(f);
+	return isolated && unmap_and_move(f) == 0;
+}
+
 int mm_migrate(int id, int first, int n)
 {
-	struct mm_model *M = MM();
 	int moved = 0;
-
-	BUG_ON(id < 0 || id >= M->nr_mm);
-	struct mm_struct *mm = &M->mm[id];
 	for (int v = first; v < first + n && v < MM_VPAGES; v++) {
-		struct folio *f = NULL;
-		down_read(&mm->mmap_lock);
-		if (mm->live) {
-			spin_lock(&mm->ptl);
-			pte_t p = mm->pte[v];
-			if (pte_kind(p) == PTE_PRESENT) {
-				f = pte_folio(p, NULL);
-				if (is_zero_folio(f) || !folio_try_get(f))
-					f = NULL;
-			}
-			spin_unlock(&mm->ptl);
-			if (pte_kind(p) == PTE_SWAP)
-				f = swap_cache_get_folio(pte_to_swp_entry(p));
-		}
-		up_read(&mm->mmap_lock);
-		if (!f)
-			continue;
-		bool isolated = folio_isolate_lru(f);
-		folio_put(f);
-		if (isolated && unmap_and_move(f) == 0)
-			moved++;
+		struct folio *f = mm_get_folio(id, v, true);
+		if (f)
+			moved += migrate_one(f);
 	}
 	return moved;
 }
@@ -157,14 +143,9 @@ int mm_migrate_pfns(int first, int n)
 	struct mm_model *M = MM();
 	int moved = 0;
 	for (int pfn = first; pfn < first + n && pfn < M->nr_frames; pfn++) {
-		struct folio *f = &M->frames[pfn];
 		/* A free frame has a zero count: try_get fails. */
-		if (!folio_try_get(f))
-			continue;
-		bool isolated = folio_isolate_lru(f);
-		folio_put(f);
-		if (isolated && unmap_and_move(f) == 0)
-			moved++;
+		if (folio_try_get(&M->frames[pfn]))
+			moved += migrate_one(&M->frames[pfn]);
 	}
 	return moved;
 }
