@@ -18,7 +18,7 @@ enum { FAULT_DONE, FAULT_RETRY, FAULT_OOM };
 static struct mm_struct *get_mm(int id)
 {
 	struct mm_model *M = MM();
-	BUG_ON(id < 0 || id >= M->nr_mm);
+	BUG_ON(id < 0 || id >= __atomic_load_n(&M->nr_mm, __ATOMIC_ACQUIRE));
 	return &M->mm[id];
 }
 
@@ -42,7 +42,8 @@ static int mm_slot(int parent)
 	int id = M->nr_mm < MM_MAX_MMS ? M->nr_mm : -1;
 	if (id >= 0) {
 		mm_init_struct(&M->mm[id], id, parent);
-		M->nr_mm++;
+		/* Lockless readers (get_mm) see the slot only once initialised. */
+		__atomic_store_n(&M->nr_mm, id + 1, __ATOMIC_RELEASE);
 	}
 	spin_unlock(&M->mmlist_lock);
 	return id;
@@ -66,7 +67,8 @@ int mm_create(void)
 bool mm_is_live(int id)
 {
 	struct mm_model *M = MM();
-	return id >= 0 && id < M->nr_mm && __atomic_load_n(&M->mm[id].live, __ATOMIC_ACQUIRE);
+	return id >= 0 && id < __atomic_load_n(&M->nr_mm, __ATOMIC_ACQUIRE) &&
+	       __atomic_load_n(&M->mm[id].live, __ATOMIC_ACQUIRE);
 }
 
 /* ---- faults -------------------------------------------------------------------- */
@@ -227,7 +229,7 @@ static int do_wp_page(struct mm_struct *mm, int v, pte_t orig)
 		folio_put(old);
 		return FAULT_OOM;
 	}
-	memcpy(nf->data[0], old->data[sub], MM_PAGE_BYTES);
+	user_copy(nf->data[0], old->data[sub]);
 	folio_set(nf, PG_uptodate);
 
 	spin_lock(&mm->ptl);

@@ -14,7 +14,7 @@
 static void move_to_new_folio(struct folio *nf, struct folio *f)
 {
 	for (int i = 0; i < f->nr_pages; i++)
-		memcpy(nf->data[i], f->data[i], MM_PAGE_BYTES);
+		user_copy(nf->data[i], f->data[i]);
 	__atomic_store_n(&nf->anon_vma, f->anon_vma, __ATOMIC_RELEASE);
 	nf->index = f->index;
 	static const int copied[] = {PG_dirty, PG_uptodate, PG_swapbacked, PG_referenced};

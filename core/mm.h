@@ -6,6 +6,35 @@
 #include "kmem.h"
 #include "mm_types.h"
 
+/* Page contents are user memory, moved by DMA and copy routines that the
+ * kernel's race detectors do not watch either; their correctness is the
+ * data shadow's job.  Copies of page contents go through these, which TSan
+ * does not track (only the model's own structures are in its scope). */
+#include "sanitizer.h"
+#include <string.h>
+static inline void user_copy(uint8_t *dst, const uint8_t *src)
+{
+	MMF_SCHED_ENTER();
+	memcpy(dst, src, MM_PAGE_BYTES);
+	MMF_SCHED_LEAVE();
+}
+static inline void user_clear(uint8_t *dst)
+{
+	MMF_SCHED_ENTER();
+	memset(dst, 0, MM_PAGE_BYTES);
+	MMF_SCHED_LEAVE();
+}
+
+/* The kernel's data_race(): an intentionally unlocked read, which the
+ * race detector is told to ignore (TSan here, KCSAN there). */
+#define data_race(expr)                                                        \
+	({                                                                     \
+		MMF_SCHED_ENTER();                                             \
+		__typeof__(expr) data_race_v_ = (expr);                        \
+		MMF_SCHED_LEAVE();                                             \
+		data_race_v_;                                                  \
+	})
+
 /* ---- page_alloc.c: frames, the allocator, reference counts --------------------- */
 void mm_page_alloc_init(struct mm_model *M, int nr_frames);
 /* Allocate a folio of nr_pages (1 or 2), refcount 1.  GFP_KERNEL may sleep

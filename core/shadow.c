@@ -36,16 +36,22 @@ MMF_WRAPS static uint8_t pattern(uint64_t version, int i)
 	return (uint8_t)(x >> 56);
 }
 
+/* Page contents are user memory (see user_copy() in mm.h): outside TSan's
+ * scope, inside the shadow's. */
 static void fill(uint8_t *data, const struct stamp *st)
 {
-	memcpy(data, st, sizeof(*st));
+	uint8_t tmp[MM_PAGE_BYTES];
+	memcpy(tmp, st, sizeof(*st));
 	for (int i = (int)sizeof(*st); i < MM_PAGE_BYTES; i++)
-		data[i] = pattern(st->version, i);
+		tmp[i] = pattern(st->version, i);
+	user_copy(data, tmp);
 }
 
 void shadow_write(struct mm_shadow *sh, int mm, int vpage, uint8_t *data)
 {
-	struct stamp st = {STAMP_MAGIC, (uint16_t)mm, (uint16_t)vpage, ++sh->next_version};
+	/* Versions are global; writers hold only their own mm's lock. */
+	uint64_t version = __atomic_add_fetch(&sh->next_version, 1, __ATOMIC_RELAXED);
+	struct stamp st = {STAMP_MAGIC, (uint16_t)mm, (uint16_t)vpage, version};
 	fill(data, &st);
 	sh->expect[mm][vpage] = st;
 }
@@ -70,7 +76,9 @@ static void describe(const uint8_t *data, char *buf, size_t len)
 void shadow_check(struct mm_shadow *sh, int mm, int vpage, const uint8_t *data, const char *when)
 {
 	const struct stamp *want = &sh->expect[mm][vpage];
-	uint8_t ref[MM_PAGE_BYTES];
+	uint8_t ref[MM_PAGE_BYTES], page[MM_PAGE_BYTES];
+	user_copy(page, data);
+	data = page;
 	if (want->version)
 		fill(ref, want);
 	else

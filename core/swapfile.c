@@ -76,7 +76,11 @@ int mm_swapon(int slots)
 	percpu_ref_init(&si->users, swap_users_ref_free);
 	si->zswap = M->zswap_enabled ? zswap_swapon(type) : NULL;
 	si->flags = SWP_USED | SWP_WRITEOK;
+	/* Published under swap_lock (swapoff looks it up there) and with
+	 * release order for the lockless RCU readers. */
+	spin_lock(&M->swap_lock);
 	rcu_assign_pointer(M->swap_info[type], si);
+	spin_unlock(&M->swap_lock);
 	mutex_unlock(&M->swapon_mutex);
 	return type;
 }
@@ -139,7 +143,7 @@ static int swap_map_drop(struct swap_info_struct *si, unsigned long off, unsigne
 		si->inuse_pages--;
 		if (si->zswap)
 			zswap_invalidate(si, off);
-		memset(si->disk + off * MM_PAGE_BYTES, 0, MM_PAGE_BYTES);
+		user_clear(si->disk + off * MM_PAGE_BYTES);
 	}
 	unlock_cluster(ci);
 	spin_unlock(&si->lock);
@@ -166,16 +170,19 @@ swp_entry_t folio_alloc_swap(struct folio *f)
 				     off += (unsigned)nr) {
 					if ((off % MM_CLUSTER) + (unsigned)nr > MM_CLUSTER)
 						continue;
+					/* Counts change under the cluster lock. */
+					struct swap_cluster_info *ci = lock_cluster(si, off);
 					bool free = true;
 					for (int i = 0; i < nr; i++)
 						free &= si->swap_map[off + (unsigned)i] == 0;
+					if (free) {
+						for (int i = 0; i < nr; i++)
+							si->swap_map[off + (unsigned)i] = SWAP_HAS_CACHE;
+						ci->count += (unsigned)nr;
+					}
+					unlock_cluster(ci);
 					if (!free)
 						continue;
-					struct swap_cluster_info *ci = lock_cluster(si, off);
-					for (int i = 0; i < nr; i++)
-						si->swap_map[off + (unsigned)i] = SWAP_HAS_CACHE;
-					ci->count += (unsigned)nr;
-					unlock_cluster(ci);
 					si->inuse_pages += (unsigned)nr;
 					e = swp_entry((unsigned)type, off);
 					break;
@@ -343,7 +350,7 @@ int free_swap_and_cache(swp_entry_t e)
 		if (!si)
 			return 0;
 		unsigned long off = swp_offset(e);
-		if (WARN_ON(!__atomic_load_n(&si->swap_map[off], __ATOMIC_RELAXED))) {
+		if (WARN_ON(!data_race(si->swap_map[off]))) {
 			put_swap_device(si);
 			return 0;
 		}
@@ -360,12 +367,12 @@ void swap_write_slot(swp_entry_t e, const uint8_t *data)
 {
 	struct swap_info_struct *si = swp_swap_info(e);
 	BUG_ON(!si);
-	memcpy(si->disk + swp_offset(e) * MM_PAGE_BYTES, data, MM_PAGE_BYTES);
+	user_copy(si->disk + swp_offset(e) * MM_PAGE_BYTES, data);
 }
 
 void swap_read_slot(swp_entry_t e, uint8_t *data)
 {
 	struct swap_info_struct *si = swp_swap_info(e);
 	BUG_ON(!si);
-	memcpy(data, si->disk + swp_offset(e) * MM_PAGE_BYTES, MM_PAGE_BYTES);
+	user_copy(data, si->disk + swp_offset(e) * MM_PAGE_BYTES);
 }

@@ -78,7 +78,10 @@ bool zswap_store(struct folio *f)
 	VM_BUG_ON_FOLIO(!folio_test(f, PG_locked), f);
 	if (!t || f->nr_pages != 1)
 		return false;
-	if (compress2(buf, &len, f->data[0], MM_PAGE_BYTES, 1) != Z_OK)
+	MMF_SCHED_ENTER();      /* page contents: see user_copy() */
+	int zrc = compress2(buf, &len, f->data[0], MM_PAGE_BYTES, 1);
+	MMF_SCHED_LEAVE();
+	if (zrc != Z_OK)
 		mmf_internal("zlib compress2 failed");
 	struct zswap_entry *entry = kzalloc(sizeof(*entry), GFP_KERNEL, "zswap_entry");
 	void *handle = entry ? kmalloc(len, GFP_KERNEL, "zswap compressed page") : NULL;
@@ -119,7 +122,10 @@ bool zswap_store(struct folio *f)
 static void decompress(struct zswap_entry *entry, uint8_t *dst)
 {
 	uLongf dlen = MM_PAGE_BYTES;
-	if (uncompress(dst, &dlen, entry->handle, entry->length) != Z_OK || dlen != MM_PAGE_BYTES)
+	MMF_SCHED_ENTER();      /* page contents: see user_copy() */
+	int zrc = uncompress(dst, &dlen, entry->handle, entry->length);
+	MMF_SCHED_LEAVE();
+	if (zrc != Z_OK || dlen != MM_PAGE_BYTES)
 		mmf_internal("zlib uncompress failed on a zswap entry");
 }
 
