@@ -221,7 +221,9 @@ static int do_wp_page(struct mm_struct *mm, int v, pte_t orig)
 		}
 		folio_unlock(old);
 	}
-	folio_get(old);
+	/* Hold the old page while copying it (the zero page needs no hold). */
+	if (!is_zero_folio(old))
+		folio_get(old);
 	spin_unlock(&mm->ptl);
 
 	struct folio *nf = folio_alloc(1, GFP_KERNEL);

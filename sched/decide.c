@@ -279,13 +279,26 @@ struct mmf_xnode {
 	uint32_t dflt;
 	uint32_t k;                     /* which alternative is being tried */
 	int32_t pre;                    /* preemptions before this decision */
+	int32_t tick;                   /* index of "advance time", or -1 */
 	uint8_t kind;
 };
 
 static uint32_t xopt(const struct mmf_xnode *x, uint32_t k) { return (x->dflt + k) % x->n; }
 
+/* What an alternative costs against the bound: running another task while
+ * the current one could go on, and letting time pass while some task could
+ * run (the default only advances time when nothing can).  Without the
+ * second, a loop that sleeps a tick and retries while the task it waits
+ * for stays runnable makes even bound 0 infinite. */
+static int xcost(const struct mmf_xnode *x, uint32_t o)
+{
+	if (x->cur >= 0 && o != (uint32_t)x->cur)
+		return 1;
+	return x->tick >= 0 && o == (uint32_t)x->tick && o != x->dflt;
+}
+
 static uint32_t explore_decide(struct mmf_explore_src *d, uint8_t kind, uint32_t n,
-			       int32_t cur, uint32_t dflt)
+			       int32_t cur, uint32_t dflt, int32_t tick)
 {
 	struct mmf_xnode *x;
 	if (d->pos < d->depth) {
@@ -307,12 +320,11 @@ static uint32_t explore_decide(struct mmf_explore_src *d, uint8_t kind, uint32_t
 				mmf_internal("out of memory (explore stack)");
 		}
 		x = &d->stack[d->depth++];
-		*x = (struct mmf_xnode){n, cur, dflt, 0, d->pre_now, kind};
+		*x = (struct mmf_xnode){n, cur, dflt, 0, d->pre_now, tick, kind};
 	}
 	d->pos++;
 	uint32_t o = xopt(x, x->k);
-	if (cur >= 0 && o != (uint32_t)cur)
-		d->pre_now++;
+	d->pre_now += xcost(x, o);
 	return o;
 }
 
@@ -325,8 +337,9 @@ static void explore_begin(struct mmf_decider *base)
 
 static int explore_pick(struct mmf_decider *base, const struct mmf_choice *c)
 {
+	int32_t tick = c->ids[c->n - 1] == MMF_TICK ? c->n - 1 : -1;
 	return (int)explore_decide((struct mmf_explore_src *)base, MMF_DEC_PICK, (uint32_t)c->n,
-				   c->cur, (uint32_t)c->dflt);
+				   c->cur, (uint32_t)c->dflt, tick);
 }
 
 static uint64_t explore_value(struct mmf_decider *base, uint64_t bound)
@@ -334,13 +347,13 @@ static uint64_t explore_value(struct mmf_decider *base, uint64_t bound)
 	if (bound > 1u << 16)
 		mmf_internal("explore: value bound %llu is too wide to enumerate",
 			     (unsigned long long)bound);
-	return explore_decide((struct mmf_explore_src *)base, MMF_DEC_VALUE, (uint32_t)bound, -1, 0);
+	return explore_decide((struct mmf_explore_src *)base, MMF_DEC_VALUE, (uint32_t)bound, -1, 0, -1);
 }
 
 static bool explore_fault(struct mmf_decider *base, unsigned rate)
 {
 	(void)rate;
-	return explore_decide((struct mmf_explore_src *)base, MMF_DEC_FAULT, 2, -1, 0) == 1;
+	return explore_decide((struct mmf_explore_src *)base, MMF_DEC_FAULT, 2, -1, 0, -1) == 1;
 }
 
 static void explore_end(struct mmf_decider *base, enum mmf_run_status st)
@@ -363,9 +376,7 @@ bool mmf_explore_next(struct mmf_explore_src *d)
 	while (d->depth > 0) {
 		struct mmf_xnode *x = &d->stack[d->depth - 1];
 		for (uint32_t k = x->k + 1; k < x->n; k++) {
-			uint32_t o = xopt(x, k);
-			int cost = x->cur >= 0 && o != (uint32_t)x->cur;
-			if (d->bound < 0 || x->pre + cost <= d->bound) {
+			if (d->bound < 0 || x->pre + xcost(x, xopt(x, k)) <= d->bound) {
 				x->k = k;
 				return true;
 			}

@@ -9,3 +9,13 @@ set_tests_properties(mm_fixed_model_random_clean mm_fixed_model_pct_clean mm_fix
 add_test(NAME mm_fixed_model_random_long COMMAND mmfuzz run mm --source random --seed 2 --runs 200000 --quiet)
 add_test(NAME mm_fixed_model_pct_long COMMAND mmfuzz run mm --source pct --seed 2 --runs 200000 --quiet)
 set_tests_properties(mm_fixed_model_random_long mm_fixed_model_pct_long PROPERTIES LABELS "long" TIMEOUT 3600)
+
+# Exhaustive search over a small fixed workload that touches swapoff, zswap
+# writeback and migration: every schedule within the preemption bound.
+set(MMF_EXPLORE_PLAN "mms=1 frames=8 swap=1 zswap=1 failrate=-1 plan=write:0:0,reclaim:0:0:1,swapoff:0:0/zswap-shrink:0:0,migrate:0:0:1")
+add_test(NAME mm_fixed_model_explore_bound1 COMMAND mmfuzz explore mm --params "${MMF_EXPLORE_PLAN}" --bound 1)
+set_tests_properties(mm_fixed_model_explore_bound1 PROPERTIES LABELS "fuzz-smoke"
+  PASS_REGULAR_EXPRESSION "complete; 0 failing")
+add_test(NAME mm_fixed_model_explore_bound2 COMMAND mmfuzz explore mm --params "${MMF_EXPLORE_PLAN}" --bound 2)
+set_tests_properties(mm_fixed_model_explore_bound2 PROPERTIES LABELS "long" TIMEOUT 3600
+  PASS_REGULAR_EXPRESSION "complete; 0 failing")
