@@ -790,17 +790,23 @@ static void reclaim_body(void *arg)
 	mm_teardown();
 }
 
-static bool test_reclaim_swaps_out_and_faults_back(void)
+/* Run a one-task unit body with zswap off, then on; clean both times. */
+static bool unit_with_and_without_zswap(int frames, void (*body)(void *))
 {
 	for (int z = 0; z < 2; z++) {
-		struct unit u = {.frames = 8, .mms = 1, .swapdevs = 1, .zswap = z};
-		if (!unit_clean(unit_run(&u, reclaim_body, NULL), true)) {
+		struct unit u = {.frames = frames, .mms = 1, .swapdevs = 1, .zswap = z};
+		if (!unit_clean(unit_run(&u, body, NULL), true)) {
 			fprintf(stderr, "  zswap=%d\n", z);
 			return false;
 		}
 	}
 	unit_release();
 	return true;
+}
+
+static bool test_reclaim_swaps_out_and_faults_back(void)
+{
+	return unit_with_and_without_zswap(8, reclaim_body);
 }
 
 /* ---- swapoff.c --------------------------------------------------------------- */
@@ -845,15 +851,7 @@ static void swapoff_body(void *arg)
 
 static bool test_swapoff_brings_every_page_back(void)
 {
-	for (int z = 0; z < 2; z++) {
-		struct unit u = {.frames = 10, .mms = 1, .swapdevs = 1, .zswap = z};
-		if (!unit_clean(unit_run(&u, swapoff_body, NULL), true)) {
-			fprintf(stderr, "  zswap=%d\n", z);
-			return false;
-		}
-	}
-	unit_release();
-	return true;
+	return unit_with_and_without_zswap(10, swapoff_body);
 }
 
 /* swapoff empties the device, then waits for the users that hold it
@@ -924,15 +922,7 @@ static void swapoff_users_body(void *arg)
 
 static bool test_swapoff_waits_for_device_users(void)
 {
-	for (int z = 0; z < 2; z++) {
-		struct unit u = {.frames = 8, .mms = 1, .swapdevs = 1, .zswap = z};
-		if (!unit_clean(unit_run(&u, swapoff_users_body, NULL), true)) {
-			fprintf(stderr, "  zswap=%d\n", z);
-			return false;
-		}
-	}
-	unit_release();
-	return true;
+	return unit_with_and_without_zswap(8, swapoff_users_body);
 }
 
 /* ---- migrate.c --------------------------------------------------------------- */
