@@ -182,7 +182,10 @@ static int write_trace(const char *path, const struct mmf_sched *s, const char *
 	snprintf(h.program, sizeof(h.program), "%s", program);
 	snprintf(h.params, sizeof(h.params), "%s", params ? params : "");
 	snprintf(h.source, sizeof(h.source), "%s", source);
-	snprintf(h.variants, sizeof(h.variants), "none");
+	/* The variant set in force is the program's bugs= parameter. */
+	mmf_param(params ? params : "", "bugs", h.variants, sizeof(h.variants));
+	if (!h.variants[0])
+		snprintf(h.variants, sizeof(h.variants), "none");
 	snprintf(h.result, sizeof(h.result), "%s",
 		 s->failed ? mmf_fail_name(s->report.cls) : "clean");
 	h.steps = s->steps;
