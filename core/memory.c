@@ -381,7 +381,10 @@ int mm_fork(int parent_id)
 
 /* ---- zap: munmap and exit -------------------------------------------------------- */
 
-/* Caller holds mmap_lock for writing. */
+/* Caller holds mmap_lock for reading: as today's munmap (after
+ * downgrading) and exit_mmap do, the zap runs concurrently with faults,
+ * swapoff's unuse walk and other readers; the page-table lock orders it
+ * against them pte by pte. */
 static void zap_range(struct mm_struct *mm, int first, int n)
 {
 	struct mm_model *M = MM();
@@ -417,24 +420,35 @@ static void zap_range(struct mm_struct *mm, int first, int n)
 		free_folio_and_swap_cache(release[i]);
 }
 
+/* munmap: the range's vmas are detached under the write lock (the model
+ * has none: an unmapped page simply faults back in as a new anonymous
+ * page), then the lock is downgraded and the ptes are zapped. */
 void mm_munmap(int id, int first, int n)
 {
 	struct mm_struct *mm = get_mm(id);
-	down_write(&mm->mmap_lock);
+	down_read(&mm->mmap_lock);
 	if (mm->live)
 		zap_range(mm, first, n);
-	up_write(&mm->mmap_lock);
+	up_read(&mm->mmap_lock);
 }
 
+/* exit_mmap: no new faults once the mm is dead (the write lock orders
+ * that against every reader that checks mm->live); the zap runs under
+ * the read lock; the anon_vma goes under the write lock again. */
 void mm_exit(int id)
 {
 	struct mm_struct *mm = get_mm(id);
 	down_write(&mm->mmap_lock);
-	if (mm->live) {
-		zap_range(mm, 0, MM_VPAGES);
-		__atomic_store_n(&mm->live, false, __ATOMIC_RELEASE);
-		anon_vma_unlink(mm);
-	}
+	bool was_live = mm->live;
+	__atomic_store_n(&mm->live, false, __ATOMIC_RELEASE);
+	up_write(&mm->mmap_lock);
+	if (!was_live)
+		return;
+	down_read(&mm->mmap_lock);
+	zap_range(mm, 0, MM_VPAGES);
+	up_read(&mm->mmap_lock);
+	down_write(&mm->mmap_lock);
+	anon_vma_unlink(mm);
 	up_write(&mm->mmap_lock);
 }
 

@@ -34,4 +34,11 @@
  * free_swap_and_cache race needs. */
 #define MM_MAX_FOLIO_PAGES 2
 
+/* A GFP_KERNEL allocation takes the slow path (direct reclaim) about once
+ * in this many, besides whenever free frames are below the watermark. */
+#define MM_ALLOC_SLOWPATH_RATE 8
+
+/* task flags (mmf_task.model_flags) */
+#define PF_MEMALLOC 0x1ul       /* in reclaim: allocations do not recurse */
+
 #endif

@@ -54,6 +54,22 @@ struct folio *folio_alloc(int nr_pages, enum mmf_gfp gfp)
 	if (gfp == GFP_KERNEL) {
 		mmf_might_sleep(site);
 		mmf_point(MMF_PT_ALLOC, M, site);
+		/* The slow path: below the low watermark, or when the fast
+		 * path misses (the decision source says when: per-cpu lists
+		 * empty, a zone locked; only while allocator perturbation is
+		 * on, as fault injection is), the allocating task reclaims for
+		 * itself first, as __alloc_pages_direct_reclaim does.  A task
+		 * already reclaiming does not recurse (PF_MEMALLOC).  This is
+		 * the long "blocked in the page allocator" window. */
+		struct mmf_task *t = mmf_current();
+		if (!(t->model_flags & PF_MEMALLOC) &&
+		    (data_race(M->nr_free) <= M->nr_frames / 8 ||
+		     (M->alloc_fail_rate &&
+		      mmf_decide_fault(MM_ALLOC_SLOWPATH_RATE, MMF_SITE("folio_alloc slow path"))))) {
+			t->model_flags |= PF_MEMALLOC;
+			mm_reclaim(2);
+			t->model_flags &= ~PF_MEMALLOC;
+		}
 	}
 	if (M->alloc_fail_rate && mmf_decide_fault(M->alloc_fail_rate, site))
 		return NULL;

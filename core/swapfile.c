@@ -319,10 +319,15 @@ bool folio_swapped(struct folio *f)
 }
 
 /* The folio of slot off is unmapped and in the swap cache: free it from
- * there if no slot of it has a page-table reference any more. */
+ * there if no slot of it has a page-table reference any more.  The cache
+ * is reached through the device (swap_address_space(entry)). */
 static void __try_to_reclaim_swap(struct swap_info_struct *si, unsigned long off)
 {
-	struct folio *f = swap_cache_get_folio(swp_entry((unsigned)si->type, off));
+	spin_lock(&si->cache_lock);
+	struct folio *f = si->cache[off];
+	if (f)
+		folio_get(f);   /* the cache's references keep it above zero */
+	spin_unlock(&si->cache_lock);
 	if (!f)
 		return;
 	if (folio_trylock(f)) {
@@ -334,10 +339,12 @@ static void __try_to_reclaim_swap(struct swap_info_struct *si, unsigned long off
 }
 
 /* Zap of a swap pte: drop its reference and, if only the swap cache is
- * left, try to free the cached folio. */
+ * left for the whole (possibly large) folio's slots, try to free the
+ * cached folio (swap_page_trans_huge_swapped, then __try_to_reclaim_swap). */
 int free_swap_and_cache(swp_entry_t e)
 {
 	struct swap_info_struct *si;
+	unsigned long off = swp_offset(e);
 
 	if (mm_variant(V_FREE_SWAP_AND_CACHE_SWAPOFF_UAF)) {
 		/* Before 2024: the page-table lock was thought to keep the
@@ -349,15 +356,16 @@ int free_swap_and_cache(swp_entry_t e)
 		si = get_swap_device(e);
 		if (!si)
 			return 0;
-		unsigned long off = swp_offset(e);
 		if (WARN_ON(!data_race(si->swap_map[off]))) {
 			put_swap_device(si);
 			return 0;
 		}
 	}
 	unsigned char map = __swap_entry_free(si, e);
-	if (map == SWAP_HAS_CACHE)
-		__try_to_reclaim_swap(si, swp_offset(e));
+	unsigned long first = off & ~(unsigned long)(MM_MAX_FOLIO_PAGES - 1);
+	if (map == SWAP_HAS_CACHE &&
+	    !swapped_on(si, swp_entry((unsigned)si->type, first), MM_MAX_FOLIO_PAGES))
+		__try_to_reclaim_swap(si, off);
 	if (!mm_variant(V_FREE_SWAP_AND_CACHE_SWAPOFF_UAF))
 		put_swap_device(si);
 	return 1;

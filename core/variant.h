@@ -16,6 +16,7 @@ enum mm_variant {
 	V_ZSWAP_WRITEBACK_INVALIDATE_LEAK, /* 2013: failure path only drops its ref */
 	V_ZSWAP_WRITEBACK_STALE_DATA,   /* 2013: no tree re-check after swapcache step */
 	V_FREE_SWAP_AND_CACHE_SWAPOFF_UAF, /* 2024: no get_swap_device() */
+	V_ZSWAP_CAS_STATE,              /* 2013, unmerged: CAS-claimed entry state */
 	V_NR
 };
 
@@ -23,6 +24,11 @@ struct mm_variant_info {
 	const char *name;
 	const char *year;
 	const char *summary;
+	bool experimental;              /* a proposed design, not a historic kernel */
+	/* The failure classes BUGS.md names for it ("a,b"): what a hunt for
+	 * it looks for.  Documentation for tests and reports; no check reads
+	 * it. */
+	const char *classes;
 };
 extern const struct mm_variant_info mm_variants[V_NR];
 

@@ -67,6 +67,16 @@ static void zswap_entry_put(struct zswap_tree *t, struct zswap_entry *entry)
 		zswap_free_entry(entry);
 }
 
+/* CAS design, tree lock held: claim a linked entry for invalidation and
+ * unlink it (0: the caller frees it), or -1 if another task holds it. */
+static int zswap_cas_invalidate(struct zswap_tree *t, struct zswap_entry *entry)
+{
+	if (atomic_cmpxchg(&entry->pos, ZSWAP_POS_POOL, ZSWAP_POS_FLUSH) != ZSWAP_POS_POOL)
+		return -1;
+	__zswap_unlink(t, entry);
+	return 0;
+}
+
 bool zswap_store(struct folio *f)
 {
 	struct mm_model *M = MM();
@@ -94,13 +104,22 @@ bool zswap_store(struct folio *f)
 	entry->length = (unsigned)len;
 	entry->offset = swp_offset(f->swap);
 	entry->refcount = 1;
+	atomic_set(&entry->pos, ZSWAP_POS_POOL);
 	INIT_LIST_HEAD(&entry->lru);
 	atomic_inc(&M->zswap_stored_pages);
 	atomic_long_add_return((long)len, &M->zswap_pool_bytes);
 
 	struct zswap_entry *dup = NULL;
 	spin_lock(&t->lock);
-	if (t->slot[entry->offset]) {
+	if (mm_variant(V_ZSWAP_CAS_STATE)) {
+		/* CAS design: a duplicate is freed only once it can be claimed
+		 * for invalidation; the insert is retried, the tree lock held,
+		 * until then. */
+		while ((dup = t->slot[entry->offset])) {
+			if (zswap_cas_invalidate(t, dup) == 0)
+				zswap_free_entry(dup);
+		}
+	} else if (t->slot[entry->offset]) {
 		/* A duplicate store: the slot was freed and reused while the
 		 * old entry lingered; the new data replaces it. */
 		dup = t->slot[entry->offset];
@@ -138,22 +157,54 @@ bool zswap_load(struct folio *f)
 	VM_BUG_ON_FOLIO(!folio_test(f, PG_locked), f);
 	if (!t)
 		return false;
-	spin_lock(&t->lock);
-	struct zswap_entry *entry = t->slot[off];
-	if (!entry) {
+	struct zswap_entry *entry;
+	for (;;) {
+		spin_lock(&t->lock);
+		entry = t->slot[off];
+		if (!entry) {
+			spin_unlock(&t->lock);
+			return false;
+		}
+		if (!mm_variant(V_ZSWAP_CAS_STATE)) {
+			entry->refcount++;
+			spin_unlock(&t->lock);
+			break;
+		}
+		/* CAS design: claim it for loading, or retry until whoever
+		 * holds it lets go. */
+		bool mine = atomic_cmpxchg(&entry->pos, ZSWAP_POS_POOL, ZSWAP_POS_LOAD) ==
+			    ZSWAP_POS_POOL;
 		spin_unlock(&t->lock);
-		return false;
+		if (mine)
+			break;
 	}
-	entry->refcount++;
-	spin_unlock(&t->lock);
 	decompress(entry, f->data[0]);
-	zswap_entry_put(t, entry);
+	if (mm_variant(V_ZSWAP_CAS_STATE))
+		BUG_ON(atomic_cmpxchg(&entry->pos, ZSWAP_POS_LOAD, ZSWAP_POS_POOL) !=
+		       ZSWAP_POS_LOAD);
+	else
+		zswap_entry_put(t, entry);
 	return true;
 }
 
 void zswap_invalidate(struct swap_info_struct *si, unsigned long offset)
 {
 	struct zswap_tree *t = si->zswap;
+	if (mm_variant(V_ZSWAP_CAS_STATE)) {
+		/* CAS design: retry until a writeback or load holding the
+		 * entry ends.  (The callers hold the device's locks.) */
+		for (;;) {
+			spin_lock(&t->lock);
+			struct zswap_entry *entry = t->slot[offset];
+			int r = entry ? zswap_cas_invalidate(t, entry) : 0;
+			spin_unlock(&t->lock);
+			if (r == 0) {
+				if (entry)
+					zswap_free_entry(entry);
+				return;
+			}
+		}
+	}
 	spin_lock(&t->lock);
 	struct zswap_entry *entry = t->slot[offset];
 	if (!entry) {
@@ -236,9 +287,16 @@ int zswap_writeback_one(int type)
 		return -ENOENT;
 	}
 	struct zswap_entry *entry = list_entry(t->lru.next, struct zswap_entry, lru);
+	if (mm_variant(V_ZSWAP_CAS_STATE) &&
+	    atomic_cmpxchg(&entry->pos, ZSWAP_POS_POOL, ZSWAP_POS_RECLAIM) != ZSWAP_POS_POOL) {
+		/* CAS design: a load or invalidate holds it; give up. */
+		spin_unlock(&t->lock);
+		put_swap_device(si);
+		return -EAGAIN;
+	}
 	list_del_init(&entry->lru);
 	entry->on_lru = false;
-	entry->refcount++;              /* our reference */
+	entry->refcount++;              /* our reference (unused by the CAS design) */
 	unsigned long off = entry->offset;
 	spin_unlock(&t->lock);
 
@@ -247,7 +305,7 @@ int zswap_writeback_one(int type)
 	if (ret)
 		goto fail;
 
-	if (!mm_variant(V_ZSWAP_WRITEBACK_STALE_DATA)) {
+	if (!mm_variant(V_ZSWAP_WRITEBACK_STALE_DATA) && !mm_variant(V_ZSWAP_CAS_STATE)) {
 		/* The slot may have been freed and reused, and a new store
 		 * may have replaced our entry while we allocated: then our
 		 * data is stale and must not reach the swap cache. */
@@ -269,6 +327,17 @@ int zswap_writeback_one(int type)
 	/* Write it to the device; the I/O unlocks the folio. */
 	swap_writepage_nozswap(f);
 
+	if (mm_variant(V_ZSWAP_CAS_STATE)) {
+		/* CAS design: we hold the entry, so nobody else can have
+		 * freed it; unlink and free. */
+		spin_lock(&t->lock);
+		__zswap_unlink(t, entry);
+		spin_unlock(&t->lock);
+		zswap_free_entry(entry);
+		folio_put(f);
+		put_swap_device(si);
+		return 0;
+	}
 	/* Success: drop our reference and the tree's, if still linked. */
 	spin_lock(&t->lock);
 	bool dead = __zswap_entry_put(t, entry);
@@ -282,7 +351,13 @@ int zswap_writeback_one(int type)
 	return 0;
 
 fail:
-	if (mm_variant(V_ZSWAP_WRITEBACK_INVALIDATE_LEAK)) {
+	if (mm_variant(V_ZSWAP_CAS_STATE)) {
+		/* CAS design: give the entry back to the pool.  (zbud put it
+		 * back on its own LRU under its own lock; the model leaves it
+		 * off the LRU, which only spares it further writeback.) */
+		BUG_ON(atomic_cmpxchg(&entry->pos, ZSWAP_POS_RECLAIM, ZSWAP_POS_POOL) !=
+		       ZSWAP_POS_RECLAIM);
+	} else if (mm_variant(V_ZSWAP_WRITEBACK_INVALIDATE_LEAK)) {
 		/* 2013: the failure path only drops its reference; if an
 		 * invalidate left the free to us, nobody frees. */
 		spin_lock(&t->lock);

@@ -10,12 +10,18 @@
 struct zswap_entry {
 	unsigned long offset;
 	int refcount;
+	/* The unmerged 2013 design (variant zswap-cas-state) uses, instead of
+	 * refcount, a state claimed by compare-and-swap: whoever moves it
+	 * from POOL owns the entry until it moves it back (or frees it). */
+	atomic_t pos;
 	bool linked;                    /* in the tree */
 	bool on_lru;
 	void *handle;                   /* compressed buffer, its own allocation */
 	unsigned length;
 	struct list_head lru;           /* writeback order, oldest first */
 };
+
+enum { ZSWAP_POS_POOL = 1, ZSWAP_POS_LOAD, ZSWAP_POS_RECLAIM, ZSWAP_POS_FLUSH };
 
 struct zswap_tree {
 	spinlock_t lock;

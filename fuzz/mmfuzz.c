@@ -9,6 +9,7 @@
 #include "table.h"
 #include "trace.h"
 #include "variant.h"
+#include "workload.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -76,6 +77,17 @@ static int cmd_list(int argc, char **argv)
 		printf("  %-20s %s [%s]\n", mmf_programs[i]->name, mmf_programs[i]->summary,
 		       mmf_programs[i]->params_help);
 	printf("decision sources: random, pct, input, explore (and replay of a trace)\n");
+	printf("operations of the mm workload (plan= and only=):");
+	for (int k = 0; k < OP_NR; k++)
+		printf(" %s", mm_op_names[k]);
+	printf("\nbug variants of the mm model (bugs=a,b):\n");
+	for (int v = 0; v < V_NR; v++)
+		printf("  %-34s %s %s [caught as: %s]\n", mm_variants[v].name, mm_variants[v].year,
+		       mm_variants[v].summary, mm_variants[v].classes);
+	printf("failure classes:");
+	for (int c = 1; c < MMF_FAIL_NR; c++)
+		printf(" %s", mmf_fail_name((enum mmf_fail_class)c));
+	printf("\n");
 	return EXIT_CLEAN;
 }
 
@@ -94,10 +106,11 @@ struct opts {
 	bool table;
 	unsigned yield_rate;
 	unsigned timeout_ms;
+	uint32_t want;
 };
 
 enum { O_PARAMS = 1, O_SOURCE, O_SEED, O_DEPTH, O_BOUND, O_RUNS, O_TRACE, O_INPUT, O_QUIET,
-       O_TABLE, O_YIELD, O_TIMEOUT, O_HELP };
+       O_TABLE, O_YIELD, O_TIMEOUT, O_WANT, O_HELP };
 
 static const struct option long_opts[] = {
 	{"params", required_argument, 0, O_PARAMS}, {"source", required_argument, 0, O_SOURCE},
@@ -107,8 +120,18 @@ static const struct option long_opts[] = {
 	{"quiet", no_argument, 0, O_QUIET},         {"table", no_argument, 0, O_TABLE},
 	{"yield-rate", required_argument, 0, O_YIELD},
 	{"timeout-ms", required_argument, 0, O_TIMEOUT},
+	{"want", required_argument, 0, O_WANT},
 	{"help", no_argument, 0, O_HELP},           {0, 0, 0, 0},
 };
+
+static uint32_t parse_classes(const char *arg)
+{
+	char bad[64];
+	long m = mmf_classes_parse(arg, bad, sizeof(bad));
+	if (m < 0)
+		usage_error("--want: '%s' is not a failure class (see 'mmfuzz list')", bad);
+	return (uint32_t)m;
+}
 
 static void parse_opts(int argc, char **argv, struct opts *o, const char *allowed,
 		       void (*help)(void))
@@ -146,6 +169,7 @@ static void parse_opts(int argc, char **argv, struct opts *o, const char *allowe
 		case O_QUIET: o->quiet = true; break;
 		case O_TABLE: o->table = true; break;
 		case O_YIELD: o->yield_rate = (unsigned)parse_u64_arg("--yield-rate", optarg, 0, 1u << 30); break;
+		case O_WANT: o->want = parse_classes(optarg); break;
 		case O_TIMEOUT: o->timeout_ms = (unsigned)parse_u64_arg("--timeout-ms", optarg, 1, 1u << 30); break;
 		}
 	}
@@ -218,13 +242,15 @@ static void run_help(void)
 	       "  --trace FILE         write the failing run's decision trace\n"
 	       "  --table              print the interleaving table of the failure\n"
 	       "  --quiet              only the summary line\n"
+	       "  --want C1,C2         seek failures of these classes; others are counted\n"
+	       "                       and passed over (classes: see 'mmfuzz list')\n"
 	       "exit: 0 no failure within the budget, 1 failure found, 2 usage error\n");
 }
 
 static int cmd_run(int argc, char **argv)
 {
 	struct opts o = {.seed = 1, .runs = 10000, .bound = 2};
-	parse_opts(argc, argv, &o, "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a", run_help);
+	parse_opts(argc, argv, &o, "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0d", run_help);
 	if (optind + 1 != argc)
 		usage_error("run: expected exactly one PROGRAM (see --help)");
 	const struct mmf_program *p = need_program(argv[optind]);
@@ -232,7 +258,7 @@ static int cmd_run(int argc, char **argv)
 	struct mmf_search q = {
 		.prog = p, .params = params, .src = (enum mmf_src_kind)o.src, .seed = o.seed,
 		.depth = o.depth, .bound = o.bound, .budget = o.runs, .keep_trace = true,
-		.stop_at_failure = true,
+		.stop_at_failure = true, .want = o.want,
 	};
 	uint8_t *bytes = NULL;
 	if (o.input_file) {
@@ -248,6 +274,10 @@ static int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	int rc = EXIT_CLEAN;
+	if (q.other)
+		printf("%s [%s]: passed over %" PRIu64 " failure%s of other classes (first: %s at "
+		       "execution %" PRIu64 ")\n", p->name, params, q.other, q.other == 1 ? "" : "s",
+		       mmf_fail_name(q.other_cls), q.other_at);
 	if (q.found) {
 		rc = EXIT_BUG;
 		printf("%s [%s]: found %s after %" PRIu64 " execution%s (%s)\n", p->name, params,
@@ -563,7 +593,8 @@ static int cmd_demo(int argc, char **argv)
 		snprintf(params, sizeof(params), "bugs=%s", mm_variants[v].name);
 		struct mmf_search q = {.prog = mm, .params = params, .src = MMF_SRC_RANDOM, .seed = 1,
 				       .budget = mm_budget, .keep_trace = !MMF_ASAN,
-				       .stop_at_failure = true};
+				       .stop_at_failure = true,
+				       .want = (uint32_t)mmf_classes_parse(mm_variants[v].classes, NULL, 0)};
 		if (mmf_search_run(&q)) {
 			printf("%s: %s\n", prog_name, q.why);
 			return EXIT_USAGE;

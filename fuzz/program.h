@@ -57,7 +57,14 @@ struct mmf_search {
 	size_t input_len;
 	bool keep_trace;                /* record the failing run's trace+log */
 	bool stop_at_failure;           /* explore: stop at the first failure */
+	/* Failure classes sought (bit per enum mmf_fail_class; 0: any).  A
+	 * failure of another class is counted in 'other' and the search goes
+	 * on, as a campaign would: it says nothing about which check fired. */
+	uint32_t want;
 	/* out */
+	uint64_t other;                 /* failures of classes not wanted */
+	enum mmf_fail_class other_cls;  /* the first of them */
+	uint64_t other_at;
 	uint64_t runs;
 	bool found;
 	enum mmf_fail_class cls;
@@ -75,6 +82,10 @@ struct mmf_search {
 	struct mmf_explore_src ex;
 	uint8_t bytes[64];
 };
+/* "use-after-free,leak" -> a bit per class; "any" or "" -> 0 (any class).
+ * -1 with the bad name in bad (if given). */
+long mmf_classes_parse(const char *list, char *bad, size_t badlen);
+
 /* Returns 0, or -1 with q->why set (bad params, nondeterminism). */
 int mmf_search_run(struct mmf_search *q);
 void mmf_search_free(struct mmf_search *q);

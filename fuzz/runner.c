@@ -76,6 +76,25 @@ int mmf_src_from_name(const char *name)
 	return -1;
 }
 
+long mmf_classes_parse(const char *list, char *bad, size_t badlen)
+{
+	char buf[256];
+	long m = 0;
+	if (!list || !*list || !strcmp(list, "any"))
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		int c = mmf_fail_from_name(t);
+		if (c <= 0) {
+			if (bad)
+				snprintf(bad, badlen, "%s", t);
+			return -1;
+		}
+		m |= 1l << c;
+	}
+	return m;
+}
+
 /* The blackbox input source: random byte strings, 0-64 bytes, run by run. */
 static size_t random_bytes(uint64_t seed, uint64_t run, uint8_t *buf, size_t cap)
 {
@@ -111,7 +130,7 @@ int mmf_search_run(struct mmf_search *q)
 	struct mmf_decider *dec;
 	enum mmf_run_status st;
 
-	q->runs = q->failures = 0;
+	q->runs = q->failures = q->other = q->other_at = 0;
 	q->found = q->complete = q->diverged = false;
 	q->why[0] = 0;
 	switch (q->src) {
@@ -161,6 +180,13 @@ int mmf_search_run(struct mmf_search *q)
 			q->diverged = true;
 			snprintf(q->why, sizeof(q->why), "%s", dec->why);
 			break;
+		}
+		if (st == MMF_RUN_FAILED && q->want && !(q->want >> q->s.report.cls & 1)) {
+			if (!q->other++) {
+				q->other_cls = q->s.report.cls;
+				q->other_at = q->runs;
+			}
+			st = MMF_RUN_CLEAN;     /* not what we seek: go on */
 		}
 		if (st == MMF_RUN_FAILED) {
 			q->failures++;

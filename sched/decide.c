@@ -146,11 +146,21 @@ static void random_begin(struct mmf_decider *base)
 	struct mmf_random_src *d = (struct mmf_random_src *)base;
 	mmf_rng_seed(&d->rng, mmf_mix64(d->seed) ^ d->run);
 	d->run++;
+	/* Each run draws how often it switches: every decision (uniform,
+	 * the classic random walk) down to about once in 2^MMF_RANDOM_STICKY
+	 * decisions, log-uniformly.  Rare switching lets a task that was
+	 * preempted stay off the CPU for long stretches while the others do
+	 * whole operations, which races such as "A sleeps in the allocator
+	 * while B frees and reuses the slot" need. */
+	d->stick_log = (unsigned)mmf_rng_below(&d->rng, MMF_RANDOM_STICKY + 1);
 }
 
 static int random_pick(struct mmf_decider *base, const struct mmf_choice *c)
 {
 	struct mmf_random_src *d = (struct mmf_random_src *)base;
+	if (d->stick_log && c->cur >= 0 &&
+	    mmf_rng_below(&d->rng, 1ull << d->stick_log) != 0)
+		return c->cur;
 	return (int)mmf_rng_below(&d->rng, (uint64_t)c->n);
 }
 

@@ -5,7 +5,8 @@
  *   input      fuzzer bytes: picks from the front, values from the back;
  *              short inputs mean few preemptions; exhausted bytes fall
  *              back to the non-preemptive default.
- *   random     seeded uniform choice at every decision.
+ *   random     seeded random walk: each run draws a switch rate, from a
+ *              uniform choice at every decision to about 1 in 256.
  *   pct        Probabilistic Concurrency Testing: random task priorities
  *              plus d-1 priority change points (Burckhardt et al. 2010).
  *   explore    depth-first over every schedule with at most K preemptions;
@@ -49,7 +50,9 @@ struct mmf_random_src {
 	struct mmf_decider base;
 	uint64_t seed, run;
 	struct mmf_rng rng;
+	unsigned stick_log;             /* this run switches ~1 in 2^stick_log */
 };
+#define MMF_RANDOM_STICKY 8
 void mmf_random_src_init(struct mmf_random_src *d, uint64_t seed);
 void mmf_random_src_at(struct mmf_random_src *d, uint64_t run);
 

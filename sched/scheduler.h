@@ -246,6 +246,7 @@ struct mmf_task {
 	int atomic;             /* spinlocks held: sleeping is a bug */
 	int rcu_nesting;
 	uint64_t rcu_seq;       /* bumped on each outermost rcu_read_lock */
+	unsigned long model_flags;      /* the model's own (task_struct->flags) */
 	struct mmf_task *interrupted;   /* irq task: whom it interrupts */
 	struct mmf_task *irq_top;       /* task: irq running on top of it */
 	bool started;
