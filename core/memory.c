@@ -469,8 +469,16 @@ struct folio *mm_get_folio(int id, int v, bool swapcache)
 				f = NULL;
 		}
 		spin_unlock(&mm->ptl);
-		if (swapcache && pte_kind(p) == PTE_SWAP)
-			f = swap_cache_get_folio(pte_to_swp_entry(p));
+		if (swapcache && pte_kind(p) == PTE_SWAP) {
+			/* The pte lock is dropped: only a device reference keeps
+			 * swapoff from freeing the cache under the lookup. */
+			swp_entry_t e = pte_to_swp_entry(p);
+			struct swap_info_struct *si = get_swap_device(e);
+			if (si) {
+				f = swap_cache_get_folio(e);
+				put_swap_device(si);
+			}
+		}
 	}
 	up_read(&mm->mmap_lock);
 	return f;

@@ -4,6 +4,7 @@
  * Exit codes: 0 clean, 1 bug found, 2 usage or input error. */
 #define _GNU_SOURCE
 #include "decide.h"
+#include "minimize.h"
 #include "program.h"
 #include "sanitizer.h"
 #include "table.h"
@@ -107,10 +108,12 @@ struct opts {
 	unsigned yield_rate;
 	unsigned timeout_ms;
 	uint32_t want;
+	const char *bugs;
+	const char *out;
 };
 
 enum { O_PARAMS = 1, O_SOURCE, O_SEED, O_DEPTH, O_BOUND, O_RUNS, O_TRACE, O_INPUT, O_QUIET,
-       O_TABLE, O_YIELD, O_TIMEOUT, O_WANT, O_HELP };
+       O_TABLE, O_YIELD, O_TIMEOUT, O_WANT, O_BUGS, O_OUT, O_HELP };
 
 static const struct option long_opts[] = {
 	{"params", required_argument, 0, O_PARAMS}, {"source", required_argument, 0, O_SOURCE},
@@ -121,6 +124,8 @@ static const struct option long_opts[] = {
 	{"yield-rate", required_argument, 0, O_YIELD},
 	{"timeout-ms", required_argument, 0, O_TIMEOUT},
 	{"want", required_argument, 0, O_WANT},
+	{"bugs", required_argument, 0, O_BUGS},
+	{"out", required_argument, 0, O_OUT},
 	{"help", no_argument, 0, O_HELP},           {0, 0, 0, 0},
 };
 
@@ -139,9 +144,11 @@ static void parse_opts(int argc, char **argv, struct opts *o, const char *allowe
 	optind = 1;
 	opterr = 0;
 	for (;;) {
-		int c = getopt_long(argc, argv, ":h", long_opts, NULL);
+		int c = getopt_long(argc, argv, ":ho:", long_opts, NULL);
 		if (c == -1)
 			break;
+		if (c == 'o')
+			c = O_OUT;
 		if (c == 'h' || c == O_HELP) {
 			help();
 			exit(EXIT_CLEAN);
@@ -170,6 +177,14 @@ static void parse_opts(int argc, char **argv, struct opts *o, const char *allowe
 		case O_TABLE: o->table = true; break;
 		case O_YIELD: o->yield_rate = (unsigned)parse_u64_arg("--yield-rate", optarg, 0, 1u << 30); break;
 		case O_WANT: o->want = parse_classes(optarg); break;
+		case O_OUT: o->out = optarg; break;
+		case O_BUGS: {
+			char bad[64];
+			if (mm_variants_parse(optarg, bad, sizeof(bad)) < 0)
+				usage_error("--bugs: unknown bug variant '%s' (see 'mmfuzz list')", bad);
+			o->bugs = optarg;
+			break;
+		}
 		case O_TIMEOUT: o->timeout_ms = (unsigned)parse_u64_arg("--timeout-ms", optarg, 1, 1u << 30); break;
 		}
 	}
@@ -349,12 +364,31 @@ static int cmd_explore(int argc, char **argv)
 
 /* ---- replay ------------------------------------------------------------------------ */
 
+/* params with key=value set (replacing the key's old value, if any). */
+static void params_set(const char *params, const char *key, const char *value, char *out,
+		       size_t len)
+{
+	size_t off = 0, klen = strlen(key);
+	char buf[1024];
+	snprintf(buf, sizeof(buf), "%s", params);
+	out[0] = 0;
+	for (char *save = NULL, *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+		if (!strncmp(t, key, klen) && t[klen] == '=')
+			continue;
+		off += (size_t)snprintf(out + off, off < len ? len - off : 0, "%s%s", off ? " " : "", t);
+	}
+	snprintf(out + off, off < len ? len - off : 0, "%s%s=%s", off ? " " : "", key, value);
+}
+
 static void replay_help(void)
 {
-	printf("usage: mmfuzz replay TRACE [--trace OUT] [--quiet]\n"
+	printf("usage: mmfuzz replay TRACE [--bugs LIST] [--trace OUT] [--quiet]\n"
 	       "  Re-execute a recorded trace step for step and print the interleaving table:\n"
 	       "  one column per task, one row per scheduling step, the failure marked.\n"
-	       "  --trace OUT   write the re-executed run's trace (it must equal TRACE's decisions)\n"
+	       "  --bugs LIST   replay under these bug variants instead of the recorded ones\n"
+	       "                ('none': the fixed model), to check a fix: the run follows the\n"
+	       "                recorded schedule while it fits, then takes default decisions\n"
+	       "  --trace OUT   write the re-executed run's trace\n"
 	       "  --quiet       no table\n"
 	       "exit: 1 the run fails, 0 it runs clean, 2 bad trace file or divergence\n");
 }
@@ -362,7 +396,7 @@ static void replay_help(void)
 static int cmd_replay(int argc, char **argv)
 {
 	struct opts o = {0};
-	parse_opts(argc, argv, &o, "\x07\x09", replay_help);
+	parse_opts(argc, argv, &o, "\x07\x09\x0e", replay_help);
 	if (optind + 1 != argc)
 		usage_error("replay: expected exactly one TRACE file (see --help)");
 	const char *path = argv[optind];
@@ -377,11 +411,20 @@ static int cmd_replay(int argc, char **argv)
 	}
 	struct mmf_replay_src rs;
 	mmf_replay_src_init(&rs, tf.t.d, tf.t.n);
+	const char *params = tf.h.params;
+	char with_bugs[sizeof(tf.h.params) + 96];
+	if (o.bugs) {
+		/* Another variant set: the same workload, the bugs= parameter
+		 * replaced; the schedule is followed as far as it fits. */
+		params_set(tf.h.params, "bugs", o.bugs, with_bugs, sizeof(with_bugs));
+		params = with_bugs;
+		rs.lenient = true;
+	}
 	struct mmf_sched_opts so = {.mode = MMF_MODE_FIBERS, .record = true, .log = true};
 	struct mmf_sched s;
 	mmf_sched_init(&s, &so, &rs.base);
 	int bad;
-	enum mmf_run_status st = mmf_run_program(&s, p, tf.h.params, err, sizeof(err), &bad);
+	enum mmf_run_status st = mmf_run_program(&s, p, params, err, sizeof(err), &bad);
 	if (bad) {
 		mmf_sched_destroy(&s);
 		mmf_trace_file_free(&tf);
@@ -394,12 +437,17 @@ static int cmd_replay(int argc, char **argv)
 	} else {
 		const char *now = s.failed ? mmf_fail_name(s.report.cls) : "clean";
 		printf("replay %s: %s [%s], %" PRIu64 " steps, %zu decisions\n", path, p->name,
-		       tf.h.params, s.steps, s.trace.n);
+		       params, s.steps, s.trace.n);
 		if (!o.quiet)
 			mmf_table_print(stdout, &s, 0);
 		if (s.failed)
 			mmf_report_print(&s, stdout);
-		if (strcmp(now, tf.h.result))
+		if (rs.off)
+			printf("left the recorded schedule at decision %zu (%s); default decisions "
+			       "from there\n", rs.off_at, rs.off_why);
+		if (o.bugs)
+			printf("under bugs=%s: %s (recorded: %s)\n", o.bugs, now, tf.h.result);
+		else if (strcmp(now, tf.h.result))
 			printf("note: the trace recorded '%s', this run gives '%s'\n", tf.h.result, now);
 		else
 			printf("reproduced: %s\n", now);
@@ -407,11 +455,74 @@ static int cmd_replay(int argc, char **argv)
 		if (o.trace_out) {
 			char source[160];
 			snprintf(source, sizeof(source), "replay %s", path);
-			if (write_trace(o.trace_out, &s, source, p->name, tf.h.params))
+			if (write_trace(o.trace_out, &s, source, p->name, params))
 				rc = EXIT_USAGE;
 		}
 	}
 	mmf_sched_destroy(&s);
+	mmf_trace_file_free(&tf);
+	return rc;
+}
+
+/* ---- minimize --------------------------------------------------------------------- */
+
+static void minimize_help(void)
+{
+	printf("usage: mmfuzz minimize TRACE -o OUT [--runs N] [--quiet]\n"
+	       "  Shrink a failing trace while it keeps its failure class: fewer preemptions\n"
+	       "  first, then fewer other non-default scheduling choices, then fewer steps\n"
+	       "  (smaller workload values: fewer tasks, fewer and simpler operations).\n"
+	       "  -o, --out OUT   write the minimized trace here\n"
+	       "  --runs N        execution budget (default 5000)\n"
+	       "  --quiet         no interleaving table\n"
+	       "exit: 1 minimized (the failure kept), 2 bad trace, or its run does not fail\n");
+}
+
+static int cmd_minimize(int argc, char **argv)
+{
+	struct opts o = {.runs = 5000};
+	parse_opts(argc, argv, &o, "\x06\x09\x0f", minimize_help);
+	if (optind + 1 != argc)
+		usage_error("minimize: expected exactly one TRACE file (see --help)");
+	if (!o.out)
+		usage_error("minimize: give the output file with -o OUT");
+	const char *path = argv[optind];
+	struct mmf_trace_file tf;
+	char err[512];
+	if (mmf_trace_load(path, &tf, err, sizeof(err)))
+		usage_error("bad trace '%s': %s", path, err);
+	const struct mmf_program *p = mmf_program_find(tf.h.program);
+	if (!p) {
+		mmf_trace_file_free(&tf);
+		usage_error("bad trace '%s': unknown program '%s'", path, tf.h.program);
+	}
+	struct mmf_minimize q = {.prog = p, .params = tf.h.params, .trace = tf.t.d,
+				 .ntrace = tf.t.n, .budget = o.runs};
+	if (mmf_minimize_run(&q)) {
+		fprintf(stderr, "%s: %s: %s\n", prog_name, path, q.why);
+		mmf_minimize_free(&q);
+		mmf_trace_file_free(&tf);
+		return EXIT_USAGE;
+	}
+	printf("minimize %s: %s kept over %" PRIu64 " executions: preemptions %" PRIu64
+	       " -> %" PRIu64 ", other choices %zu -> %zu, steps %" PRIu64 " -> %" PRIu64 "\n",
+	       path, mmf_fail_name(q.cls), q.runs, q.preempt_before, q.preempt_after,
+	       q.picks_before - (size_t)q.preempt_before < q.picks_before ?
+		       q.picks_before - (size_t)q.preempt_before : 0,
+	       q.picks_after - (size_t)q.preempt_after < q.picks_after ?
+		       q.picks_after - (size_t)q.preempt_after : 0,
+	       q.steps_before, q.steps_after);
+	if (!o.quiet)
+		mmf_table_print(stdout, &q.s, 0);
+	mmf_report_print(&q.s, stdout);
+	char source[600];
+	snprintf(source, sizeof(source), "minimized from %s (%s)", path, tf.h.source);
+	int rc = EXIT_BUG;
+	if (write_trace(o.out, &q.s, source, p->name, tf.h.params))
+		rc = EXIT_USAGE;
+	else
+		printf("trace: %s\nreplay: %s replay %s\n", o.out, self, o.out);
+	mmf_minimize_free(&q);
 	mmf_trace_file_free(&tf);
 	return rc;
 }
@@ -629,6 +740,7 @@ static void main_help(void)
 	       "  run       execute a program until a failure, with one decision source\n"
 	       "  explore   bounded exhaustive search over schedules\n"
 	       "  replay    re-execute a trace and print the interleaving table\n"
+	       "  minimize  shrink a failing trace, keeping its failure class\n"
 	       "  stress    the real-thread baseline (no controlled scheduler)\n"
 	       "exit codes: 0 clean, 1 bug found, 2 usage or input error\n");
 }
@@ -647,6 +759,7 @@ int main(int argc, char **argv)
 	static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
 		{"demo", cmd_demo},       {"list", cmd_list},     {"run", cmd_run},
 		{"explore", cmd_explore}, {"replay", cmd_replay}, {"stress", cmd_stress},
+		{"minimize", cmd_minimize},
 	};
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(cmd, cmds[i].name))

@@ -37,7 +37,6 @@ enum mmf_run_status mmf_run_program(struct mmf_sched *s, const struct mmf_progra
 int mmf_param_int(const char *params, const char *key, long def, long lo, long hi, long *out,
 		  char *err, size_t errlen);
 
-#endif
 
 /* ---- searching a program for a failure with one decision source ---------- */
 enum mmf_src_kind { MMF_SRC_RANDOM, MMF_SRC_PCT, MMF_SRC_INPUT, MMF_SRC_EXPLORE };
@@ -89,3 +88,5 @@ long mmf_classes_parse(const char *list, char *bad, size_t badlen);
 /* Returns 0, or -1 with q->why set (bad params, nondeterminism). */
 int mmf_search_run(struct mmf_search *q);
 void mmf_search_free(struct mmf_search *q);
+
+#endif

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdarg.h>
 #include <string.h>
 
 /* ---- rng ------------------------------------------------------------------ */
@@ -416,22 +417,39 @@ void mmf_explore_src_free(struct mmf_explore_src *d)
 
 /* ---- replay ------------------------------------------------------------------------- */
 
+/* The run left the trace: strict replay stops it; lenient replay notes
+ * where and goes on with default decisions. */
+static void replay_diverge(struct mmf_replay_src *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void replay_diverge(struct mmf_replay_src *d, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (d->lenient) {
+		vsnprintf(d->off_why, sizeof(d->off_why), fmt, ap);
+		d->off = true;
+		d->off_at = d->pos;
+	} else {
+		vsnprintf(d->base.why, sizeof(d->base.why), fmt, ap);
+		d->base.forced = MMF_RUN_DIVERGED;
+	}
+	va_end(ap);
+}
+
 static const struct mmf_decision *replay_next(struct mmf_replay_src *d, uint8_t kind,
 					      const char *what)
 {
+	if (d->off)
+		return NULL;
 	if (d->pos >= d->n) {
-		d->base.forced = MMF_RUN_DIVERGED;
-		snprintf(d->base.why, sizeof(d->base.why),
-			 "replay diverged: the trace ended after %zu decisions but the run asks "
-			 "for another (%s)", d->n, what);
+		replay_diverge(d, "replay diverged: the trace ended after %zu decisions but the run "
+			       "asks for another (%s)", d->n, what);
 		return NULL;
 	}
 	const struct mmf_decision *e = &d->d[d->pos];
 	if (e->kind != kind) {
-		d->base.forced = MMF_RUN_DIVERGED;
-		snprintf(d->base.why, sizeof(d->base.why),
-			 "replay diverged at decision %zu: recorded a '%c' decision, the run asks "
-			 "for '%c' (%s)", d->pos + 1, e->kind, kind, what);
+		replay_diverge(d, "replay diverged at decision %zu: recorded a '%c' decision, the "
+			       "run asks for '%c' (%s)", d->pos + 1, e->kind, kind, what);
 		return NULL;
 	}
 	d->pos++;
@@ -448,19 +466,15 @@ static int replay_pick(struct mmf_decider *base, const struct mmf_choice *c)
 		char a[80], b[80];
 		mmf_set_format(e->set, a, sizeof(a));
 		mmf_set_format(c->set, b, sizeof(b));
-		d->base.forced = MMF_RUN_DIVERGED;
-		snprintf(d->base.why, sizeof(d->base.why),
-			 "replay diverged at decision %zu: recorded runnable set {%s}, now {%s}",
-			 d->pos, a, b);
+		replay_diverge(d, "replay diverged at decision %zu: recorded runnable set {%s}, now "
+			       "{%s}", d->pos, a, b);
 		return c->dflt;
 	}
 	for (int i = 0; i < c->n; i++)
 		if (c->ids[i] == e->chosen)
 			return i;
-	d->base.forced = MMF_RUN_DIVERGED;
-	snprintf(d->base.why, sizeof(d->base.why),
-		 "replay diverged at decision %zu: recorded choice %d is not runnable", d->pos,
-		 e->chosen);
+	replay_diverge(d, "replay diverged at decision %zu: recorded choice %d is not runnable",
+		       d->pos, e->chosen);
 	return c->dflt;
 }
 
@@ -471,11 +485,9 @@ static uint64_t replay_value(struct mmf_decider *base, uint64_t bound)
 	if (!e)
 		return 0;
 	if (e->bound != bound || e->value >= bound) {
-		d->base.forced = MMF_RUN_DIVERGED;
-		snprintf(d->base.why, sizeof(d->base.why),
-			 "replay diverged at decision %zu: recorded a value below %llu, the run "
-			 "asks for one below %llu", d->pos, (unsigned long long)e->bound,
-			 (unsigned long long)bound);
+		replay_diverge(d, "replay diverged at decision %zu: recorded a value below %llu, the "
+			       "run asks for one below %llu", d->pos, (unsigned long long)e->bound,
+			       (unsigned long long)bound);
 		return 0;
 	}
 	return e->value;
@@ -488,10 +500,8 @@ static bool replay_fault(struct mmf_decider *base, unsigned rate)
 	if (!e)
 		return false;
 	if (e->bound != rate) {
-		d->base.forced = MMF_RUN_DIVERGED;
-		snprintf(d->base.why, sizeof(d->base.why),
-			 "replay diverged at decision %zu: recorded fault rate %llu, now %u",
-			 d->pos, (unsigned long long)e->bound, rate);
+		replay_diverge(d, "replay diverged at decision %zu: recorded fault rate %llu, now %u",
+			       d->pos, (unsigned long long)e->bound, rate);
 		return false;
 	}
 	return e->chosen != 0;
@@ -499,18 +509,20 @@ static bool replay_fault(struct mmf_decider *base, unsigned rate)
 
 static void replay_begin(struct mmf_decider *base)
 {
-	((struct mmf_replay_src *)base)->pos = 0;
+	struct mmf_replay_src *d = (struct mmf_replay_src *)base;
+	d->pos = 0;
+	d->off = false;
+	d->off_at = 0;
+	d->off_why[0] = 0;
 }
 
 static void replay_end(struct mmf_decider *base, enum mmf_run_status st)
 {
 	struct mmf_replay_src *d = (struct mmf_replay_src *)base;
-	if (st != MMF_RUN_DIVERGED && d->pos < d->n && d->base.forced == MMF_RUN_CLEAN) {
-		d->base.forced = MMF_RUN_DIVERGED;
-		snprintf(d->base.why, sizeof(d->base.why),
-			 "replay diverged: the run ended after %zu of the trace's %zu decisions",
-			 d->pos, d->n);
-	}
+	if (st != MMF_RUN_DIVERGED && !d->off && d->pos < d->n &&
+	    d->base.forced == MMF_RUN_CLEAN)
+		replay_diverge(d, "replay diverged: the run ended after %zu of the trace's %zu "
+			       "decisions", d->pos, d->n);
 }
 
 static const struct mmf_decider_ops replay_ops = {

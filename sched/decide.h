@@ -11,7 +11,8 @@
  *              plus d-1 priority change points (Burckhardt et al. 2010).
  *   explore    depth-first over every schedule with at most K preemptions;
  *              counts schedules and says whether the search completed.
- *   replay     a recorded trace; stops the run if the runnable set differs.
+ *   replay     a recorded trace; stops the run if the runnable set differs
+ *              (lenient: goes on with default decisions).
  */
 #ifndef MMF_DECIDE_H
 #define MMF_DECIDE_H
@@ -93,6 +94,14 @@ struct mmf_replay_src {
 	struct mmf_decider base;
 	const struct mmf_decision *d;
 	size_t n, pos;
+	/* Lenient replay (checking a fix under another variant set): at the
+	 * first decision that does not fit, note it and take the default
+	 * decision (the running task, value 0, no fault) from then on instead
+	 * of stopping the run. */
+	bool lenient;
+	bool off;                       /* lenient and past the divergence */
+	size_t off_at;                  /* decision number where it left the trace */
+	char off_why[256];
 };
 void mmf_replay_src_init(struct mmf_replay_src *d, const struct mmf_decision *dec, size_t n);
 

@@ -540,6 +540,8 @@ static void build_choice(struct mmf_sched *s, struct mmf_task *cur, struct mmf_c
 	c->set = 0;
 	c->cur = -1;
 	c->step = s->steps;
+	c->prev = cur ? cur->id : -1;
+	c->prev_points = cur ? cur->points++ : 0;
 	for (int i = 0; i < s->ntasks; i++) {
 		struct mmf_task *t = &s->tasks[i];
 		if (t->state != MMF_T_RUNNABLE || t->irq_top)

@@ -148,6 +148,11 @@ struct mmf_choice {
 	int dflt;
 	int cur;
 	uint64_t step;
+	/* The task that ran up to this decision (-1: none) and how many
+	 * decisions it had reached before this one: a position that stays put
+	 * when other tasks' schedules change (the minimizer keys on it). */
+	int prev;
+	uint32_t prev_points;
 };
 
 struct mmf_decider;
@@ -247,6 +252,7 @@ struct mmf_task {
 	int rcu_nesting;
 	uint64_t rcu_seq;       /* bumped on each outermost rcu_read_lock */
 	unsigned long model_flags;      /* the model's own (task_struct->flags) */
+	uint32_t points;                /* decisions reached while it ran */
 	struct mmf_task *interrupted;   /* irq task: whom it interrupts */
 	struct mmf_task *irq_top;       /* task: irq running on top of it */
 	bool started;
