@@ -105,6 +105,7 @@ struct opts {
 	const char *input_file;
 	bool quiet;
 	bool table;
+	bool compact;
 	unsigned yield_rate;
 	unsigned timeout_ms;
 	uint32_t want;
@@ -113,7 +114,7 @@ struct opts {
 };
 
 enum { O_PARAMS = 1, O_SOURCE, O_SEED, O_DEPTH, O_BOUND, O_RUNS, O_TRACE, O_INPUT, O_QUIET,
-       O_TABLE, O_YIELD, O_TIMEOUT, O_WANT, O_BUGS, O_OUT, O_HELP };
+       O_TABLE, O_YIELD, O_TIMEOUT, O_WANT, O_BUGS, O_OUT, O_COMPACT, O_HELP };
 
 static const struct option long_opts[] = {
 	{"params", required_argument, 0, O_PARAMS}, {"source", required_argument, 0, O_SOURCE},
@@ -126,6 +127,7 @@ static const struct option long_opts[] = {
 	{"want", required_argument, 0, O_WANT},
 	{"bugs", required_argument, 0, O_BUGS},
 	{"out", required_argument, 0, O_OUT},
+	{"compact", no_argument, 0, O_COMPACT},
 	{"help", no_argument, 0, O_HELP},           {0, 0, 0, 0},
 };
 
@@ -178,6 +180,7 @@ static void parse_opts(int argc, char **argv, struct opts *o, const char *allowe
 		case O_YIELD: o->yield_rate = (unsigned)parse_u64_arg("--yield-rate", optarg, 0, 1u << 30); break;
 		case O_WANT: o->want = parse_classes(optarg); break;
 		case O_OUT: o->out = optarg; break;
+		case O_COMPACT: o->compact = true; break;
 		case O_BUGS: {
 			char bad[64];
 			if (mm_variants_parse(optarg, bad, sizeof(bad)) < 0)
@@ -323,7 +326,8 @@ static void explore_help(void)
 	       "  --params 'k=v ...'   program parameters\n"
 	       "  --bound K            preemption bound (default 2)\n"
 	       "  --runs N             stop after N schedules (default 1000000)\n"
-	       "  --trace FILE         write the first failing schedule's trace\n"
+	       "  --trace FILE         write the first failing schedule's trace (and stop there)\n"
+	       "  --want C1,C2         count only failures of these classes\n"
 	       "  prints: schedules explored, failing schedules, and whether the search is complete\n"
 	       "exit: 0 no failure, 1 failure found, 2 usage error\n");
 }
@@ -331,7 +335,7 @@ static void explore_help(void)
 static int cmd_explore(int argc, char **argv)
 {
 	struct opts o = {.runs = 1000000, .bound = 2};
-	parse_opts(argc, argv, &o, "\x01\x05\x06\x07", explore_help);
+	parse_opts(argc, argv, &o, "\x01\x05\x06\x07\x0d", explore_help);
 	if (optind + 1 != argc)
 		usage_error("explore: expected exactly one PROGRAM (see --help)");
 	const struct mmf_program *p = need_program(argv[optind]);
@@ -339,6 +343,7 @@ static int cmd_explore(int argc, char **argv)
 	struct mmf_search q = {
 		.prog = p, .params = params, .src = MMF_SRC_EXPLORE, .bound = o.bound,
 		.budget = o.runs, .keep_trace = o.trace_out != NULL, .stop_at_failure = o.trace_out != NULL,
+		.want = o.want,
 	};
 	if (mmf_search_run(&q)) {
 		fprintf(stderr, "%s: %s\n", prog_name, q.why);
@@ -382,13 +387,14 @@ static void params_set(const char *params, const char *key, const char *value, c
 
 static void replay_help(void)
 {
-	printf("usage: mmfuzz replay TRACE [--bugs LIST] [--trace OUT] [--quiet]\n"
+	printf("usage: mmfuzz replay TRACE [--bugs LIST] [--trace OUT] [--compact] [--quiet]\n"
 	       "  Re-execute a recorded trace step for step and print the interleaving table:\n"
 	       "  one column per task, one row per scheduling step, the failure marked.\n"
 	       "  --bugs LIST   replay under these bug variants instead of the recorded ones\n"
 	       "                ('none': the fixed model), to check a fix: the run follows the\n"
 	       "                recorded schedule while it fits, then takes default decisions\n"
 	       "  --trace OUT   write the re-executed run's trace\n"
+	       "  --compact     one row per stretch a task ran (steps, where it was switched out)\n"
 	       "  --quiet       no table\n"
 	       "exit: 1 the run fails, 0 it runs clean, 2 bad trace file or divergence\n");
 }
@@ -396,7 +402,7 @@ static void replay_help(void)
 static int cmd_replay(int argc, char **argv)
 {
 	struct opts o = {0};
-	parse_opts(argc, argv, &o, "\x07\x09\x0e", replay_help);
+	parse_opts(argc, argv, &o, "\x07\x09\x0e\x10", replay_help);
 	if (optind + 1 != argc)
 		usage_error("replay: expected exactly one TRACE file (see --help)");
 	const char *path = argv[optind];
@@ -438,7 +444,9 @@ static int cmd_replay(int argc, char **argv)
 		const char *now = s.failed ? mmf_fail_name(s.report.cls) : "clean";
 		printf("replay %s: %s [%s], %" PRIu64 " steps, %zu decisions\n", path, p->name,
 		       params, s.steps, s.trace.n);
-		if (!o.quiet)
+		if (!o.quiet && o.compact)
+			mmf_table_print_runs(stdout, &s);
+		else if (!o.quiet)
 			mmf_table_print(stdout, &s, 0);
 		if (s.failed)
 			mmf_report_print(&s, stdout);

@@ -44,6 +44,12 @@
  * workload so that a report means "no progress", not "big input". */
 #define MMF_DEFAULT_MAX_STEPS 200000
 
+/* Fairness: decisions in a row a task may keep the CPU from runnable tasks
+ * before the scheduler switches it out once (every kernel task has a CPU of
+ * its own; see build_choice).  Far above any stretch a workload operation
+ * takes, so it only ends spin loops. */
+#define MMF_FAIR_STREAK 1000
+
 /* Report text kept for the first failure of a run. */
 #define MMF_REPORT_LEN 2048
 

@@ -528,9 +528,29 @@ static bool can_continue(const struct mmf_task *t)
 	return t && t->state == MMF_T_RUNNABLE && !t->irq_top;
 }
 
+static bool others_runnable(struct mmf_sched *s, struct mmf_task *cur)
+{
+	for (int i = 0; i < s->ntasks; i++) {
+		struct mmf_task *t = &s->tasks[i];
+		if (t != cur && t->state == MMF_T_RUNNABLE && !t->irq_top &&
+		    !((t->flags & MMF_TASK_IRQ) && !t->started))
+			return true;
+	}
+	return false;
+}
+
 static void build_choice(struct mmf_sched *s, struct mmf_task *cur, struct mmf_choice *c)
 {
 	bool cont = can_continue(cur);
+	/* Fairness: every task has a CPU of its own in the kernel, so a task
+	 * spinning for another one that is runnable (a retry loop, a trylock
+	 * loop) is not a hang.  A task that kept the CPU from runnable tasks
+	 * for MMF_FAIR_STREAK decisions in a row is switched out once, whatever
+	 * the decision source prefers; only a spin that nothing can end then
+	 * reaches the step budget. */
+	bool unfair = cont && cur->streak >= MMF_FAIR_STREAK && others_runnable(s, cur);
+	if (unfair)
+		cur->streak = 0;
 	/* A new interrupt may fire where the running task has interrupts on,
 	 * or on an idle CPU (the running task blocked or exited).  Interrupts
 	 * do not nest. */
@@ -547,6 +567,8 @@ static void build_choice(struct mmf_sched *s, struct mmf_task *cur, struct mmf_c
 		if (t->state != MMF_T_RUNNABLE || t->irq_top)
 			continue;
 		if ((t->flags & MMF_TASK_IRQ) && !t->started && !irq_ok)
+			continue;
+		if (t == cur && unfair)
 			continue;
 		if (t == cur && cont)
 			c->cur = c->n;
@@ -719,6 +741,10 @@ static void reschedule(struct mmf_sched *s, struct mmf_task *cur)
 			mmf_internal("decision source %s picked %d of %d", s->dec->ops->name, idx, c.n);
 		int id = c.ids[idx];
 		bool preempt = c.cur >= 0 && idx != c.cur;
+		if (cur && c.cur >= 0 && idx == c.cur && c.n > 1)
+			cur->streak++;
+		else if (cur)
+			cur->streak = 0;
 		if (c.n > 1) {
 			if (s->opts.record) {
 				struct mmf_decision d = {

@@ -253,6 +253,8 @@ struct mmf_task {
 	uint64_t rcu_seq;       /* bumped on each outermost rcu_read_lock */
 	unsigned long model_flags;      /* the model's own (task_struct->flags) */
 	uint32_t points;                /* decisions reached while it ran */
+	uint32_t streak;                /* decisions in a row it kept the CPU from
+					 * other runnable tasks */
 	struct mmf_task *interrupted;   /* irq task: whom it interrupts */
 	struct mmf_task *irq_top;       /* task: irq running on top of it */
 	bool started;

@@ -1,0 +1,43 @@
+# Historic bug variants (docs/bugs.md).
+#  regress:     every reproducer in corpus/regressions/ replays to its class,
+#               twice identically, and clean on the fixed model.
+#  fuzz-smoke:  the built-in random source finds every variant from the
+#               generic workload (seed 1, budget 100,000 executions), and the
+#               exhaustive source finds it in its focused scenario at a small
+#               preemption bound, where the fixed model is clean.
+#  long:        the fixed model over the bound-2 spaces of the largest
+#               focused scenarios.
+set(MMF_CORPUS ${PROJECT_SOURCE_DIR}/corpus)
+file(GLOB mmf_regressions CONFIGURE_DEPENDS ${MMF_CORPUS}/regressions/*.trace)
+foreach(trace ${mmf_regressions})
+  get_filename_component(name ${trace} NAME_WE)
+  add_test(NAME regress_${name}
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/regress.sh $<TARGET_FILE:mmfuzz> ${trace})
+  set_tests_properties(regress_${name} PROPERTIES LABELS "regress")
+endforeach()
+
+# variant -> the preemption bound its focused scenario needs
+set(mmf_variant_bounds
+  swapin-dead-entry:1 anon-fault-double-alloc:1 swapoff-single-pass:1
+  lru-free-irq-double-free:1 migrate-swapcache-anon-vma-uaf:1
+  zswap-writeback-invalidate-leak:1 zswap-writeback-stale-data:2
+  free-swap-and-cache-swapoff-uaf:2 zswap-cas-state:1)
+set(mmf_find ${CMAKE_CURRENT_SOURCE_DIR}/variant_find.sh)
+foreach(vb ${mmf_variant_bounds})
+  string(REPLACE ":" ";" vb ${vb})
+  list(GET vb 0 v)
+  list(GET vb 1 bound)
+  add_test(NAME find_${v}_generic_random
+    COMMAND ${mmf_find} $<TARGET_FILE:mmfuzz> run ${v} random 1 100000)
+  add_test(NAME find_${v}_focused_explore
+    COMMAND ${mmf_find} $<TARGET_FILE:mmfuzz> explore ${v} ${bound} ${MMF_CORPUS}/focused)
+  add_test(NAME fixed_${v}_focused_explore
+    COMMAND ${mmf_find} $<TARGET_FILE:mmfuzz> explore-fixed ${v} ${bound} ${MMF_CORPUS}/focused)
+  set_tests_properties(find_${v}_generic_random find_${v}_focused_explore
+    PROPERTIES LABELS "fuzz-smoke")
+  if(bound EQUAL 1)
+    set_tests_properties(fixed_${v}_focused_explore PROPERTIES LABELS "fuzz-smoke")
+  else()
+    set_tests_properties(fixed_${v}_focused_explore PROPERTIES LABELS "long" TIMEOUT 1800)
+  endif()
+endforeach()
