@@ -121,8 +121,10 @@ static void worker(void *arg)
 {
 	struct run_state *rs = (struct run_state *)MM();
 	int w = *(int *)arg;
-	for (int i = 0; i < rs->w.nops[w]; i++)
+	for (int i = 0; i < rs->w.nops[w]; i++) {
+		mmf_task_phase((uint32_t)i + 1);
 		run_op(&rs->w.op[w][i]);
+	}
 	if (atomic_dec_and_test(&rs->workers_left))
 		complete(&rs->workers_done);
 }

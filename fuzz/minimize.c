@@ -48,12 +48,18 @@ static void push_fault(struct mmf_canon *c, uint32_t at)
 	c->fault_at[c->nfault++] = at;
 }
 
-/* A pick's position: the task that was running and how many decisions
- * it had reached, so that editing one task's schedule leaves the other
- * positions where they were. */
+/* A pick's position: the task that was running, the phase it was in
+ * (the workload's operation number) and how many decisions it had reached
+ * in that phase, so that editing one task's schedule, or deleting an
+ * operation, leaves the other positions where they were. */
+#define KEY_TASK(k) ((int)((k) >> 48) - 1)
+#define KEY_PHASE(k) ((uint32_t)((k) >> 32) & 0xffffu)
+#define MAKE_KEY(task, phase, pts) \
+	(((uint64_t)((task) + 1) << 48) | ((uint64_t)(phase) << 32) | (uint32_t)(pts))
+
 static uint64_t pick_key(const struct mmf_choice *c)
 {
-	return ((uint64_t)(c->prev + 1) << 32) | c->prev_points;
+	return MAKE_KEY(c->prev, c->prev_phase & 0xffffu, c->prev_phase_points);
 }
 
 static void sort_picks(struct mmf_canon *c)
@@ -225,6 +231,8 @@ static const struct mmf_decider_ops play_ops = {
 
 struct mctx {
 	struct mmf_minimize *q;
+	const char *params;             /* the current run's params */
+	char cand_params[1024];
 	struct rec_src rec;
 	struct play_src play;
 	struct mmf_canon cur, cand;
@@ -249,9 +257,10 @@ static bool try_cand(struct mctx *m)
 	m->play.plan = &m->cand;
 	int bad;
 	char err[256];
-	enum mmf_run_status st = mmf_run_program(&q->s, q->prog, q->params, err, sizeof(err), &bad);
+	const char *params = m->cand_params[0] ? m->cand_params : m->params;
+	enum mmf_run_status st = mmf_run_program(&q->s, q->prog, params, err, sizeof(err), &bad);
 	if (bad)
-		mmf_internal("minimize: params stopped parsing: %s", err);
+		return false;   /* an edited plan the program refuses */
 	if (st != MMF_RUN_FAILED || q->s.report.cls != q->cls)
 		return false;
 	uint64_t c = cost_of(&q->s, m->rec.out.npick);
@@ -260,7 +269,165 @@ static bool try_cand(struct mctx *m)
 	bool progress = c < m->cost;
 	canon_copy(&m->cur, &m->rec.out);
 	m->cost = c;
+	if (m->cand_params[0])
+		snprintf(q->params_out, sizeof(q->params_out), "%s", m->cand_params);
 	return progress;
+}
+
+/* Edit the plan= parameter of q->params_out: delete task 'task' (op < 0)
+ * or its operation 'op'.  False if there is no such thing to delete (a
+ * task's last operation goes with the task; the plan keeps two tasks). */
+static bool plan_edit(const char *params, int task, int op, char *out, size_t len)
+{
+	const char *p = strstr(params, "plan=");
+	if (!p || (p != params && p[-1] != ' '))
+		return false;
+	const char *v = p + 5;
+	size_t vlen = strcspn(v, " ");
+	char plan[1024], res[1024];
+	if (vlen >= sizeof(plan))
+		return false;
+	memcpy(plan, v, vlen);
+	plan[vlen] = 0;
+	int ntasks = 1;
+	for (char *c = plan; *c; c++)
+		ntasks += *c == '/';
+	size_t off = 0;
+	bool done = false;
+	int t = 0;
+	res[0] = 0;
+	for (char *save = NULL, *tk = strtok_r(plan, "/", &save); tk;
+	     tk = strtok_r(NULL, "/", &save), t++) {
+		char ops[1024];
+		snprintf(ops, sizeof(ops), "%s", tk);
+		int nops = 1;
+		for (char *c = ops; *c; c++)
+			nops += *c == ',';
+		if (t == task && (op < 0 || nops == 1)) {
+			if (ntasks <= 2)
+				return false;
+			done = true;
+			continue;
+		}
+		off += (size_t)snprintf(res + off, sizeof(res) - off, "%s", off ? "/" : "");
+		int i = 0;
+		bool first = true;
+		for (char *s2 = NULL, *o = strtok_r(ops, ",", &s2); o; o = strtok_r(NULL, ",", &s2), i++) {
+			if (t == task && i == op) {
+				done = true;
+				continue;
+			}
+			off += (size_t)snprintf(res + off, sizeof(res) - off, "%s%s", first ? "" : ",", o);
+			first = false;
+		}
+	}
+	if (!done || off >= sizeof(res))
+		return false;
+	int n = snprintf(out, len, "%.*splan=%s%s", (int)(p - params), params, res, v + vlen);
+	return n > 0 && (size_t)n < len;
+}
+
+/* The positions after deleting task 'task' (op < 0: the workers after it
+ * and every later task move down one id) or its operation 'op' (phase
+ * op+1: later phases move down one). */
+static void remap_picks(struct mmf_canon *c, int task, int op)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < c->npick; i++) {
+		uint64_t k = c->pick_key[i];
+		int t = KEY_TASK(k);
+		uint32_t ph = KEY_PHASE(k);
+		uint8_t id = c->pick_id[i];
+		if (op >= 0) {
+			if (t == task && ph == (uint32_t)op + 1)
+				continue;
+			if (t == task && ph > (uint32_t)op + 1)
+				k = MAKE_KEY(t, ph - 1, (uint32_t)k);
+		} else {
+			if (t == task || id == task)
+				continue;
+			if (t > task)
+				k = MAKE_KEY(t - 1, ph, (uint32_t)k);
+			if (id > task && id != MMF_TICK)
+				id--;
+		}
+		c->pick_key[n] = k;
+		c->pick_id[n++] = id;
+	}
+	c->npick = n;
+	sort_picks(c);
+}
+
+/* Lower the numeric parameters of the described workload (sizes, and
+ * fault injection off): a smaller machine, the same failure. */
+static bool lower_params(struct mctx *m)
+{
+	/* key, and the smallest value that still means "this size" (0 would
+	 * mean "draw it"; failrate=-1 turns fault injection off) */
+	static const struct { const char *key; long min; } keys[] = {
+		{"mms", 1}, {"swap", 1}, {"zswap", 0}, {"frames", 8}, {"failrate", -1},
+	};
+	bool any = false;
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		char val[32], key[16];
+		snprintf(key, sizeof(key), "%s=", keys[k].key);
+		const char *p = strstr(m->q->params_out, key);
+		if (!p || (p != m->q->params_out && p[-1] != ' '))
+			continue;
+		long v = strtol(p + strlen(key), NULL, 10);
+		long lo = keys[k].min;
+		long tries[3] = {lo, v / 2 > lo ? v / 2 : lo, v - 1 > lo ? v - 1 : lo};
+		for (int i = 0; i < 3 && m->q->runs < m->q->budget; i++) {
+			if (tries[i] >= v || (i && tries[i] <= tries[i - 1]) || (lo < 0 && (v < 0 || i)))
+				continue;
+			snprintf(val, sizeof(val), "%ld", tries[i]);
+			size_t vl = strcspn(p + strlen(key), " ");
+			snprintf(m->cand_params, sizeof(m->cand_params), "%.*s%s%s",
+				 (int)(p - m->q->params_out + (long)strlen(key)), m->q->params_out, val,
+				 p + strlen(key) + vl);
+			canon_copy(&m->cand, &m->cur);
+			bool ok = try_cand(m);
+			m->cand_params[0] = 0;
+			if (ok) {
+				any = true;
+				break;
+			}
+		}
+	}
+	return any;
+}
+
+static bool drop_ops(struct mctx *m)
+{
+	bool any = false;
+	for (int task = 0; task < 8 && m->q->runs < m->q->budget; task++) {
+		/* the whole task, then its operations one by one */
+		for (int op = -1; op < 16 && m->q->runs < m->q->budget;) {
+			if (op == -2) {         /* the task went: the next one is here now */
+				op = -1;
+				continue;
+			}
+			char next[1024];
+			if (!plan_edit(m->q->params_out, task, op, next, sizeof(next))) {
+				op++;
+				continue;
+			}
+			snprintf(m->cand_params, sizeof(m->cand_params), "%s", next);
+			canon_copy(&m->cand, &m->cur);
+			remap_picks(&m->cand, task, op);
+			bool ok = try_cand(m);
+			m->cand_params[0] = 0;
+			if (ok) {
+				any = true;
+				if (op < 0)
+					op = -2;
+			} else {
+				op++;
+			}
+		}
+	}
+	m->params = m->q->params_out;
+	return any;
 }
 
 static bool drop_picks(struct mctx *m)
@@ -362,12 +529,39 @@ int mmf_minimize_run(struct mmf_minimize *q)
 	canon_copy(&m->cur, &m->rec.out);
 	q->picks_before = m->cur.npick;
 	m->cost = cost_of(&q->s, m->cur.npick);
+	m->params = q->params;
+	snprintf(q->params_out, sizeof(q->params_out), "%s", q->params);
 
 	/* From here on the canonical player drives the runs. */
 	m->play.base.ops = &play_ops;
 	m->rec.inner = &m->play.base;
+
+	/* The workload spelled out: the same run without the values setup
+	 * drew (they come first), if the program can describe it. */
+	bool described = false;
+	uint64_t nsetup = q->s.host_values;
+	char desc[1024];
+	if (q->prog->describe && nsetup <= m->cur.nval &&
+	    q->prog->describe(&q->s, desc, sizeof(desc)) == 0) {
+		canon_copy(&m->cand, &m->cur);
+		memmove(m->cand.val, m->cand.val + nsetup,
+			(m->cand.nval - nsetup) * sizeof(*m->cand.val));
+		m->cand.nval -= nsetup;
+		snprintf(m->cand_params, sizeof(m->cand_params), "%s", desc);
+		uint64_t cost = m->cost;
+		m->cost = UINT64_MAX;   /* the same run: adopt it at equal cost */
+		described = try_cand(m);
+		m->cand_params[0] = 0;
+		if (described)
+			m->params = q->params_out;
+		else
+			m->cost = cost;
+	}
+
 	for (int pass = 0; pass < 8 && q->runs < q->budget; pass++) {
-		bool any = drop_picks(m);
+		bool any = described && drop_ops(m);
+		any |= described && lower_params(m);
+		any |= drop_picks(m);
 		any |= drop_faults(m);
 		any |= lower_values(m);
 		if (!any)
@@ -378,7 +572,7 @@ int mmf_minimize_run(struct mmf_minimize *q)
 	canon_copy(&m->cand, &m->cur);
 	m->play.plan = &m->cand;
 	q->s.opts.record = q->s.opts.log = true;
-	st = mmf_run_program(&q->s, q->prog, q->params, err, sizeof(err), &bad);
+	st = mmf_run_program(&q->s, q->prog, m->params, err, sizeof(err), &bad);
 	if (st != MMF_RUN_FAILED || q->s.report.cls != q->cls)
 		mmf_internal("minimize: the minimized run does not fail the same way again");
 	q->steps_after = q->s.steps;

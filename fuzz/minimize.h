@@ -9,7 +9,9 @@
  * valid run (a position that no longer occurs is simply not used), so
  * the minimizer edits it freely: it lowers values (smaller
  * workloads: fewer tasks, fewer and simpler operations), drops non-default
- * picks and faults (delta debugging), and keeps an edit when the run still
+ * picks and faults (delta debugging), and, for a program that can spell
+ * its drawn workload out as a plan= parameter (mmf_program.describe),
+ * deletes tasks and operations from that plan; it keeps an edit when the run still
  * fails with the same class.  Each accepted run is re-described from what
  * it actually did. */
 #ifndef MMF_MINIMIZE_H
@@ -38,6 +40,9 @@ struct mmf_minimize {
 	size_t ntrace;
 	uint64_t budget;                /* executions at most */
 	/* out */
+	char params_out[1024];          /* the minimized run's params: the program's
+					 * explicit description of its workload,
+					 * shrunk, when it has one */
 	enum mmf_fail_class cls;        /* the class kept */
 	uint64_t runs;
 	uint64_t steps_before, steps_after;

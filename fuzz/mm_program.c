@@ -37,7 +37,7 @@ static int parse_only(const char *params, uint32_t *mask, char *err, size_t len)
 
 static int parse_plan(const char *params, struct mm_workload_params *p, char *err, size_t len)
 {
-	char buf[512];
+	char buf[1024];
 	mmf_param(params, "plan", buf, sizeof(buf));
 	if (!buf[0])
 		return 0;
@@ -119,6 +119,32 @@ static int mm_setup(struct mmf_sched *s, const char *params, char *err, size_t l
 	return mm_workload_setup(s, &p, err, len);
 }
 
+static int mm_describe(struct mmf_sched *s, char *buf, size_t len)
+{
+	const struct mm_workload *w = mm_workload_of(s);
+	char bugs[512];
+	size_t off = 0;
+	mm_variants_format(w->variants, bugs, sizeof(bugs));
+	off += (size_t)snprintf(buf + off, len - off, "mms=%d frames=%d swap=%d zswap=%d failrate=%d "
+				"plan=", w->mms, w->frames, w->swapdevs, w->zswap ? 1 : 0,
+				w->fail_rate ? (int)w->fail_rate : -1);
+	for (int t = 0; t < w->tasks && off < len; t++) {
+		for (int i = 0; i < w->nops[t] && off < len; i++) {
+			const struct mm_op *op = &w->op[t][i];
+			off += (size_t)snprintf(buf + off, len - off, "%s%s:%u:%u:%u", i ? "," : "",
+						mm_op_names[op->kind], op->mm, op->v, op->n);
+		}
+		/* A task with no operations still counts: give it a read. */
+		if (!w->nops[t] && off < len)
+			off += (size_t)snprintf(buf + off, len - off, "read:0:0:1");
+		if (t + 1 < w->tasks && off < len)
+			off += (size_t)snprintf(buf + off, len - off, "/");
+	}
+	if (off < len && strcmp(bugs, "none"))
+		off += (size_t)snprintf(buf + off, len - off, " bugs=%s", bugs);
+	return off < len ? 0 : -1;
+}
+
 const struct mmf_program mmf_mm_program = {
 	.name = "mm",
 	.summary = "the generic mm workload: faults, fork, munmap, exit, reclaim, zswap, "
@@ -129,4 +155,5 @@ const struct mmf_program mmf_mm_program = {
 	.expect = "clean",
 	.setup = mm_setup,
 	.finish = mm_audit,
+	.describe = mm_describe,
 };

@@ -520,13 +520,15 @@ static int cmd_minimize(int argc, char **argv)
 	       q.picks_after - (size_t)q.preempt_after < q.picks_after ?
 		       q.picks_after - (size_t)q.preempt_after : 0,
 	       q.steps_before, q.steps_after);
+	if (strcmp(q.params_out, tf.h.params))
+		printf("workload: %s\n", q.params_out);
 	if (!o.quiet)
 		mmf_table_print(stdout, &q.s, 0);
 	mmf_report_print(&q.s, stdout);
 	char source[600];
 	snprintf(source, sizeof(source), "minimized from %s (%s)", path, tf.h.source);
 	int rc = EXIT_BUG;
-	if (write_trace(o.out, &q.s, source, p->name, tf.h.params))
+	if (write_trace(o.out, &q.s, source, p->name, q.params_out))
 		rc = EXIT_USAGE;
 	else
 		printf("trace: %s\nreplay: %s replay %s\n", o.out, self, o.out);

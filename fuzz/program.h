@@ -23,6 +23,10 @@ struct mmf_program {
 	int (*setup)(struct mmf_sched *s, const char *params, char *err, size_t errlen);
 	/* Host context, after a clean run: end-state checks (mmf_fail records). */
 	void (*finish)(struct mmf_sched *s);
+	/* Optional, after setup: params that build the same workload without
+	 * drawing anything (every size and operation spelled out), for the
+	 * minimizer to edit.  0, or -1 if it does not fit in len. */
+	int (*describe)(struct mmf_sched *s, char *buf, size_t len);
 };
 
 const struct mmf_program *mmf_program_find(const char *name);

@@ -14,6 +14,7 @@ struct ent {
 	const char *type;
 	const struct mmf_site *site, *free_site;
 	int state;
+	uint64_t seq;           /* allocation order: reports list objects in it */
 };
 #define TOMB ((void *)1)
 
@@ -21,6 +22,7 @@ struct mmf_kmem {
 	struct ent *tab;
 	size_t cap, used, live;
 	unsigned fail_rate;
+	uint64_t seq;
 };
 
 static struct mmf_kmem *km(struct mmf_sched *s)
@@ -104,7 +106,7 @@ static void *__kmalloc(size_t size, enum mmf_gfp gfp, const char *type, const st
 	if (!p)
 		mmf_internal("out of memory (kmalloc %zu)", size);
 	mmf_obj_lock(k);
-	struct ent e = {p, size, type, site, NULL, LIVE};
+	struct ent e = {p, size, type, site, NULL, LIVE, ++k->seq};
 	insert(k, &e);
 	k->live++;
 	mmf_obj_unlock(k);
@@ -186,6 +188,12 @@ static void __kmem_check(const void *p, const struct mmf_site *site)
 #endif
 }
 
+static int by_seq(const void *a, const void *b)
+{
+	uint64_t x = (*(const struct ent *const *)a)->seq, y = (*(const struct ent *const *)b)->seq;
+	return x < y ? -1 : x > y;
+}
+
 size_t mmf_kmem_live(struct mmf_sched *s, void (*fn)(const struct mmf_kmem_obj *, void *),
 		     void *arg)
 {
@@ -193,14 +201,27 @@ size_t mmf_kmem_live(struct mmf_sched *s, void (*fn)(const struct mmf_kmem_obj *
 	size_t n = 0;
 	for (size_t i = 0; i < k->cap; i++) {
 		struct ent *e = &k->tab[i];
-		if (!e->ptr || e->ptr == TOMB || e->state != LIVE)
-			continue;
-		n++;
-		if (fn) {
-			struct mmf_kmem_obj o = {e->ptr, e->size, e->type, e->site};
-			fn(&o, arg);
-		}
+		n += e->ptr && e->ptr != TOMB && e->state == LIVE;
 	}
+	if (!fn || !n)
+		return n;
+	/* In allocation order, not table (address) order: reports must not
+	 * depend on where the allocator put things. */
+	const struct ent **v = malloc(n * sizeof(*v));
+	if (!v)
+		mmf_internal("kmem: out of memory listing live objects");
+	size_t m = 0;
+	for (size_t i = 0; i < k->cap; i++) {
+		struct ent *e = &k->tab[i];
+		if (e->ptr && e->ptr != TOMB && e->state == LIVE)
+			v[m++] = e;
+	}
+	qsort(v, m, sizeof(*v), by_seq);
+	for (size_t i = 0; i < m; i++) {
+		struct mmf_kmem_obj o = {v[i]->ptr, v[i]->size, v[i]->type, v[i]->site};
+		fn(&o, arg);
+	}
+	free(v);
 	return n;
 }
 

@@ -82,6 +82,14 @@ _Noreturn void mmf_internal(const char *fmt, ...)
 
 struct mmf_task *mmf_current(void) { return tl_cur; }
 
+void mmf_task_phase(uint32_t phase)
+{
+	if (tl_cur) {
+		tl_cur->phase = phase;
+		tl_cur->phase_points = 0;
+	}
+}
+
 #if MMF_TSAN
 static _Thread_local int tl_host_ignore;
 
@@ -179,6 +187,7 @@ void mmf_sched_reset(struct mmf_sched *s)
 {
 	MMF_SCHED_ENTER();
 	reset_state(s);
+	s->host_values = 0;
 	if (s->dec && s->dec->ops->begin)
 		s->dec->ops->begin(s->dec);
 	if (s->dec)
@@ -562,6 +571,8 @@ static void build_choice(struct mmf_sched *s, struct mmf_task *cur, struct mmf_c
 	c->step = s->steps;
 	c->prev = cur ? cur->id : -1;
 	c->prev_points = cur ? cur->points++ : 0;
+	c->prev_phase = cur ? cur->phase : 0;
+	c->prev_phase_points = cur ? cur->phase_points++ : 0;
 	for (int i = 0; i < s->ntasks; i++) {
 		struct mmf_task *t = &s->tasks[i];
 		if (t->state != MMF_T_RUNNABLE || t->irq_top)
@@ -954,6 +965,8 @@ static uint64_t decide_value(uint64_t bound, const struct mmf_site *site)
 	if (s->opts.mode == MMF_MODE_THREADS)
 		return mmf_threads_value(s, bound);
 	uint64_t v = s->dec->ops->value(s->dec, bound);
+	if (!tl_cur)
+		s->host_values++;
 	if (v >= bound)
 		mmf_internal("decision source %s gave %llu for bound %llu", s->dec->ops->name,
 			     (unsigned long long)v, (unsigned long long)bound);

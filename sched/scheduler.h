@@ -153,6 +153,8 @@ struct mmf_choice {
 	 * when other tasks' schedules change (the minimizer keys on it). */
 	int prev;
 	uint32_t prev_points;
+	uint32_t prev_phase;            /* its phase (mmf_task_phase), and the */
+	uint32_t prev_phase_points;     /* decisions it reached in that phase */
 };
 
 struct mmf_decider;
@@ -253,6 +255,8 @@ struct mmf_task {
 	uint64_t rcu_seq;       /* bumped on each outermost rcu_read_lock */
 	unsigned long model_flags;      /* the model's own (task_struct->flags) */
 	uint32_t points;                /* decisions reached while it ran */
+	uint32_t phase;                 /* set by the program (mmf_task_phase) */
+	uint32_t phase_points;          /* decisions reached in this phase */
 	uint32_t streak;                /* decisions in a row it kept the CPU from
 					 * other runnable tasks */
 	struct mmf_task *interrupted;   /* irq task: whom it interrupts */
@@ -301,6 +305,7 @@ struct mmf_sched {
 	struct mmf_task tasks[MMF_MAX_TASKS];
 	int ntasks;
 	uint64_t steps;
+	uint64_t host_values;           /* values drawn in host context (setup) */
 	uint64_t preemptions;
 	uint64_t vtime;                 /* jiffies */
 
@@ -367,6 +372,10 @@ enum mmf_run_status mmf_sched_run(struct mmf_sched *s);
 
 /* The running task, NULL in the host context. */
 struct mmf_task *mmf_current(void);
+/* Task context: the program says the task enters a new phase of its work
+ * (for the workload: its i-th operation).  Schedule positions counted per
+ * phase survive edits to the other phases (the minimizer relies on it). */
+void mmf_task_phase(uint32_t phase);
 struct mmf_sched *mmf_current_sched(void);
 bool mmf_in_irq(void);
 bool kthread_should_stop(void);

@@ -27,7 +27,7 @@
 
 struct mmf_trace_hdr {
 	char program[64];
-	char params[512];
+	char params[1024];
 	char source[128];
 	char variants[256];
 	char result[64];

@@ -23,6 +23,7 @@ while read -r variant classes; do
 		--runs 500000 --quiet --trace "$TMP/raw.trace" | grep -v '^replay:\|^trace:'
 	runs=5000
 	grep -q '^result hang' "$TMP/raw.trace" && runs=400   # each hang run is long
-	"$MMFUZZ" minimize "$TMP/raw.trace" -o "$HERE/$variant.trace" --runs $runs --quiet |
-		head -1
+	"$MMFUZZ" minimize "$TMP/raw.trace" -o "$HERE/$variant.trace" --runs $runs --quiet \
+		>"$TMP/min.out" || [ $? = 1 ]
+	sed -n '1p;/^workload:/p' "$TMP/min.out"
 done
