@@ -148,12 +148,20 @@ void mmf_table_print_runs(FILE *f, const struct mmf_sched *s)
 		fprintf(f, " %-9s |", buf);
 		for (int c = 0; c < ncols; c++) {
 			if (c == e->task) {
+				const struct mmf_step *b = &s->log.e[i];
+				size_t n = (size_t)(e - b) + 1;
+				char ops[32] = "";
+				/* the program's phases it went through (the
+				 * workload: operation numbers in its plan) */
+				if (e->phase && b->phase != e->phase)
+					snprintf(ops, sizeof(ops), "op%u-%u ", b->phase, e->phase);
+				else if (e->phase)
+					snprintf(ops, sizeof(ops), "op%u ", e->phase);
 				cell(cellbuf, sizeof(cellbuf), e);
-				size_t n = (size_t)(e - &s->log.e[i]) + 1;
 				if (n > 1)
-					snprintf(buf, sizeof(buf), "(%zu) %s", n, cellbuf);
+					snprintf(buf, sizeof(buf), "(%zu) %s%s", n, ops, cellbuf);
 				else
-					snprintf(buf, sizeof(buf), "%s", cellbuf);
+					snprintf(buf, sizeof(buf), "%s%s", ops, cellbuf);
 				fprintf(f, " %-*.*s |", COLW, COLW, buf);
 			} else {
 				fprintf(f, " %-*s |", COLW, "");

@@ -682,6 +682,7 @@ static void log_step(struct mmf_sched *s, struct mmf_task *cur)
 			cur->state == MMF_T_BLOCKED ? MMF_STEP_BLOCK : MMF_STEP_POINT,
 		.site = cur->state == MMF_T_BLOCKED ? cur->wait_site : cur->site,
 		.desc = cur->state == MMF_T_BLOCKED ? cur->wait_desc : NULL,
+		.phase = cur->phase,
 	};
 }
 

@@ -211,6 +211,7 @@ struct mmf_step {
 	uint8_t kind;               /* enum mmf_step_kind */
 	const struct mmf_site *site;
 	const char *desc;           /* block: what it waits on */
+	uint32_t phase;             /* the task's phase (mmf_task_phase) */
 };
 struct mmf_steplog {
 	struct mmf_step *e;
