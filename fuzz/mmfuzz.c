@@ -526,7 +526,7 @@ static int cmd_minimize(int argc, char **argv)
 		mmf_table_print(stdout, &q.s, 0);
 	mmf_report_print(&q.s, stdout);
 	char source[600];
-	snprintf(source, sizeof(source), "minimized from %s (%s)", path, tf.h.source);
+	snprintf(source, sizeof(source), "minimized; found by %s", tf.h.source);
 	int rc = EXIT_BUG;
 	if (write_trace(o.out, &q.s, source, p->name, q.params_out))
 		rc = EXIT_USAGE;
