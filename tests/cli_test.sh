@@ -92,5 +92,25 @@ awk '/^p /&&!d{$4="0,1,2";d=1}1' "$T/lu.trace" >"$T/div.trace"
 expect 2 "diverging trace" -- "$M" replay "$T/div.trace"
 grep_out "diverged" "divergence is named"
 
+# Bug variants: hunting with --want, checking a fix with --bugs, minimizing.
+expect 0 "list names the variants" -- "$M" list
+grep_out "zswap-writeback-stale-data .*caught as: data-corruption" "list gives each variant's class"
+expect 2 "unknown variant" -- "$M" run mm --params bugs=nosuch --runs 1
+expect 2 "unknown class for --want" -- "$M" run mm --want nosuch --runs 1
+expect 1 "a variant is found with its class" -- "$M" run mm --params bugs=anon-fault-double-alloc \
+	--want leak,data-corruption --runs 2000 --trace "$T/v.trace"
+grep_out "found \(leak\|data-corruption\) after" "the class sought is the one found"
+expect 1 "the variant's trace replays" -- "$M" replay "$T/v.trace" --quiet
+expect 0 "and runs clean on the fixed model" -- "$M" replay "$T/v.trace" --quiet --bugs none \
+	--trace "$T/clean.trace"
+grep_out "under bugs=none: clean" "the fix check says so"
+expect 2 "--bugs checks its names" -- "$M" replay "$T/v.trace" --bugs nosuch
+expect 1 "minimize keeps the failure" -- "$M" minimize "$T/v.trace" -o "$T/min.trace" --quiet
+grep_out "kept over" "minimize reports what it kept"
+expect 1 "the minimized trace replays" -- "$M" replay "$T/min.trace" --compact
+grep_out "<== \|end-state check" "the compact table marks the failure"
+expect 2 "minimize needs -o" -- "$M" minimize "$T/v.trace"
+expect 2 "minimize of a clean run" -- "$M" minimize "$T/clean.trace" -o "$T/x.trace"
+
 echo "cli: $pass passed, $fail failed"
 [ $fail = 0 ]
