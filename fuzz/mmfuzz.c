@@ -4,6 +4,7 @@
  * Exit codes: 0 clean, 1 bug found, 2 usage or input error. */
 #define _GNU_SOURCE
 #include "decide.h"
+#include "hunt.h"
 #include "minimize.h"
 #include "program.h"
 #include "sanitizer.h"
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define EXIT_CLEAN 0
 #define EXIT_BUG 1
@@ -111,10 +113,14 @@ struct opts {
 	uint32_t want;
 	const char *bugs;
 	const char *out;
+	int jobs;
+	double time_limit;
+	const char *json;
 };
 
 enum { O_PARAMS = 1, O_SOURCE, O_SEED, O_DEPTH, O_BOUND, O_RUNS, O_TRACE, O_INPUT, O_QUIET,
-       O_TABLE, O_YIELD, O_TIMEOUT, O_WANT, O_BUGS, O_OUT, O_COMPACT, O_HELP };
+       O_TABLE, O_YIELD, O_TIMEOUT, O_WANT, O_BUGS, O_OUT, O_COMPACT, O_JOBS, O_TIME, O_EXECS, O_JSON,
+       O_HELP };
 
 static const struct option long_opts[] = {
 	{"params", required_argument, 0, O_PARAMS}, {"source", required_argument, 0, O_SOURCE},
@@ -128,6 +134,8 @@ static const struct option long_opts[] = {
 	{"bugs", required_argument, 0, O_BUGS},
 	{"out", required_argument, 0, O_OUT},
 	{"compact", no_argument, 0, O_COMPACT},
+	{"jobs", required_argument, 0, O_JOBS},     {"time", required_argument, 0, O_TIME},
+	{"execs", required_argument, 0, O_EXECS},   {"json", required_argument, 0, O_JSON},
 	{"help", no_argument, 0, O_HELP},           {0, 0, 0, 0},
 };
 
@@ -181,9 +189,13 @@ static void parse_opts(int argc, char **argv, struct opts *o, const char *allowe
 		case O_WANT: o->want = parse_classes(optarg); break;
 		case O_OUT: o->out = optarg; break;
 		case O_COMPACT: o->compact = true; break;
+		case O_JOBS: o->jobs = (int)parse_u64_arg("--jobs", optarg, 0, 64); break;
+		case O_TIME: o->time_limit = (double)parse_u64_arg("--time", optarg, 1, 1u << 30); break;
+		case O_EXECS: o->runs = parse_u64_arg("--execs", optarg, 1, UINT64_MAX); break;
+		case O_JSON: o->json = optarg; break;
 		case O_BUGS: {
 			char bad[64];
-			if (mm_variants_parse(optarg, bad, sizeof(bad)) < 0)
+			if (strcmp(optarg, "each") && mm_variants_parse(optarg, bad, sizeof(bad)) < 0)
 				usage_error("--bugs: unknown bug variant '%s' (see 'mmfuzz list')", bad);
 			o->bugs = optarg;
 			break;
@@ -220,25 +232,9 @@ static uint8_t *read_file(const char *path, size_t *len)
 static int write_trace(const char *path, const struct mmf_sched *s, const char *source,
 		       const char *program, const char *params)
 {
-	struct mmf_trace_hdr h = {0};
-	snprintf(h.program, sizeof(h.program), "%s", program);
-	snprintf(h.params, sizeof(h.params), "%s", params ? params : "");
-	snprintf(h.source, sizeof(h.source), "%s", source);
-	/* The variant set in force is the program's bugs= parameter. */
-	mmf_param(params ? params : "", "bugs", h.variants, sizeof(h.variants));
-	if (!h.variants[0])
-		snprintf(h.variants, sizeof(h.variants), "none");
-	snprintf(h.result, sizeof(h.result), "%s",
-		 s->failed ? mmf_fail_name(s->report.cls) : "clean");
-	h.steps = s->steps;
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		fprintf(stderr, "%s: cannot write trace '%s': %s\n", prog_name, path, strerror(errno));
-		return -1;
-	}
-	int rc = mmf_trace_write(f, &h, &s->trace);
-	if (fclose(f) || rc) {
-		fprintf(stderr, "%s: error writing trace '%s'\n", prog_name, path);
+	char err[300];
+	if (mmf_write_trace_file(path, s, source, program, params, err, sizeof(err))) {
+		fprintf(stderr, "%s: %s\n", prog_name, err);
 		return -1;
 	}
 	return 0;
@@ -470,6 +466,56 @@ static int cmd_replay(int argc, char **argv)
 	mmf_sched_destroy(&s);
 	mmf_trace_file_free(&tf);
 	return rc;
+}
+
+/* ---- hunt ------------------------------------------------------------------------ */
+
+static void hunt_help(void)
+{
+	printf("usage: mmfuzz hunt [--bugs LIST|each|none] [--jobs N] [--time S] [--execs N]\n"
+	       "                   [--seed N] [--params 'k=v ...'] [--out DIR] [--json FILE] [--quiet]\n"
+	       "  The main job: the built-in engine (random and PCT sources, alternating) over the\n"
+	       "  generic workload on N cores, until the time or execution budget.  A live status\n"
+	       "  line shows execs/s, distinct schedules, coverage (model lines where decisions\n"
+	       "  were taken), interleaving features and findings.  Findings are de-duplicated by\n"
+	       "  class, variant set, reporting site and report text; each is saved as a trace the\n"
+	       "  moment it happens.  At the end: a table of distinct findings with replay commands.\n"
+	       "  --bugs LIST   variants in force (default: none, the fixed model; env MMFUZZ_BUGS);\n"
+	       "                'each': every historic variant in turn, one per execution\n"
+	       "  --jobs N      worker processes (default 1; 0: one per core)\n"
+	       "  --time S      stop after S seconds (default 60 unless --execs is given)\n"
+	       "  --execs N     stop after N executions in all\n"
+	       "  --seed N      campaign seed (default 1)\n"
+	       "  --out DIR     where reproducers go (default mmfuzz-out)\n"
+	       "  --json FILE   machine-readable results\n"
+	       "  --quiet       no status line\n"
+	       "exit: 0 no finding, 1 findings, 2 usage error\n");
+}
+
+static int cmd_hunt(int argc, char **argv)
+{
+	struct opts o = {.seed = 1, .jobs = 1};
+	parse_opts(argc, argv, &o, "\x01\x03\x09\x0e\x0f\x11\x12\x13\x14", hunt_help);
+	if (optind != argc)
+		usage_error("hunt: unexpected argument '%s' (see --help)", argv[optind]);
+	const char *bugs = o.bugs ? o.bugs : getenv("MMFUZZ_BUGS");
+	if (bugs && strcmp(bugs, "each")) {
+		char bad[64];
+		if (mm_variants_parse(bugs, bad, sizeof(bad)) < 0)
+			usage_error("hunt: unknown bug variant '%s' (see 'mmfuzz list')", bad);
+	}
+	if (!o.jobs) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		o.jobs = n > 0 ? (int)(n > 64 ? 64 : n) : 1;
+	}
+	struct mmf_hunt_opts h = {
+		.bugs = bugs ? bugs : "none", .params = o.params, .jobs = o.jobs,
+		.time_limit = o.time_limit, .execs = o.runs, .seed = o.seed,
+		.out_dir = o.out ? o.out : "mmfuzz-out", .json = o.json, .quiet = o.quiet, .self = self,
+	};
+	if (!h.time_limit && !h.execs)
+		h.time_limit = 60;
+	return mmf_hunt(&h);
 }
 
 /* ---- minimize --------------------------------------------------------------------- */
@@ -745,7 +791,8 @@ static int cmd_demo(int argc, char **argv)
 static void main_help(void)
 {
 	printf("usage: mmfuzz COMMAND [options]     (mmfuzz COMMAND --help for details)\n"
-	       "  demo      hunt the toy bugs with every decision source (the main job for now)\n"
+	       "  hunt      the main job: the built-in engine over the generic workload\n"
+	       "  demo      hunt the toy bugs with every decision source, then the mm variants\n"
 	       "  list      programs and decision sources\n"
 	       "  run       execute a program until a failure, with one decision source\n"
 	       "  explore   bounded exhaustive search over schedules\n"
@@ -769,7 +816,7 @@ int main(int argc, char **argv)
 	static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
 		{"demo", cmd_demo},       {"list", cmd_list},     {"run", cmd_run},
 		{"explore", cmd_explore}, {"replay", cmd_replay}, {"stress", cmd_stress},
-		{"minimize", cmd_minimize},
+		{"minimize", cmd_minimize}, {"hunt", cmd_hunt},
 	};
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(cmd, cmds[i].name))

@@ -37,6 +37,10 @@ extern const struct mmf_program *const mmf_programs[];
 enum mmf_run_status mmf_run_program(struct mmf_sched *s, const struct mmf_program *p,
 				    const char *params, char *err, size_t errlen, int *bad_params);
 
+/* Write s's decision trace with a header; fsync'd.  0, or -1 with err. */
+int mmf_write_trace_file(const char *path, const struct mmf_sched *s, const char *source,
+			 const char *program, const char *params, char *err, size_t errlen);
+
 /* Integer param with a range check; returns -1 and sets err if bad. */
 int mmf_param_int(const char *params, const char *key, long def, long lo, long hi, long *out,
 		  char *err, size_t errlen);

@@ -3,7 +3,9 @@
 #include "program.h"
 #include "trace.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +61,36 @@ enum mmf_run_status mmf_run_program(struct mmf_sched *s, const struct mmf_progra
 			st = MMF_RUN_FAILED;
 	}
 	return st;
+}
+
+int mmf_write_trace_file(const char *path, const struct mmf_sched *s, const char *source,
+			 const char *program, const char *params, char *err, size_t errlen)
+{
+	struct mmf_trace_hdr h = {0};
+	snprintf(h.program, sizeof(h.program), "%s", program);
+	snprintf(h.params, sizeof(h.params), "%s", params ? params : "");
+	snprintf(h.source, sizeof(h.source), "%s", source);
+	/* The variant set in force is the program's bugs= parameter. */
+	mmf_param(params ? params : "", "bugs", h.variants, sizeof(h.variants));
+	if (!h.variants[0])
+		snprintf(h.variants, sizeof(h.variants), "none");
+	snprintf(h.result, sizeof(h.result), "%s",
+		 s->failed ? mmf_fail_name(s->report.cls) : "clean");
+	h.steps = s->steps;
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		snprintf(err, errlen, "cannot write trace '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	int rc = mmf_trace_write(f, &h, &s->trace);
+	rc |= fflush(f);
+	if (!rc)
+		fsync(fileno(f));
+	if (fclose(f) || rc) {
+		snprintf(err, errlen, "error writing trace '%s'", path);
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- search ----------------------------------------------------------------- */

@@ -686,6 +686,23 @@ static void log_step(struct mmf_sched *s, struct mmf_task *cur)
 	};
 }
 
+/* (site the stopping task stands at, site the next one resumes at, how
+ * it stopped), hashed: one interleaving feature. */
+MMF_WRAPS
+static uint32_t switch_feature(struct mmf_sched *s, struct mmf_task *cur, struct mmf_task *next,
+			       bool preempt)
+{
+	(void)s;
+	const struct mmf_site *from = NULL;
+	if (cur)
+		from = cur->state == MMF_T_BLOCKED ? cur->wait_site : cur->site;
+	uint64_t h = (uint64_t)(uintptr_t)from * 0x9e3779b97f4a7c15ull;
+	h ^= (uint64_t)(uintptr_t)next->site * 0xc2b2ae3d27d4eb4full;
+	h ^= cur ? (preempt ? 1 : cur->state == MMF_T_EXITED ? 2 : 3) : 4;
+	h ^= h >> 29;
+	return (uint32_t)(h ^ (h >> 32));
+}
+
 static void reschedule(struct mmf_sched *s, struct mmf_task *cur)
 {
 	struct mmf_choice c;
@@ -768,6 +785,8 @@ static void reschedule(struct mmf_sched *s, struct mmf_task *cur)
 			}
 			s->preemptions += preempt;
 		}
+		if (s->opts.feature && id != MMF_TICK && (!cur || id != cur->id))
+			s->opts.feature(s->opts.feature_ctx, switch_feature(s, cur, &s->tasks[id], preempt));
 		if (id == MMF_TICK) {
 			uint64_t next;
 			if (mmf__time_pending(s, &next))

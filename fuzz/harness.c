@@ -1,0 +1,100 @@
+/* harness.c - see harness.h. */
+#define _GNU_SOURCE
+#include "harness.h"
+#include "sanitizer.h"
+#include "trace.h"
+#include "variant.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#ifndef MMF_BUILD_INFO
+#define MMF_BUILD_INFO "mmfuzz (unknown build)"
+#endif
+
+const char *mmf_build_info(void) { return MMF_BUILD_INFO; }
+
+int mmf_harness_init(struct mmf_harness *h, const char *bugs, const char *extra, char *err,
+		     size_t errlen)
+{
+	char bad[64];
+	memset(h, 0, sizeof(*h));
+	if (bugs && mm_variants_parse(bugs, bad, sizeof(bad)) < 0) {
+		snprintf(err, errlen, "unknown bug variant '%s' (see 'mmfuzz list')", bad);
+		return -1;
+	}
+	h->prog = mmf_program_find("mm");
+	if (!h->prog)
+		mmf_internal("harness: no mm program");
+	int n = snprintf(h->params, sizeof(h->params), "%s%sbugs=%s", extra ? extra : "",
+			 extra && *extra ? " " : "", bugs && *bugs ? bugs : "none");
+	if (n < 0 || (size_t)n >= sizeof(h->params)) {
+		snprintf(err, errlen, "program parameters too long");
+		return -1;
+	}
+	/* Parse once here so a bad parameter is a usage error, not a run. */
+	mmf_input_src_init(&h->in, NULL, 0);
+	struct mmf_sched_opts o = {.mode = MMF_MODE_FIBERS};
+	mmf_sched_init(&h->s, &o, &h->in.base);
+	int badp;
+	char perr[256];
+	mmf_run_program(&h->s, h->prog, h->params, perr, sizeof(perr), &badp);
+	if (badp) {
+		snprintf(err, errlen, "%s", perr);
+		mmf_sched_destroy(&h->s);
+		return -1;
+	}
+	return 0;
+}
+
+void mmf_harness_opts(struct mmf_harness *h, void (*feature)(void *, uint32_t), void *ctx,
+		      bool record, bool log)
+{
+	h->s.opts.feature = feature;
+	h->s.opts.feature_ctx = ctx;
+	h->s.opts.record = record;
+	h->s.opts.log = log;
+}
+
+enum mmf_run_status mmf_harness_run(struct mmf_harness *h, const uint8_t *data, size_t size)
+{
+	int bad;
+	char err[256];
+	if (size > MMF_INPUT_MAX)
+		size = MMF_INPUT_MAX;
+	mmf_input_src_init(&h->in, data, size);
+	enum mmf_run_status st = mmf_run_program(&h->s, h->prog, h->params, err, sizeof(err), &bad);
+	if (bad)
+		mmf_internal("harness: parameters stopped parsing: %s", err);
+	return st;
+}
+
+void mmf_harness_destroy(struct mmf_harness *h) { mmf_sched_destroy(&h->s); }
+
+void mmf_failure_signature(const struct mmf_sched *s, const char *params, char *buf, size_t len)
+{
+	char bugs[512], first[160];
+	size_t n = 0;
+	mmf_param(params ? params : "", "bugs", bugs, sizeof(bugs));
+	/* The report's first line, numbers and addresses blanked. */
+	for (const char *p = s->report.text; *p && *p != '\n' && n + 1 < sizeof(first); p++) {
+		if (p[0] == '0' && p[1] == 'x') {
+			first[n++] = '#';
+			p++;
+			while (isxdigit((unsigned char)p[1]))
+				p++;
+		} else if (isdigit((unsigned char)*p)) {
+			first[n++] = '#';
+			while (isdigit((unsigned char)p[1]))
+				p++;
+		} else {
+			first[n++] = *p;
+		}
+	}
+	first[n] = 0;
+	const struct mmf_site *site = s->report.site;
+	snprintf(buf, len, "%s|%s|%s:%d %s|%s", mmf_fail_name(s->report.cls),
+		 bugs[0] ? bugs : "none", mmf_site_file(site), site ? site->line : 0,
+		 site && site->func ? site->func : "?", first);
+}

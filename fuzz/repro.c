@@ -1,0 +1,178 @@
+/* repro.c - reproducer files; see repro.h. */
+#define _GNU_SOURCE
+#include "repro.h"
+#include "scheduler.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+int mmf_repro_write(FILE *f, const struct mmf_repro *r)
+{
+	fprintf(f, "mmfuzz-repro %d\n", MMF_REPRO_VERSION);
+	fprintf(f, "program %s\n", r->program);
+	fprintf(f, "params %s\n", r->params[0] ? r->params : "-");
+	fprintf(f, "variants %s\n", r->variants[0] ? r->variants : "none");
+	fprintf(f, "build %s\n", r->build[0] ? r->build : "-");
+	fprintf(f, "result %s\n", r->result[0] ? r->result : "clean");
+	fprintf(f, "signature %s\n", r->signature[0] ? r->signature : "-");
+	fprintf(f, "input %zu\n", r->len);
+	for (size_t i = 0; i < r->len; i++)
+		fprintf(f, "%02x%s", r->input[i], (i % 32 == 31 || i + 1 == r->len) ? "\n" : "");
+	fprintf(f, "end\n");
+	return ferror(f) ? -1 : 0;
+}
+
+struct rp {
+	const char *p, *end;
+	int line;
+	char *err;
+	size_t errlen;
+};
+
+static int rerr(struct rp *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int rerr(struct rp *ps, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(ps->err, ps->errlen, "line %d: %s", ps->line, msg);
+	return -1;
+}
+
+/* The next line without its newline; NULL at the end or if too long. */
+static bool line(struct rp *ps, char *buf, size_t len, bool *too_long)
+{
+	*too_long = false;
+	if (ps->p >= ps->end)
+		return false;
+	const char *nl = memchr(ps->p, '\n', (size_t)(ps->end - ps->p));
+	const char *e = nl ? nl : ps->end;
+	size_t n = (size_t)(e - ps->p);
+	ps->line++;
+	if (n >= len || memchr(ps->p, 0, n)) {
+		*too_long = true;
+		ps->p = nl ? nl + 1 : ps->end;
+		return true;
+	}
+	memcpy(buf, ps->p, n);
+	buf[n] = 0;
+	ps->p = nl ? nl + 1 : ps->end;
+	return true;
+}
+
+static int field(struct rp *ps, const char *key, char *val, size_t len)
+{
+	char buf[2048];
+	bool long_line;
+	if (!line(ps, buf, sizeof(buf), &long_line))
+		return rerr(ps, "truncated: expected '%s'", key);
+	size_t k = strlen(key);
+	if (long_line || strncmp(buf, key, k) || buf[k] != ' ')
+		return rerr(ps, "expected '%s ...'", key);
+	if (strlen(buf + k + 1) >= len)
+		return rerr(ps, "'%s' value too long", key);
+	strcpy(val, buf + k + 1);
+	if (!val[0])
+		return rerr(ps, "empty '%s'", key);
+	return 0;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+bool mmf_is_repro(const char *text, size_t len)
+{
+	return len >= 13 && !memcmp(text, "mmfuzz-repro ", 13);
+}
+
+bool mmf_is_trace(const char *text, size_t len)
+{
+	return len >= 13 && !memcmp(text, "mmfuzz-trace ", 13);
+}
+
+int mmf_repro_parse(const char *text, size_t len, struct mmf_repro *r, char *err, size_t errlen)
+{
+	struct rp ps = {text, text + len, 0, err, errlen};
+	char buf[2048], num[32];
+	bool long_line;
+	int version;
+	char extra;
+
+	memset(r, 0, sizeof(*r));
+	if (!line(&ps, buf, sizeof(buf), &long_line) || long_line ||
+	    sscanf(buf, "mmfuzz-repro %d%c", &version, &extra) != 1)
+		return rerr(&ps, "not an mmfuzz reproducer (first line must be 'mmfuzz-repro %d')",
+			    MMF_REPRO_VERSION);
+	if (version != MMF_REPRO_VERSION)
+		return rerr(&ps, "unsupported reproducer format version %d (this build reads "
+			    "version %d)", version, MMF_REPRO_VERSION);
+	if (field(&ps, "program", r->program, sizeof(r->program)) ||
+	    field(&ps, "params", r->params, sizeof(r->params)) ||
+	    field(&ps, "variants", r->variants, sizeof(r->variants)) ||
+	    field(&ps, "build", r->build, sizeof(r->build)) ||
+	    field(&ps, "result", r->result, sizeof(r->result)) ||
+	    field(&ps, "signature", r->signature, sizeof(r->signature)) ||
+	    field(&ps, "input", num, sizeof(num)))
+		return -1;
+	if (!strcmp(r->params, "-"))
+		r->params[0] = 0;
+	if (strcmp(r->result, "clean") && strcmp(r->result, "crash") &&
+	    mmf_fail_from_name(r->result) < 0)
+		return rerr(&ps, "unknown result '%s'", r->result);
+	char *endp;
+	unsigned long long n = strtoull(num, &endp, 10);
+	if (*endp || num[0] == '-' || n > MMF_REPRO_MAX_INPUT)
+		return rerr(&ps, "bad input length '%s' (at most %u bytes)", num, MMF_REPRO_MAX_INPUT);
+	r->len = (size_t)n;
+	r->input = malloc(r->len ? r->len : 1);
+	if (!r->input)
+		mmf_internal("out of memory reading a reproducer");
+	size_t got = 0;
+	while (got < r->len) {
+		if (!line(&ps, buf, sizeof(buf), &long_line)) {
+			mmf_repro_free(r);
+			return rerr(&ps, "truncated: %zu of %zu input bytes", got, (size_t)n);
+		}
+		size_t l = strlen(buf);
+		if (long_line || !l || l % 2 || got + l / 2 > r->len) {
+			mmf_repro_free(r);
+			return rerr(&ps, "bad input line (hex, at most the declared length)");
+		}
+		for (size_t i = 0; i < l; i += 2) {
+			int hi = hexval(buf[i]), lo = hexval(buf[i + 1]);
+			if (hi < 0 || lo < 0) {
+				mmf_repro_free(r);
+				return rerr(&ps, "bad hex digit in the input");
+			}
+			r->input[got++] = (uint8_t)(hi << 4 | lo);
+		}
+	}
+	if (!line(&ps, buf, sizeof(buf), &long_line) || long_line || strcmp(buf, "end")) {
+		mmf_repro_free(r);
+		return rerr(&ps, "truncated: missing 'end'");
+	}
+	if (ps.p != ps.end) {
+		mmf_repro_free(r);
+		ps.line++;
+		return rerr(&ps, "trailing text after 'end'");
+	}
+	return 0;
+}
+
+void mmf_repro_free(struct mmf_repro *r)
+{
+	free(r->input);
+	r->input = NULL;
+	r->len = 0;
+}
