@@ -33,6 +33,22 @@ int mmf_harness_init(struct mmf_harness *h, const char *bugs, const char *extra,
 		snprintf(err, errlen, "program parameters too long");
 		return -1;
 	}
+	return mmf_harness_init_params(h, h->params, err, errlen);
+}
+
+int mmf_harness_init_params(struct mmf_harness *h, const char *params, char *err, size_t errlen)
+{
+	if (h->params != params) {
+		memset(h, 0, sizeof(*h));
+		if (strlen(params) >= sizeof(h->params)) {
+			snprintf(err, errlen, "program parameters too long");
+			return -1;
+		}
+		strcpy(h->params, params);
+	}
+	h->prog = mmf_program_find("mm");
+	if (!h->prog)
+		mmf_internal("harness: no mm program");
 	/* Parse once here so a bad parameter is a usage error, not a run. */
 	mmf_input_src_init(&h->in, NULL, 0);
 	struct mmf_sched_opts o = {.mode = MMF_MODE_FIBERS};

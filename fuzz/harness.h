@@ -35,6 +35,8 @@ struct mmf_harness {
  * one-line reason in err. */
 int mmf_harness_init(struct mmf_harness *h, const char *bugs, const char *extra, char *err,
 		     size_t errlen);
+/* The same with the program's whole parameter string (from a reproducer). */
+int mmf_harness_init_params(struct mmf_harness *h, const char *params, char *err, size_t errlen);
 /* Interleaving feedback (see mmf_sched_opts.feature); record/log: keep the
  * decision trace and the step log of each run (replay, reproducers). */
 void mmf_harness_opts(struct mmf_harness *h, void (*feature)(void *, uint32_t), void *ctx,

@@ -4,7 +4,9 @@
  * Exit codes: 0 clean, 1 bug found, 2 usage or input error. */
 #define _GNU_SOURCE
 #include "decide.h"
+#include "harness.h"
 #include "hunt.h"
+#include "repro.h"
 #include "minimize.h"
 #include "program.h"
 #include "sanitizer.h"
@@ -383,9 +385,12 @@ static void params_set(const char *params, const char *key, const char *value, c
 
 static void replay_help(void)
 {
-	printf("usage: mmfuzz replay TRACE [--bugs LIST] [--trace OUT] [--compact] [--quiet]\n"
-	       "  Re-execute a recorded trace step for step and print the interleaving table:\n"
-	       "  one column per task, one row per scheduling step, the failure marked.\n"
+	printf("usage: mmfuzz replay FILE [--bugs LIST] [--trace OUT] [--compact] [--quiet]\n"
+	       "  Re-execute a run and print the interleaving table: one column per task, one\n"
+	       "  row per scheduling step, each naming the model function and line; the failure\n"
+	       "  is marked.  FILE is a decision trace (mmfuzz-trace), a reproducer\n"
+	       "  (mmfuzz-repro: header + input), or a raw fuzzer input (a libFuzzer or AFL++\n"
+	       "  crash file; the variant set then comes from --bugs or MMFUZZ_BUGS).\n"
 	       "  --bugs LIST   replay under these bug variants instead of the recorded ones\n"
 	       "                ('none': the fixed model), to check a fix: the run follows the\n"
 	       "                recorded schedule while it fits, then takes default decisions\n"
@@ -395,13 +400,113 @@ static void replay_help(void)
 	       "exit: 1 the run fails, 0 it runs clean, 2 bad trace file or divergence\n");
 }
 
+/* A reproducer (header + input) or a raw input (a libFuzzer/AFL++ crash
+ * file): load it and set a harness up for it.  The variant set: --bugs,
+ * else the reproducer's, else MMFUZZ_BUGS, else none. */
+struct input_file {
+	struct mmf_repro r;
+	bool is_repro;
+	uint8_t *raw;
+	const uint8_t *data;
+	size_t len;
+	char params[1200];
+};
+
+static void load_input_file(const char *path, const char *bugs, struct input_file *in,
+			    struct mmf_harness *h)
+{
+	char err[512];
+	size_t len;
+	memset(in, 0, sizeof(*in));
+	in->raw = read_file(path, &len);
+	if (mmf_is_repro((const char *)in->raw, len)) {
+		if (mmf_repro_parse((const char *)in->raw, len, &in->r, err, sizeof(err)))
+			usage_error("bad reproducer '%s': %s", path, err);
+		if (strcmp(in->r.program, "mm"))
+			usage_error("bad reproducer '%s': unknown program '%s'", path, in->r.program);
+		in->is_repro = true;
+		in->data = in->r.input;
+		in->len = in->r.len;
+		if (bugs)
+			params_set(in->r.params, "bugs", bugs, in->params, sizeof(in->params));
+		else
+			snprintf(in->params, sizeof(in->params), "%s", in->r.params);
+	} else {
+		const char *extra = getenv("MMFUZZ_PARAMS");
+		if (!bugs)
+			bugs = getenv("MMFUZZ_BUGS");
+		snprintf(in->params, sizeof(in->params), "%s%sbugs=%s", extra ? extra : "",
+			 extra && *extra ? " " : "", bugs && *bugs ? bugs : "none");
+		in->data = in->raw;
+		in->len = len;
+	}
+	if (mmf_harness_init_params(h, in->params, err, sizeof(err)))
+		usage_error("'%s': %s", path, err);
+	mmf_harness_opts(h, NULL, NULL, true, true);
+}
+
+static void free_input_file(struct input_file *in)
+{
+	mmf_repro_free(&in->r);
+	free(in->raw);
+}
+
+static int replay_input(const char *path, const struct opts *o)
+{
+	struct input_file in;
+	static struct mmf_harness h;
+	load_input_file(path, o->bugs, &in, &h);
+	enum mmf_run_status st = mmf_harness_run(&h, in.data, in.len);
+	const char *now = h.s.failed ? mmf_fail_name(h.s.report.cls) : "clean";
+	printf("replay %s: %s [%s], input %zu bytes%s, %" PRIu64 " steps, %zu decisions\n", path,
+	       h.prog->name, h.params, in.len, in.len > MMF_INPUT_MAX ? " (the rest unused)" : "",
+	       h.s.steps, h.s.trace.n);
+	if (in.is_repro)
+		printf("recorded by: %s\n", in.r.build);
+	if (!o->quiet && o->compact)
+		mmf_table_print_runs(stdout, &h.s);
+	else if (!o->quiet)
+		mmf_table_print(stdout, &h.s, 0);
+	if (h.s.failed)
+		mmf_report_print(&h.s, stdout);
+	if (in.is_repro && !o->bugs && strcmp(now, in.r.result))
+		printf("note: the reproducer recorded '%s', this run gives '%s'\n", in.r.result, now);
+	else if (in.is_repro && !o->bugs)
+		printf("reproduced: %s\n", now);
+	else
+		printf("result: %s\n", now);
+	int rc = st == MMF_RUN_FAILED ? EXIT_BUG : EXIT_CLEAN;
+	if (o->trace_out) {
+		char source[1100];
+		snprintf(source, sizeof(source), "input %.1000s", path);
+		if (write_trace(o->trace_out, &h.s, source, h.prog->name, h.params))
+			rc = EXIT_USAGE;
+	}
+	mmf_harness_destroy(&h);
+	free_input_file(&in);
+	return rc;
+}
+
+static bool file_is_trace(const char *path)
+{
+	char head[16] = {0};
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		usage_error("cannot open '%s': %s", path, strerror(errno));
+	size_t n = fread(head, 1, sizeof(head), f);
+	fclose(f);
+	return mmf_is_trace(head, n);
+}
+
 static int cmd_replay(int argc, char **argv)
 {
 	struct opts o = {0};
 	parse_opts(argc, argv, &o, "\x07\x09\x0e\x10", replay_help);
 	if (optind + 1 != argc)
-		usage_error("replay: expected exactly one TRACE file (see --help)");
+		usage_error("replay: expected exactly one FILE (see --help)");
 	const char *path = argv[optind];
+	if (!file_is_trace(path))
+		return replay_input(path, &o);
 	struct mmf_trace_file tf;
 	char err[512];
 	if (mmf_trace_load(path, &tf, err, sizeof(err)))
