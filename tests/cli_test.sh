@@ -82,7 +82,7 @@ expect 2 "trace without end" -- "$M" replay "$T/noend.trace"
 sed 's/^mmfuzz-trace 1/mmfuzz-trace 9/' "$T/lu.trace" >"$T/v9.trace"
 expect 2 "unknown trace version" -- "$M" replay "$T/v9.trace"
 grep_out "unsupported trace format version 9" "version error says so"
-head -c 300 /dev/urandom >"$T/garbage.trace"
+{ echo "mmfuzz-trace 1"; head -c 300 /dev/urandom; } >"$T/garbage.trace"
 expect 2 "garbage trace" -- "$M" replay "$T/garbage.trace"
 expect 2 "missing trace" -- "$M" replay "$T/none.trace"
 sed 's/^program .*/program nosuch/' "$T/lu.trace" >"$T/prog.trace"
@@ -91,6 +91,30 @@ expect 2 "trace of an unknown program" -- "$M" replay "$T/prog.trace"
 awk '/^p /&&!d{$4="0,1,2";d=1}1' "$T/lu.trace" >"$T/div.trace"
 expect 2 "diverging trace" -- "$M" replay "$T/div.trace"
 grep_out "diverged" "divergence is named"
+
+# Reproducers (header + input) and raw fuzzer inputs.
+rp() { printf 'mmfuzz-repro %s\nprogram mm\nparams bugs=none\nvariants none\nbuild test\nresult clean\nsignature -\ninput %s\n%s\nend\n' "$@"; }
+rp 1 4 41424344 >"$T/ok.repro"
+expect 0 "a reproducer replays" -- "$M" replay "$T/ok.repro" --quiet
+grep_out "reproduced: clean" "and says it reproduced"
+rp 9 4 41424344 >"$T/v9.repro"
+expect 2 "unknown reproducer version" -- "$M" replay "$T/v9.repro"
+grep_out "unsupported reproducer format version 9" "the version error says so"
+rp 1 5 41424344 >"$T/len.repro"
+expect 2 "reproducer length mismatch" -- "$M" replay "$T/len.repro"
+rp 1 4 4142434g >"$T/hex.repro"
+expect 2 "reproducer with bad hex" -- "$M" replay "$T/hex.repro"
+head -c 60 "$T/ok.repro" >"$T/trunc.repro"
+expect 2 "truncated reproducer" -- "$M" replay "$T/trunc.repro"
+{ cat "$T/ok.repro"; echo junk; } >"$T/trail.repro"
+expect 2 "reproducer with trailing text" -- "$M" replay "$T/trail.repro"
+sed 's/^program mm/program nosuch/' "$T/ok.repro" >"$T/prog.repro"
+expect 2 "reproducer of an unknown program" -- "$M" replay "$T/prog.repro"
+sed 's/^params bugs=none/params bugs=nosuch/' "$T/ok.repro" >"$T/bugs.repro"
+expect 2 "reproducer with an unknown variant" -- "$M" replay "$T/bugs.repro"
+head -c 64 /dev/urandom >"$T/raw.bin"
+expect 0 "a raw input replays on the fixed model" -- "$M" replay "$T/raw.bin" --quiet
+expect 2 "a raw input with a bad --bugs" -- "$M" replay "$T/raw.bin" --bugs nosuch
 
 # Bug variants: hunting with --want, checking a fix with --bugs, minimizing.
 expect 0 "list names the variants" -- "$M" list
