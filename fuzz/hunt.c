@@ -1,9 +1,10 @@
 /* hunt.c - the built-in engine on several cores; see hunt.h.
  *
  * The parent forks --jobs worker processes and watches them.  Workers
- * claim execution numbers from a shared counter, so execution k is the
- * same run whichever worker takes it: even k use the random source at run
- * k, odd k the worker's PCT source.  Every run records its decisions; a
+ * claim execution numbers from a shared counter; three in four use the
+ * random source at run k (the same run whichever worker takes it), the
+ * fourth the worker's PCT source (docs/bugs.md: the random walk finds the
+ * deep races, PCT some shapes sooner).  Every run records its decisions; a
  * failure whose signature (class, variant set, reporting site, report line
  * without numbers) the worker has not seen is written as a trace and
  * fsync'd, and only then announced to the parent through a pipe.  Under a
@@ -223,7 +224,7 @@ static void worker_main(struct worker *w)
 			break;
 		snprintf(w->params, sizeof(w->params), "%s%sbugs=%s", o->params ? o->params : "",
 			 o->params && *o->params ? " " : "", bugset_for(&bs, w->k));
-		if (w->k % 2 == 0) {
+		if (w->k % 4 != 3) {
 			mmf_random_src_at(&w->rnd, w->k);
 			w->s.dec = &w->rnd.base;
 		} else {
@@ -576,6 +577,22 @@ int mmf_hunt(const struct mmf_hunt_opts *o)
 			struct finding *x = &h.f[i];
 			printf("  %-16s %-33s %10" PRIu64 " %7.1fs %6" PRIu64 "  %s\n", x->cls, x->bugs,
 			       x->exec, x->secs, x->count, x->path);
+		}
+		if (bs.n) {
+			/* --bugs each: which variants showed up at all */
+			int found = 0;
+			char missing[1024] = "";
+			for (int v = 0; v < bs.n; v++) {
+				bool hit = false;
+				for (int i = 0; i < h.nf && !hit; i++)
+					hit = !strcmp(h.f[i].bugs, bs.list[v]);
+				found += hit;
+				if (!hit)
+					snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing),
+						 " %s", bs.list[v]);
+			}
+			printf("\nvariants found: %d of %d%s%s\n", found, bs.n,
+			       found < bs.n ? "; not yet:" : "", missing);
 		}
 		printf("\nreplay one:  %s replay %s\n", o->self, h.f[0].path);
 		printf("check a fix: %s replay %s --bugs none\n", o->self, h.f[0].path);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifdef __AFL_FUZZ_TESTCASE_LEN
 __AFL_FUZZ_INIT();
@@ -34,7 +35,7 @@ static void feature(void *ctx, uint32_t f)
 
 static struct mmf_harness harness;
 
-static int run_file(const char *path)
+__attribute__((unused)) static int run_file(const char *path)
 {
 	static uint8_t buf[MMF_INPUT_MAX];
 	FILE *f = fopen(path, "rb");

@@ -3,6 +3,7 @@
 #include "kmem.h"
 #include "sanitizer.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,13 @@ struct mmf_kmem {
 static struct mmf_kmem *km(struct mmf_sched *s)
 {
 	if (!s->kmem) {
+#ifdef M_TRIM_THRESHOLD
+		/* Every run frees what it allocated; without this glibc gives
+		 * the heap top back to the kernel each time and the next run
+		 * faults it in again (half the time of a short run). */
+		mallopt(M_TRIM_THRESHOLD, 256 << 20);
+		mallopt(M_TOP_PAD, 16 << 20);
+#endif
 		s->kmem = calloc(1, sizeof(*s->kmem));
 		if (!s->kmem)
 			mmf_internal("out of memory (kmem)");

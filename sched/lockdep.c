@@ -34,6 +34,9 @@ struct mmf_lockdep {
 	int nedges;
 	struct edge_info edges[MAX_EDGES];
 	bool full_warned;
+	/* key -> class + 1, direct-mapped: class_of() runs for every lock
+	 * taken and every lock held. */
+	struct { const struct mmf_site *key; int cls; } cache[256];
 };
 
 struct mmf_lockdep *mmf_lockdep_new(void)
@@ -54,6 +57,7 @@ void mmf_lockdep_reset(struct mmf_lockdep *ld)
 	for (int i = 0; i < ld->nclasses; i++)
 		memset(ld->adj[i], 0, sizeof(ld->adj[i]));
 	memset(ld->cls, 0, sizeof(ld->cls[0]) * (size_t)ld->nclasses);
+	memset(ld->cache, 0, sizeof(ld->cache));
 	ld->nclasses = 0;
 	ld->nedges = 0;
 	ld->full_warned = false;
@@ -61,14 +65,23 @@ void mmf_lockdep_reset(struct mmf_lockdep *ld)
 
 static int class_of(struct mmf_lockdep *ld, const struct mmf_site *key, const char *name)
 {
-	for (int i = 0; i < ld->nclasses; i++)
+	unsigned slot = (unsigned)((uintptr_t)key >> 4) & 255u;
+	if (ld->cache[slot].key == key)
+		return ld->cache[slot].cls;
+	int c = -1;
+	for (int i = 0; i < ld->nclasses && c < 0; i++)
 		if (ld->cls[i].key == key)
-			return i;
-	if (ld->nclasses == MMF_MAX_LOCK_CLASSES)
-		return -1;
-	ld->cls[ld->nclasses].key = key;
-	ld->cls[ld->nclasses].name = name;
-	return ld->nclasses++;
+			c = i;
+	if (c < 0) {
+		if (ld->nclasses == MMF_MAX_LOCK_CLASSES)
+			return -1;
+		ld->cls[ld->nclasses].key = key;
+		ld->cls[ld->nclasses].name = name;
+		c = ld->nclasses++;
+	}
+	ld->cache[slot].key = key;
+	ld->cache[slot].cls = c;
+	return c;
 }
 
 static bool has_edge(const struct mmf_lockdep *ld, int a, int b)

@@ -206,6 +206,7 @@ static void reset_state(struct mmf_sched *s)
 	s->preemptions = 0;
 	s->vtime = 0;
 	s->ntimers = 0;
+	s->nr_timed = 0;
 	s->rcu_daemon = NULL;
 	s->nrcu_cbs = 0;
 	s->rcu_cb_queued = s->rcu_cb_done = 0;
@@ -501,6 +502,9 @@ uint64_t mmf_jiffies(void)
 bool mmf__time_pending(const struct mmf_sched *s, uint64_t *next)
 {
 	uint64_t best = UINT64_MAX;
+	/* The common case, asked at every decision: nothing timed. */
+	if (s->opts.mode == MMF_MODE_FIBERS && !s->ntimers && !s->nr_timed)
+		return false;
 	mmf__timers_next(s, &best);
 	for (int i = 0; i < s->ntasks; i++) {
 		const struct mmf_task *t = &s->tasks[i];
@@ -907,7 +911,9 @@ static void block(struct mmf_task *t, const void *obj, enum mmf_wait_kind kind,
 {
 	mmf__begin_wait(t, obj, kind, desc, holder, site, wake_at);
 	t->state = MMF_T_BLOCKED;
+	t->s->nr_timed += wake_at != 0;
 	reschedule(t->s, t);
+	t->s->nr_timed -= wake_at != 0;
 	t->wait_obj = NULL;
 	t->wait_site = NULL;
 	t->wait_desc = NULL;

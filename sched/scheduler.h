@@ -312,6 +312,7 @@ struct mmf_sched {
 	int ntasks;
 	uint64_t steps;
 	uint64_t host_values;           /* values drawn in host context (setup) */
+	int nr_timed;                   /* tasks in a timed sleep (fibers) */
 	uint64_t preemptions;
 	uint64_t vtime;                 /* jiffies */
 
