@@ -319,8 +319,10 @@ static int cmd_run(int argc, char **argv)
 
 static void explore_help(void)
 {
-	printf("usage: mmfuzz explore PROGRAM [options]\n"
-	       "  Depth-first search over every schedule with at most K preemptions.\n"
+	printf("usage: mmfuzz explore PROGRAM|FILE [options]\n"
+	       "  Depth-first search over every schedule with at most K preemptions.  With a\n"
+	       "  reproducer or trace FILE: over the schedules of its workload (spelled out as a\n"
+	       "  plan, variants included).\n"
 	       "  --params 'k=v ...'   program parameters\n"
 	       "  --bound K            preemption bound (default 2)\n"
 	       "  --runs N             stop after N schedules (default 1000000)\n"
@@ -330,14 +332,36 @@ static void explore_help(void)
 	       "exit: 0 no failure, 1 failure found, 2 usage error\n");
 }
 
+static bool file_is_trace(const char *path);
+static void load_as_trace(const char *path, const char *bugs, struct mmf_trace_file *tf);
+static int describe_trace(const struct mmf_trace_file *tf, char *buf, size_t len);
+
 static int cmd_explore(int argc, char **argv)
 {
 	struct opts o = {.runs = 1000000, .bound = 2};
 	parse_opts(argc, argv, &o, "\x01\x05\x06\x07\x0d", explore_help);
 	if (optind + 1 != argc)
-		usage_error("explore: expected exactly one PROGRAM (see --help)");
-	const struct mmf_program *p = need_program(argv[optind]);
-	const char *params = o.params ? o.params : p->default_params;
+		usage_error("explore: expected exactly one PROGRAM or reproducer FILE (see --help)");
+	const struct mmf_program *p = mmf_program_find(argv[optind]);
+	const char *params = o.params;
+	char described[1024];
+	if (!p && access(argv[optind], R_OK) == 0) {
+		/* A reproducer: explore the schedules of its workload. */
+		struct mmf_trace_file tf;
+		load_as_trace(argv[optind], NULL, &tf);
+		if (describe_trace(&tf, described, sizeof(described)))
+			usage_error("explore: cannot spell out the workload of '%s'", argv[optind]);
+		mmf_trace_file_free(&tf);
+		if (o.params)
+			usage_error("explore: --params and a reproducer FILE do not go together");
+		p = mmf_program_find("mm");
+		params = described;
+		printf("explore %s: workload %s\n", argv[optind], params);
+	}
+	if (!p)
+		p = need_program(argv[optind]);
+	if (!params)
+		params = p->default_params;
 	struct mmf_search q = {
 		.prog = p, .params = params, .src = MMF_SRC_EXPLORE, .bound = o.bound,
 		.budget = o.runs, .keep_trace = o.trace_out != NULL, .stop_at_failure = o.trace_out != NULL,
@@ -487,6 +511,62 @@ static int replay_input(const char *path, const struct opts *o)
 	return rc;
 }
 
+/* Any run file as a trace: a trace as it is; a reproducer or raw input
+ * run once with its decisions recorded. */
+static void load_as_trace(const char *path, const char *bugs, struct mmf_trace_file *tf)
+{
+	char err[512];
+	memset(tf, 0, sizeof(*tf));
+	if (file_is_trace(path)) {
+		if (mmf_trace_load(path, tf, err, sizeof(err)))
+			usage_error("bad trace '%s': %s", path, err);
+		if (!mmf_program_find(tf->h.program)) {
+			mmf_trace_file_free(tf);
+			usage_error("bad trace '%s': unknown program '%s'", path, tf->h.program);
+		}
+		if (bugs) {
+			char p2[sizeof(tf->h.params)];
+			params_set(tf->h.params, "bugs", bugs, p2, sizeof(p2));
+			snprintf(tf->h.params, sizeof(tf->h.params), "%s", p2);
+		}
+		return;
+	}
+	struct input_file in;
+	static struct mmf_harness h;
+	load_input_file(path, bugs, &in, &h);
+	mmf_harness_run(&h, in.data, in.len);
+	snprintf(tf->h.program, sizeof(tf->h.program), "%s", h.prog->name);
+	snprintf(tf->h.params, sizeof(tf->h.params), "%s", h.params);
+	snprintf(tf->h.source, sizeof(tf->h.source), "input %.100s", path);
+	snprintf(tf->h.result, sizeof(tf->h.result), "%s",
+		 h.s.failed ? mmf_fail_name(h.s.report.cls) : "clean");
+	tf->h.steps = h.s.steps;
+	tf->t = h.s.trace;              /* take the decisions over */
+	memset(&h.s.trace, 0, sizeof(h.s.trace));
+	mmf_harness_destroy(&h);
+	free_input_file(&in);
+}
+
+/* The explicit workload of a trace's run (the program's describe hook). */
+static int describe_trace(const struct mmf_trace_file *tf, char *buf, size_t len)
+{
+	const struct mmf_program *p = mmf_program_find(tf->h.program);
+	if (!p || !p->describe)
+		return -1;
+	struct mmf_replay_src rs;
+	mmf_replay_src_init(&rs, tf->t.d, tf->t.n);
+	rs.lenient = true;
+	struct mmf_sched_opts so = {.mode = MMF_MODE_FIBERS};
+	struct mmf_sched s;
+	mmf_sched_init(&s, &so, &rs.base);
+	int bad;
+	char err[256];
+	mmf_run_program(&s, p, tf->h.params, err, sizeof(err), &bad);
+	int rc = bad ? -1 : p->describe(&s, buf, len);
+	mmf_sched_destroy(&s);
+	return rc;
+}
+
 static bool file_is_trace(const char *path)
 {
 	char head[16] = {0};
@@ -627,8 +707,10 @@ static int cmd_hunt(int argc, char **argv)
 
 static void minimize_help(void)
 {
-	printf("usage: mmfuzz minimize TRACE -o OUT [--runs N] [--quiet]\n"
-	       "  Shrink a failing trace while it keeps its failure class: fewer preemptions\n"
+	printf("usage: mmfuzz minimize FILE -o OUT [--bugs LIST] [--runs N] [--quiet]\n"
+	       "  FILE: a trace, a reproducer or a raw fuzzer input (--bugs or MMFUZZ_BUGS give\n"
+	       "  a raw input's variants).  The output is a trace.\n"
+	       "  Shrink a failing run while it keeps its failure class: fewer preemptions\n"
 	       "  first, then fewer other non-default scheduling choices, then fewer steps\n"
 	       "  (smaller workload values: fewer tasks, fewer and simpler operations).\n"
 	       "  -o, --out OUT   write the minimized trace here\n"
@@ -640,21 +722,15 @@ static void minimize_help(void)
 static int cmd_minimize(int argc, char **argv)
 {
 	struct opts o = {.runs = 5000};
-	parse_opts(argc, argv, &o, "\x06\x09\x0f", minimize_help);
+	parse_opts(argc, argv, &o, "\x06\x09\x0e\x0f", minimize_help);
 	if (optind + 1 != argc)
-		usage_error("minimize: expected exactly one TRACE file (see --help)");
+		usage_error("minimize: expected exactly one FILE (see --help)");
 	if (!o.out)
 		usage_error("minimize: give the output file with -o OUT");
 	const char *path = argv[optind];
 	struct mmf_trace_file tf;
-	char err[512];
-	if (mmf_trace_load(path, &tf, err, sizeof(err)))
-		usage_error("bad trace '%s': %s", path, err);
+	load_as_trace(path, o.bugs, &tf);
 	const struct mmf_program *p = mmf_program_find(tf.h.program);
-	if (!p) {
-		mmf_trace_file_free(&tf);
-		usage_error("bad trace '%s': unknown program '%s'", path, tf.h.program);
-	}
 	struct mmf_minimize q = {.prog = p, .params = tf.h.params, .trace = tf.t.d,
 				 .ntrace = tf.t.n, .budget = o.runs};
 	if (mmf_minimize_run(&q)) {

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "repro.h"
 #include "scheduler.h"
+#include "trace.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -107,11 +108,10 @@ int mmf_repro_parse(const char *text, size_t len, struct mmf_repro *r, char *err
 	char buf[2048], num[32];
 	bool long_line;
 	int version;
-	char extra;
 
 	memset(r, 0, sizeof(*r));
 	if (!line(&ps, buf, sizeof(buf), &long_line) || long_line ||
-	    sscanf(buf, "mmfuzz-repro %d%c", &version, &extra) != 1)
+	    mmf_parse_magic(buf, "mmfuzz-repro", &version))
 		return rerr(&ps, "not an mmfuzz reproducer (first line must be 'mmfuzz-repro %d')",
 			    MMF_REPRO_VERSION);
 	if (version != MMF_REPRO_VERSION)

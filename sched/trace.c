@@ -105,9 +105,46 @@ static const char *next_line(struct parser *ps, char *buf, size_t len)
 	}
 }
 
+/* Exactly four fields separated by single spaces, each fitting its buffer. */
+static int split4(const char *line, char *a, size_t al, char *b, size_t bl, char *c, size_t cl,
+		  char *d, size_t dl)
+{
+	char *dst[4] = {a, b, c, d};
+	size_t cap[4] = {al, bl, cl, dl};
+	const char *p = line;
+	for (int i = 0; i < 4; i++) {
+		size_t n = strcspn(p, " ");
+		if (!n || n >= cap[i])
+			return -1;
+		memcpy(dst[i], p, n);
+		dst[i][n] = 0;
+		p += n;
+		if (i < 3) {
+			if (*p != ' ')
+				return -1;
+			p++;
+		}
+	}
+	return *p ? -1 : 0;
+}
+
+int mmf_parse_magic(const char *line, const char *magic, int *version)
+{
+	size_t m = strlen(magic);
+	if (strncmp(line, magic, m) || line[m] != ' ')
+		return -1;
+	const char *v = line + m + 1;
+	size_t n = strspn(v, "0123456789");
+	if (!n || n > 6 || v[n] || (v[0] == '0' && n > 1))
+		return -1;
+	*version = atoi(v);
+	return 0;
+}
+
 static int parse_u64(const char *s, uint64_t *out)
 {
-	if (!*s || *s == '-' || *s == '+')
+	/* canonical decimal only: what the writer writes */
+	if (!*s || strspn(s, "0123456789") != strlen(s) || (s[0] == '0' && s[1]))
 		return -1;
 	char *e;
 	errno = 0;
@@ -135,9 +172,11 @@ static int parse_set(const char *s, uint32_t *out)
 {
 	uint32_t set = 0;
 	char buf[256];
-	if (strlen(s) >= sizeof(buf))
+	size_t n = strlen(s);
+	if (n >= sizeof(buf) || !n || s[0] == ',' || s[n - 1] == ',' || strstr(s, ",,"))
 		return -1;
 	strcpy(buf, s);
+	int last = -1;
 	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		uint64_t v;
@@ -145,6 +184,9 @@ static int parse_set(const char *s, uint32_t *out)
 			v = MMF_TICK;
 		else if (parse_u64(tok, &v) || v >= MMF_MAX_TASKS)
 			return -1;
+		if ((int)v <= last)     /* ascending, as written */
+			return -1;
+		last = (int)v;
 		set |= 1u << v;
 	}
 	if (!set)
@@ -164,6 +206,8 @@ static int header(struct parser *ps, char *buf, size_t len, const char *key, cha
 	const char *v = buf + k;
 	while (*v == ' ')
 		v++;
+	if (!*v)
+		return perr(ps, "empty %s", key);
 	if (strlen(v) >= vlen)
 		return perr(ps, "'%s' value too long", key);
 	strcpy(val, v);
@@ -215,10 +259,11 @@ int mmf_trace_parse(const char *text, size_t len, struct mmf_trace_file *out, ch
 			mmf_trace_free(&out->t);
 			return perr(&ps, "truncated: %" PRIu64 " of %" PRIu64 " decisions", i, n);
 		}
-		char k[4], a[32], b[64], c[256], more[2];
+		char k[4], a[32], b[64], c[256];
 		struct mmf_decision d = {0};
-		int f = sscanf(buf, "%3s %31s %63s %255s %1s", k, a, b, c, more);
-		int bad = f != 4 || strlen(k) != 1;
+		int bad = buf[0] == 1 || buf[0] == 2 ||
+			  split4(buf, k, sizeof(k), a, sizeof(a), b, sizeof(b), c, sizeof(c)) ||
+			  strlen(k) != 1;
 		if (!bad) {
 			d.kind = (uint8_t)k[0];
 			bad = parse_task(a, &d.task);
@@ -242,7 +287,7 @@ int mmf_trace_parse(const char *text, size_t len, struct mmf_trace_file *out, ch
 				break;
 			case MMF_DEC_FAULT:
 				bad = parse_u64(b, &x) || x > 1 || parse_u64(c, &d.bound) || !d.bound;
-				d.chosen = (uint8_t)x;
+				d.chosen = bad ? 0 : (uint8_t)x;
 				break;
 			default:
 				bad = 1;

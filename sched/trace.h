@@ -50,4 +50,8 @@ void mmf_trace_file_free(struct mmf_trace_file *tf);
 /* Value of key=value in a params string ("" if absent). */
 const char *mmf_param(const char *params, const char *key, char *buf, size_t len);
 
+/* "<magic> <version>" with a canonical decimal version: 0 and *version, or
+ * -1 (the first line of a trace or a reproducer). */
+int mmf_parse_magic(const char *line, const char *magic, int *version);
+
 #endif
