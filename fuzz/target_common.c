@@ -16,6 +16,7 @@
 #endif
 
 static struct mmf_harness *cur_h;
+static uint32_t want;           /* MMFUZZ_WANT: classes that count (0: all) */
 static const uint8_t *cur_data;
 static size_t cur_size;
 
@@ -86,6 +87,15 @@ void mmf_target_init(struct mmf_harness *h, void (*feature)(void *, uint32_t), v
 		exit(2);
 	}
 	mmf_harness_opts(h, mmf_target_feedback() ? feature : NULL, ctx, false, false);
+	const char *w = getenv("MMFUZZ_WANT");
+	if (w && *w) {
+		long m = mmf_classes_parse(w, NULL, 0);
+		if (m < 0) {
+			fprintf(stderr, "mmfuzz: MMFUZZ_WANT=%s: not a list of failure classes\n", w);
+			exit(2);
+		}
+		want = (uint32_t)m;
+	}
 	cur_h = h;
 #if MMF_ASAN
 	__sanitizer_set_death_callback(on_death);
@@ -97,9 +107,9 @@ bool mmf_target_run(struct mmf_harness *h, const uint8_t *data, size_t size)
 	cur_data = data;
 	cur_size = size;
 	enum mmf_run_status st = mmf_harness_run(h, data, size);
-	if (st != MMF_RUN_FAILED) {
+	if (st != MMF_RUN_FAILED || (want && !(want >> h->s.report.cls & 1))) {
 		cur_data = NULL;
-		return false;
+		return false;   /* clean, or a class this campaign passes over */
 	}
 	char sig[600];
 	mmf_failure_signature(&h->s, h->params, sig, sizeof(sig));

@@ -7,6 +7,8 @@
  *   MMFUZZ_BUGS=a,b        the variant set (default: none, the fixed model)
  *   MMFUZZ_PARAMS='k=v'    extra workload parameters (default: generic)
  *   MMFUZZ_FEEDBACK=0      turn the interleaving feedback off
+ *   MMFUZZ_WANT=c1,c2      only failures of these classes are crashes; the
+ *                          others are passed over (default: every class)
  *   MMFUZZ_REPRO_DIR=DIR   where reproducers go (default: the current
  *                          directory); MMFUZZ_REPRO_DIR=- turns them off */
 #ifndef MMF_TARGET_COMMON_H

@@ -1,0 +1,53 @@
+#!/bin/sh
+# engine_find.sh - does a coverage-guided engine find a bug variant from the
+# generic seed corpus, with the class BUGS.md names?
+#   engine_find.sh libfuzzer TARGET CLI VARIANT SEED RUNS SEEDDIR
+#   engine_find.sh afl       TARGET CLI VARIANT SECONDS SEEDDIR
+# CLI is the mmfuzz binary of the same build (its 'list' gives the classes;
+# it replays the crash to confirm the class).
+set -u
+ENGINE=$1 T=$2 CLI=$3 V=$4
+classes=$("$CLI" list | sed -n "s/^  $V .*\[caught as: \([a-z,-]*\)\]\$/\1/p")
+[ -n "$classes" ] || { echo "FAIL: unknown variant $V"; exit 1; }
+[ "$classes" = any ] && classes=
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+mkdir -p "$TMP/corpus" "$TMP/art"
+export MMFUZZ_BUGS=$V MMFUZZ_WANT=$classes MMFUZZ_REPRO_DIR=$TMP/art
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:symbolize=0
+case $ENGINE in
+libfuzzer)
+	SEED=$5 RUNS=$6 SEEDS=$7
+	cp "$SEEDS"/* "$TMP/corpus/"
+	"$T" "$TMP/corpus" -seed="$SEED" -runs="$RUNS" -artifact_prefix="$TMP/art/" \
+		-print_final_stats=1 >"$TMP/log" 2>&1
+	n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$TMP/log" | tail -1)
+	crash=$(ls "$TMP/art" | grep '^crash-' | head -1) ;;
+afl)
+	SECS=$5 SEEDS=$6
+	cp "$SEEDS"/* "$TMP/corpus/"
+	AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
+		AFL_BENCH_UNTIL_CRASH=1 afl-fuzz -i "$TMP/corpus" -o "$TMP/out" -V "$SECS" \
+		-- "$T" >"$TMP/log" 2>&1
+	n=$(sed -n 's/^execs_done *: *//p' "$TMP/out/default/fuzzer_stats" 2>/dev/null)
+	crash=$(ls "$TMP/out/default/crashes" 2>/dev/null | grep '^id:' | head -1)
+	[ -n "$crash" ] && cp "$TMP/out/default/crashes/$crash" "$TMP/art/crash-afl" &&
+		crash=crash-afl ;;
+*) echo "usage: see the header"; exit 2 ;;
+esac
+if [ -z "$crash" ]; then
+	tail -5 "$TMP/log"
+	echo "FAIL: $ENGINE did not find $V in ${n:-?} executions"
+	exit 1
+fi
+out=$("$CLI" replay "$TMP/art/$crash" --bugs "$V" --quiet 2>&1)
+cls=$(echo "$out" | sed -n 's/^result: //p')
+if [ -z "$cls" ] && echo "$out" | grep -q "AddressSanitizer: heap-use-after-free"; then
+	cls=use-after-free
+fi
+echo "$ENGINE found $V after ${n:-?} executions: $cls"
+if [ -n "$classes" ] && ! echo ",$classes," | grep -q ",$cls,"; then
+	echo "FAIL: class '$cls' is not one of $classes"
+	exit 1
+fi
+echo "ok"

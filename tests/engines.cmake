@@ -1,0 +1,24 @@
+# Coverage-guided engines (issue: fuzz front end).  In the libfuzzer preset:
+# the libFuzzer target, fixed seed 2 and a 200,000-execution budget, from the
+# generic seed corpus (no reproducers in it), finds every historic variant
+# with the class BUGS.md names.  In the afl preset: a 60-second AFL++ run
+# finds the easiest variants.
+set(mmf_seeds ${PROJECT_SOURCE_DIR}/corpus/seeds/mm)
+set(mmf_historic swapin-dead-entry anon-fault-double-alloc swapoff-single-pass
+    lru-free-irq-double-free migrate-swapcache-anon-vma-uaf zswap-writeback-invalidate-leak
+    zswap-writeback-stale-data free-swap-and-cache-swapoff-uaf)
+if(MMF_ENGINE STREQUAL "libfuzzer")
+  foreach(v ${mmf_historic})
+    add_test(NAME libfuzzer_finds_${v}
+      COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/engine_find.sh libfuzzer $<TARGET_FILE:mmfuzz_libfuzzer>
+              $<TARGET_FILE:mmfuzz> ${v} 2 200000 ${mmf_seeds})
+    set_tests_properties(libfuzzer_finds_${v} PROPERTIES LABELS "fuzz-smoke" TIMEOUT 600)
+  endforeach()
+elseif(MMF_ENGINE STREQUAL "afl")
+  foreach(v anon-fault-double-alloc swapoff-single-pass)
+    add_test(NAME afl_finds_${v}
+      COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/engine_find.sh afl $<TARGET_FILE:mmfuzz_afl>
+              $<TARGET_FILE:mmfuzz> ${v} 60 ${mmf_seeds})
+    set_tests_properties(afl_finds_${v} PROPERTIES LABELS "fuzz-smoke" TIMEOUT 300)
+  endforeach()
+endif()
