@@ -35,5 +35,5 @@ if(MMF_ENGINE STREQUAL "libfuzzer")
     COMMAND sh -c "find \"$1\" -mindepth 1 -delete && exec \"$0\" -runs=200000 -seed=1 -max_len=8192 -artifact_prefix=\"$3\"/parse- -print_final_stats=1 \"$1\" \"$2\""
             $<TARGET_FILE:mmfuzz_parse_libfuzzer> ${MMF_PARSE_CORPUS} ${MMF_PARSE_SEEDS}
             ${CMAKE_CURRENT_BINARY_DIR})
-  set_tests_properties(parse_fuzz_smoke PROPERTIES LABELS "fuzz-smoke" TIMEOUT 600)
+  set_tests_properties(parse_fuzz_smoke PROPERTIES LABELS "fuzz-smoke;engine" TIMEOUT 600)
 endif()

@@ -541,6 +541,8 @@ int mmf_hunt(const struct mmf_hunt_opts *o)
 				    (!o->execs || __atomic_load_n(&h.sh->next_exec, __ATOMIC_RELAXED) <
 						  o->execs) &&
 				    !__atomic_load_n(&h.sh->stop, __ATOMIC_RELAXED);
+			if (!clean)
+				__atomic_fetch_add(&h.sh->failures, 1, __ATOMIC_RELAXED);
 			if (!clean && more) {
 				/* the crashed run is counted; go on past it */
 				__atomic_fetch_add(&h.sh->done, 1, __ATOMIC_RELAXED);

@@ -12,13 +12,13 @@ if(MMF_ENGINE STREQUAL "libfuzzer")
     add_test(NAME libfuzzer_finds_${v}
       COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/engine_find.sh libfuzzer $<TARGET_FILE:mmfuzz_libfuzzer>
               $<TARGET_FILE:mmfuzz> ${v} 2 200000 ${mmf_seeds})
-    set_tests_properties(libfuzzer_finds_${v} PROPERTIES LABELS "fuzz-smoke" TIMEOUT 600)
+    set_tests_properties(libfuzzer_finds_${v} PROPERTIES LABELS "fuzz-smoke;engine" TIMEOUT 600)
   endforeach()
 elseif(MMF_ENGINE STREQUAL "afl")
   foreach(v anon-fault-double-alloc swapoff-single-pass)
     add_test(NAME afl_finds_${v}
       COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/engine_find.sh afl $<TARGET_FILE:mmfuzz_afl>
               $<TARGET_FILE:mmfuzz> ${v} 60 ${mmf_seeds})
-    set_tests_properties(afl_finds_${v} PROPERTIES LABELS "fuzz-smoke" TIMEOUT 300)
+    set_tests_properties(afl_finds_${v} PROPERTIES LABELS "fuzz-smoke;engine" TIMEOUT 300)
   endforeach()
 endif()
