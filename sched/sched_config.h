@@ -50,6 +50,12 @@
  * takes, so it only ends spin loops. */
 #define MMF_FAIR_STREAK 1000
 
+/* Completions one pending interrupt can take on when the task table has no
+ * free slot for a new one (interrupt coalescing; see mmf_raise_irq). */
+#define MMF_IRQ_COALESCE 16
+/* Interrupt tasks live at once, at most; more completions coalesce. */
+#define MMF_MAX_IRQS (MMF_MAX_TASKS - 8)
+
 /* Report text kept for the first failure of a run. */
 #define MMF_REPORT_LEN 2048
 

@@ -415,12 +415,50 @@ struct mmf_task *mmf_spawn(struct mmf_sched *s, const char *name, unsigned flags
 	return t;
 }
 
+/* No slot for a new interrupt: a pending one (not exited; queued first
+ * among those not started) also runs this completion after its own, as
+ * hardware and block layers coalesce completions.  Fibers mode only. */
+static struct mmf_task *coalesce_irq(struct mmf_sched *s, void (*fn)(void *), void *arg)
+{
+	if (s->opts.mode != MMF_MODE_FIBERS)
+		return NULL;
+	int live = 0;
+	for (int i = 0; i < s->ntasks; i++) {
+		if (!(s->tasks[i].flags & MMF_TASK_IRQ))
+			continue;
+		if (s->tasks[i].state == MMF_T_EXITED && &s->tasks[i] != tl_cur)
+			return NULL;    /* a slot to reuse */
+		live += s->tasks[i].state != MMF_T_EXITED;
+	}
+	/* Interrupts may fill the table only up to MMF_MAX_IRQS, leaving room
+	 * for the tasks and kernel threads a program spawns. */
+	if (live < MMF_MAX_IRQS && s->ntasks < MMF_MAX_TASKS)
+		return NULL;
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < s->ntasks; i++) {
+			struct mmf_task *t = &s->tasks[i];
+			if (!(t->flags & MMF_TASK_IRQ) || t->state == MMF_T_EXITED || t == tl_cur ||
+			    t->started != (pass == 1) || t->irq_nmore == MMF_IRQ_COALESCE)
+				continue;
+			t->irq_more[t->irq_nmore].fn = fn;
+			t->irq_more[t->irq_nmore].arg = arg;
+			t->irq_nmore++;
+			mmf_tsan_release(&t->irq_more);
+			return t;
+		}
+	}
+	return NULL;
+}
+
 struct mmf_task *mmf_raise_irq(const char *name, void (*fn)(void *), void *arg)
 {
 	struct mmf_sched *s = mmf_current_sched();
 	if (!s)
 		mmf_internal("mmf_raise_irq outside any run");
-	return mmf_spawn(s, name, MMF_TASK_IRQ, fn, arg);
+	MMF_SCHED_ENTER();
+	struct mmf_task *t = coalesce_irq(s, fn, arg);
+	MMF_SCHED_LEAVE();
+	return t ? t : mmf_spawn(s, name, MMF_TASK_IRQ, fn, arg);
 }
 
 static void reschedule(struct mmf_sched *s, struct mmf_task *cur);
@@ -484,6 +522,14 @@ static void task_main(void *arg)
 	mmf_tsan_acquire(&t->tsan_token);
 	t->started = true;
 	t->fn(t->arg);
+	/* completions coalesced into this interrupt meanwhile */
+	for (;;) {
+		mmf_tsan_acquire(&t->irq_more);
+		if (t->irq_done == t->irq_nmore)
+			break;
+		int k = t->irq_done++;
+		t->irq_more[k].fn(t->irq_more[k].arg);
+	}
 	MMF_SCHED_ENTER(); /* never left: the fiber is re-armed before reuse */
 	check_context_at_exit(t);
 	mmf__task_exited(t);

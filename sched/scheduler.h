@@ -257,6 +257,10 @@ struct mmf_task {
 	unsigned long model_flags;      /* the model's own (task_struct->flags) */
 	uint32_t points;                /* decisions reached while it ran */
 	uint32_t phase;                 /* set by the program (mmf_task_phase) */
+	/* irq: completions coalesced into this interrupt (mmf_raise_irq when
+	 * no slot is free), run after fn in order */
+	struct { void (*fn)(void *); void *arg; } irq_more[MMF_IRQ_COALESCE];
+	int irq_nmore, irq_done;
 	uint32_t phase_points;          /* decisions reached in this phase */
 	uint32_t streak;                /* decisions in a row it kept the CPU from
 					 * other runnable tasks */

@@ -19,12 +19,12 @@ set_tests_properties(campaign_scripts PROPERTIES LABELS "fuzz-smoke" TIMEOUT 300
 if(MMF_ENGINE STREQUAL "libfuzzer")
   add_test(NAME campaign_libfuzzer
     COMMAND ${mmf_campaign_test} libfuzzer $<TARGET_FILE:mmfuzz> $<TARGET_FILE:mmfuzz_libfuzzer>)
-  set_tests_properties(campaign_libfuzzer PROPERTIES LABELS "fuzz-smoke" TIMEOUT 180
+  set_tests_properties(campaign_libfuzzer PROPERTIES LABELS "fuzz-smoke;engine" TIMEOUT 180
     SKIP_RETURN_CODE 77)
 elseif(MMF_ENGINE STREQUAL "afl")
   add_test(NAME campaign_afl
     COMMAND ${mmf_campaign_test} afl $<TARGET_FILE:mmfuzz> $<TARGET_FILE:mmfuzz_afl>)
-  set_tests_properties(campaign_afl PROPERTIES LABELS "fuzz-smoke" TIMEOUT 180
+  set_tests_properties(campaign_afl PROPERTIES LABELS "fuzz-smoke;engine" TIMEOUT 180
     SKIP_RETURN_CODE 77)
 endif()
 
