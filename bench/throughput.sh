@@ -24,21 +24,26 @@ for b in default asan tsan; do
 done
 LF=$HERE/build/libfuzzer/fuzz/mmfuzz_libfuzzer
 if [ -x "$LF" ]; then
-	for fb in 1 0; do
-		mkdir -p "$TMP/lf$fb"; cp "$HERE"/corpus/seeds/mm/* "$TMP/lf$fb/"
-		MMFUZZ_FEEDBACK=$fb MMFUZZ_REPRO_DIR=- ASAN_OPTIONS=detect_leaks=0 \
-			"$LF" "$TMP/lf$fb" -seed=1 -max_total_time="$SECS" -print_final_stats=1 \
-			>"$TMP/lf$fb.log" 2>&1
-		e=$(sed -n 's/^stat::number_of_executed_units: *//p' "$TMP/lf$fb.log")
-		r=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$TMP/lf$fb.log")
-		echo "libfuzzer-asan,libFuzzer feedback=$fb,$SECS,$e,$r," | tee -a "$OUT"
+	# In-memory corpus (no directory: libFuzzer would spend its time writing
+	# new units to disk), started from the generic seeds or from nothing.
+	seeds=$(ls "$HERE"/corpus/seeds/mm/* | tr '\n' ',' | sed 's/,$//')
+	for run in "1 seeds" "0 seeds" "1 empty"; do
+		set -- $run
+		extra=; [ "$2" = seeds ] && extra=-seed_inputs=$seeds
+		MMFUZZ_FEEDBACK=$1 MMFUZZ_REPRO_DIR=- ASAN_OPTIONS=detect_leaks=0 \
+			"$LF" -seed=1 -max_total_time="$SECS" -print_final_stats=1 $extra \
+			>"$TMP/lf.log" 2>&1
+		e=$(sed -n 's/^stat::number_of_executed_units: *//p' "$TMP/lf.log")
+		r=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$TMP/lf.log")
+		echo "libfuzzer-asan,libFuzzer feedback=$1 from $2,$SECS,$e,$r," | tee -a "$OUT"
 	done
 fi
 AF=$HERE/build/afl/fuzz/mmfuzz_afl
 if [ -x "$AF" ] && command -v afl-fuzz >/dev/null; then
-	MMFUZZ_REPRO_DIR=- AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
+	MMFUZZ_REPRO_DIR=- ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:symbolize=0 \
+		AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
 		afl-fuzz -i "$HERE/corpus/seeds/mm" -o "$TMP/afl" -V "$SECS" -- "$AF" >/dev/null 2>&1
 	e=$(sed -n 's/^execs_done *: *//p' "$TMP/afl/default/fuzzer_stats")
 	r=$(sed -n 's/^execs_per_sec *: *//p' "$TMP/afl/default/fuzzer_stats")
-	echo "afl,AFL++ persistent,$SECS,$e,$r," | tee -a "$OUT"
+	echo "afl-asan,AFL++ persistent from seeds,$SECS,$e,$r," | tee -a "$OUT"
 fi
