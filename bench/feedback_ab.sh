@@ -6,8 +6,9 @@
 #   variant,feedback,seed,found,executions,seconds
 # usage: bench/feedback_ab.sh LIBFUZZER_TARGET [SEEDS] [MAX_SECONDS] [VARIANT...]
 #   SEEDS: N (seeds 1..N) or A-B
-# Also records the failure class of each crash: the crash input replayed
-# with the gcc CLI (MMFUZZ_CLI, default build/default/fuzz/mmfuzz).
+# Only failures of the class BUGS.md names count (MMFUZZ_WANT); the class of
+# each crash is confirmed by replaying it with the gcc CLI (MMFUZZ_CLI,
+# default build/default/fuzz/mmfuzz).
 set -u
 T=$1
 SEEDS=${2:-3}
@@ -24,6 +25,9 @@ trap 'rm -rf "$TMP"' EXIT
 CLI=${MMFUZZ_CLI:-$HERE/build/default/fuzz/mmfuzz}
 echo "variant,feedback,seed,found,executions,seconds,class"
 for v in $VARIANTS; do
+	# only failures of the class BUGS.md names count (MMFUZZ_WANT)
+	want=$("$CLI" list | sed -n "s/^  $v .*\[caught as: \([a-z,-]*\)\]\$/\1/p")
+	[ "$want" = any ] && want=
 	for fb in 1 0; do
 		s=$FIRST
 		while [ $s -le "$LAST" ]; do
@@ -31,7 +35,7 @@ for v in $VARIANTS; do
 			mkdir -p "$TMP/corpus" "$TMP/art"
 			cp "$HERE"/corpus/seeds/mm/* "$TMP/corpus/"
 			start=$(date +%s.%N)
-			MMFUZZ_BUGS=$v MMFUZZ_FEEDBACK=$fb MMFUZZ_REPRO_DIR=- \
+			MMFUZZ_BUGS=$v MMFUZZ_FEEDBACK=$fb MMFUZZ_REPRO_DIR=- MMFUZZ_WANT=$want \
 				ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:symbolize=0 \
 				"$T" "$TMP/corpus" -seed="$s" -max_total_time="$MAXT" \
 				-artifact_prefix="$TMP/art/" -print_final_stats=1 \
