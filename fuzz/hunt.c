@@ -224,7 +224,10 @@ static void worker_main(struct worker *w)
 			break;
 		snprintf(w->params, sizeof(w->params), "%s%sbugs=%s", o->params ? o->params : "",
 			 o->params && *o->params ? " " : "", bugset_for(&bs, w->k));
-		if (w->k % 4 != 3) {
+		/* the source by round, not by k: with --bugs each, k picks the
+		 * variant, and k % 4 would give some variants only PCT */
+		uint64_t round = bs.n ? w->k / (uint64_t)bs.n : w->k;
+		if (round % 4 != 3) {
 			mmf_random_src_at(&w->rnd, w->k);
 			w->s.dec = &w->rnd.base;
 		} else {
