@@ -93,7 +93,10 @@ void mmf_failure_signature(const struct mmf_sched *s, const char *params, char *
 	char bugs[512], first[160];
 	size_t n = 0;
 	mmf_param(params ? params : "", "bugs", bugs, sizeof(bugs));
-	/* The report's first line, numbers and addresses blanked. */
+	/* The report's first line with numbers and addresses blanked, plural
+	 * 's' endings dropped and repeated list items collapsed, so that
+	 * "1 page frame" and "3 page frames", or one slot and four in a list,
+	 * are one finding. */
 	for (const char *p = s->report.text; *p && *p != '\n' && n + 1 < sizeof(first); p++) {
 		if (p[0] == '0' && p[1] == 'x') {
 			first[n++] = '#';
@@ -104,11 +107,17 @@ void mmf_failure_signature(const struct mmf_sched *s, const char *params, char *
 			first[n++] = '#';
 			while (isdigit((unsigned char)p[1]))
 				p++;
+		} else if (*p == 's' && !isalpha((unsigned char)p[1]) && n >= 3 &&
+			   isalpha((unsigned char)first[n - 1]) && isalpha((unsigned char)first[n - 2]) &&
+			   isalpha((unsigned char)first[n - 3])) {
+			continue;       /* a plural (or any word's final s) */
 		} else {
 			first[n++] = *p;
 		}
 	}
 	first[n] = 0;
+	for (char *r; (r = strstr(first, " [#]=# [#]=#"));)
+		memmove(r, r + 6, strlen(r + 6) + 1);
 	const struct mmf_site *site = s->report.site;
 	snprintf(buf, len, "%s|%s|%s:%d %s|%s", mmf_fail_name(s->report.cls),
 		 bugs[0] ? bugs : "none", mmf_site_file(site), site ? site->line : 0,

@@ -72,7 +72,8 @@ static const struct mmf_program *need_program(const char *name)
 static int cmd_list(int argc, char **argv)
 {
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("usage: mmfuzz list\n  Print the programs, one line each.\n");
+		printf("usage: mmfuzz list\n  Print the programs, decision sources, workload operations, bug "
+		       "variants (with the\n  failure classes they are caught as) and failure classes.\n");
 		return EXIT_CLEAN;
 	}
 	if (argc > 1)
@@ -169,9 +170,13 @@ static void parse_opts(int argc, char **argv, struct opts *o, const char *allowe
 			usage_error("%s: unknown option '%s' (see --help)", argv[0], argv[optind - 1]);
 		if (c == ':')
 			usage_error("%s: option '%s' needs a value", argv[0], argv[optind - 1]);
-		if (!strchr(allowed, c))
-			usage_error("%s: option '%s' does not apply here (see --help)", argv[0],
-				    argv[optind - 1]);
+		if (!strchr(allowed, c)) {
+			const char *name = "?";
+			for (const struct option *lo = long_opts; lo->name; lo++)
+				if (lo->val == c)
+					name = lo->name;
+			usage_error("%s: option '--%s' does not apply here (see --help)", argv[0], name);
+		}
 		switch (c) {
 		case O_PARAMS: o->params = optarg; break;
 		case O_SOURCE:
@@ -487,6 +492,9 @@ static int replay_input(const char *path, const struct opts *o)
 	       h.s.steps, h.s.trace.n);
 	if (in.is_repro)
 		printf("recorded by: %s\n", in.r.build);
+	else
+		printf("raw input: replayed with bugs=%s (--bugs or MMFUZZ_BUGS to change)\n",
+		       o->bugs ? o->bugs : getenv("MMFUZZ_BUGS") ? getenv("MMFUZZ_BUGS") : "none");
 	if (!o->quiet && o->compact)
 		mmf_table_print_runs(stdout, &h.s);
 	else if (!o->quiet)

@@ -297,12 +297,16 @@ struct mmf_xnode {
 static uint32_t xopt(const struct mmf_xnode *x, uint32_t k) { return (x->dflt + k) % x->n; }
 
 /* What an alternative costs against the bound: running another task while
- * the current one could go on, and letting time pass while some task could
- * run (the default only advances time when nothing can).  Without the
- * second, a loop that sleeps a tick and retries while the task it waits
- * for stays runnable makes even bound 0 infinite. */
+ * the current one could go on, letting time pass while some task could run
+ * (the default only advances time when nothing can), and injecting a fault.
+ * Without the second, a loop that sleeps a tick and retries while the task
+ * it waits for stays runnable makes even bound 0 infinite; without the
+ * third, an allocation that takes its slow path every time can starve a
+ * fault forever (a schedule no source would produce). */
 static int xcost(const struct mmf_xnode *x, uint32_t o)
 {
+	if (x->kind == MMF_DEC_FAULT)
+		return o == 1;
 	if (x->cur >= 0 && o != (uint32_t)x->cur)
 		return 1;
 	return x->tick >= 0 && o == (uint32_t)x->tick && o != x->dflt;
