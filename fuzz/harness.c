@@ -5,6 +5,10 @@
 #include "trace.h"
 #include "variant.h"
 
+#if MMF_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -122,4 +126,24 @@ void mmf_failure_signature(const struct mmf_sched *s, const char *params, char *
 	snprintf(buf, len, "%s|%s|%s:%d %s|%s", mmf_fail_name(s->report.cls),
 		 bugs[0] ? bugs : "none", mmf_site_file(site), site ? site->line : 0,
 		 site && site->func ? site->func : "?", first);
+}
+
+const char *mmf_sanitizer_death_signature(const char *params, char *buf, size_t len)
+{
+	const char *cls = "crash";
+#if MMF_ASAN
+	const char *d = __asan_report_present() ? __asan_get_report_description() : NULL;
+	if (d && strstr(d, "use-after-free"))
+		cls = "use-after-free";
+	else if (d && strstr(d, "double-free"))
+		cls = "double-free";
+#endif
+	char bugs[512];
+	mmf_param(params ? params : "", "bugs", bugs, sizeof(bugs));
+	const struct mmf_task *t = mmf_current();
+	const struct mmf_site *site = t ? t->site : NULL;
+	snprintf(buf, len, "%s|%s|sanitizer near %s:%d %s", cls, bugs[0] ? bugs : "none",
+		 site ? mmf_site_file(site) : "?", site ? site->line : 0,
+		 site && site->func ? site->func : "?");
+	return cls;
 }

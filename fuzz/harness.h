@@ -50,6 +50,12 @@ void mmf_harness_destroy(struct mmf_harness *h);
  * blanked.  Different interleavings of one bug share it. */
 void mmf_failure_signature(const struct mmf_sched *s, const char *params, char *buf, size_t len);
 
+/* A sanitizer is about to end the process (its death callback): the
+ * failure class of its report ("use-after-free", "double-free" or "crash")
+ * and a signature like mmf_failure_signature's, with the site where the
+ * running task last stood as the top frame. */
+const char *mmf_sanitizer_death_signature(const char *params, char *buf, size_t len);
+
 /* Build information recorded in reproducers: version, commit, compiler,
  * sanitizer. */
 const char *mmf_build_info(void);

@@ -39,9 +39,6 @@
 #if MMF_ASAN || MMF_TSAN
 #include <sanitizer/common_interface_defs.h>
 #endif
-#if MMF_ASAN
-#include <sanitizer/asan_interface.h>
-#endif
 
 #define MAX_JOBS 64
 #define SITE_BITS (1u << 14)
@@ -175,20 +172,8 @@ static void on_sanitizer_death(void)
 	if (!w)
 		return;
 	current_worker = NULL;
-	const char *cls = "crash";
-#if MMF_ASAN
-	const char *d = __asan_report_present() ? __asan_get_report_description() : NULL;
-	if (d && strstr(d, "use-after-free"))
-		cls = "use-after-free";
-	else if (d && strstr(d, "double-free"))
-		cls = "double-free";
-#endif
-	struct mmf_task *t = mmf_current();
-	char sig[512], bugs[512];
-	mmf_param(w->params, "bugs", bugs, sizeof(bugs));
-	snprintf(sig, sizeof(sig), "%s|%s|sanitizer near %s:%d %s", cls, bugs,
-		 t && t->site ? mmf_site_file(t->site) : "?", t && t->site ? t->site->line : 0,
-		 t && t->site ? t->site->func : "?");
+	char sig[600];
+	const char *cls = mmf_sanitizer_death_signature(w->params, sig, sizeof(sig));
 	/* The trace records the run up to the sanitizer's report. */
 	w->s.failed = true;
 	int c = mmf_fail_from_name(cls);

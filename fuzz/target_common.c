@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #if MMF_ASAN
-#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 
@@ -58,15 +57,8 @@ static void on_death(void)
 {
 	if (!cur_h || !cur_data)
 		return;
-	const char *d = __asan_report_present() ? __asan_get_report_description() : NULL;
-	const char *cls = d && strstr(d, "use-after-free") ? "use-after-free" :
-			  d && strstr(d, "double-free") ? "double-free" : "crash";
-	char sig[600], bugs[256];
-	mmf_param(cur_h->params, "bugs", bugs, sizeof(bugs));
-	struct mmf_task *t = mmf_current();
-	snprintf(sig, sizeof(sig), "%s|%s|sanitizer near %s:%d %s", cls, bugs[0] ? bugs : "none",
-		 t && t->site ? mmf_site_file(t->site) : "?", t && t->site ? t->site->line : 0,
-		 t && t->site ? t->site->func : "?");
+	char sig[600];
+	const char *cls = mmf_sanitizer_death_signature(cur_h->params, sig, sizeof(sig));
 	save(cur_h, cls, sig);
 }
 #endif
