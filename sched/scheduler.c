@@ -361,6 +361,8 @@ static struct mmf_task *spawn(struct mmf_sched *s, const char *name, unsigned fl
 	 * the task running this code (its stack is in use).  Other tasks keep
 	 * their own ids, so each stays one column of the interleaving table. */
 	int id = -1;
+	if (threads && (flags & MMF_TASK_IRQ))
+		id = mmf_threads_reuse_irq_slot(s);
 	if (!threads && (flags & MMF_TASK_IRQ)) {
 		for (int i = 0; i < s->ntasks; i++) {
 			if (s->tasks[i].state == MMF_T_EXITED && (s->tasks[i].flags & MMF_TASK_IRQ) &&

@@ -24,6 +24,7 @@ struct mmf_threads {
 	pthread_mutex_t mu;     /* report, value source, task table growth */
 	pthread_t th[MMF_MAX_TASKS];
 	bool started[MMF_MAX_TASKS];
+	bool done[MMF_MAX_TASKS];       /* the thread has returned (joinable at once) */
 	bool running;
 	bool abandoned;
 	int live;               /* tasks not yet exited */
@@ -96,6 +97,7 @@ void mmf_threads_reset(struct mmf_sched *s)
 		mmf_internal("thread mode cannot start a run after a failed one: its threads "
 			     "are still stuck; start a new process");
 	memset(th->started, 0, sizeof(th->started));
+	memset(th->done, 0, sizeof(th->done));
 	th->running = false;
 	th->live = th->workers = th->blocked = 0;
 }
@@ -116,7 +118,25 @@ static void *thread_main(void *arg)
 	__atomic_fetch_sub(&th->live, 1, __ATOMIC_SEQ_CST);
 	if (!(t->flags & MMF_TASK_DAEMON))
 		__atomic_fetch_sub(&th->workers, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&th->done[t->id], true, __ATOMIC_RELEASE);
 	return NULL;
+}
+
+int mmf_threads_reuse_irq_slot(struct mmf_sched *s)
+{
+	struct mmf_threads *th = get(s);
+	/* Only a slot whose thread has returned: joining a thread that is
+	 * still leaving could wait on a lock this caller holds. */
+	for (int i = 0; i < s->ntasks; i++) {
+		if (!(s->tasks[i].flags & MMF_TASK_IRQ) || !th->started[i] ||
+		    !__atomic_load_n(&th->done[i], __ATOMIC_ACQUIRE))
+			continue;
+		pthread_join(th->th[i], NULL);
+		th->started[i] = false;
+		th->done[i] = false;
+		return i;
+	}
+	return -1;
 }
 
 void mmf_threads_table_lock(struct mmf_sched *s, bool lock)

@@ -17,6 +17,10 @@ void mmf_threads_free(struct mmf_sched *s);
 void mmf_threads_reset(struct mmf_sched *s);
 enum mmf_run_status mmf_threads_run(struct mmf_sched *s);
 void mmf_threads_table_lock(struct mmf_sched *s, bool lock);
+/* An exited interrupt's slot, its thread joined, for a new interrupt; -1 if
+ * none (call with the table lock held).  Interrupts come and go, so a long
+ * run would otherwise fill the task table. */
+int mmf_threads_reuse_irq_slot(struct mmf_sched *s);
 void mmf_threads_start_task(struct mmf_sched *s, struct mmf_task *t);
 void mmf_threads_point(struct mmf_sched *s, struct mmf_task *t);
 void mmf_threads_obj_lock(struct mmf_sched *s, const void *obj);
