@@ -187,8 +187,11 @@ static int do_swap_page(struct mm_struct *mm, int v, pte_t orig, bool write)
 		folio_set(f, PG_dirty);
 		folio_free_swap(f);
 	}
-	spin_unlock(&mm->ptl);
+	/* Unlock before the page-table lock goes, as the kernel does: our
+	 * reference is the pte's now, and once the lock is dropped a zap
+	 * may put it and free the folio (a locked one, if we were late). */
 	folio_unlock(f);
+	spin_unlock(&mm->ptl);
 	put_swap_device(si);
 	return FAULT_RETRY;
 }

@@ -63,7 +63,17 @@ int isolate_lru_folios(int nr, struct folio **out)
 	for (; pos != &M->lru_inactive && n < nr; pos = next) {
 		next = pos->next;
 		struct folio *f = list_entry(pos, struct folio, lru);
+		/* folio_try_get: the putter drops its count without this
+		 * lock (it takes the lock only afterwards, to take the folio
+		 * off), so a count seen non-zero here may reach zero before
+		 * a plain increment: only an increment that is not from zero
+		 * may claim the folio.  The lock holder may not sleep: an
+		 * atomic that is no scheduling point. */
 		int refs = __atomic_load_n(&f->_refcount.counter, __ATOMIC_RELAXED);
+		while (refs && !__atomic_compare_exchange_n(&f->_refcount.counter, &refs, refs + 1,
+							    false, __ATOMIC_SEQ_CST,
+							    __ATOMIC_RELAXED))
+			;
 		if (refs == 0) {
 			if (mm_variant(V_LRU_FREE_IRQ_DOUBLE_FREE)) {
 				/* 2002 shrink_cache: a count-0 page was left here by
@@ -80,10 +90,6 @@ int isolate_lru_folios(int nr, struct folio **out)
 			 * by its last putter; it is not ours to take. */
 			continue;
 		}
-		/* folio_try_get: the lock holder may not sleep, so this is the
-		 * plain increment of a count known to be non-zero under the
-		 * lock the putter needs to take the folio off. */
-		__atomic_fetch_add(&f->_refcount.counter, 1, __ATOMIC_SEQ_CST);
 		if (!test_and_clear_bit(PG_lru, &f->flags)) {
 			__atomic_fetch_sub(&f->_refcount.counter, 1, __ATOMIC_SEQ_CST);
 			continue;

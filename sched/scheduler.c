@@ -120,7 +120,11 @@ struct mmf_sched *mmf_current_sched(void)
 
 bool mmf_in_irq(void) { return tl_cur && (tl_cur->flags & MMF_TASK_IRQ); }
 
-bool kthread_should_stop(void) { return tl_cur && tl_cur->should_stop; }
+/* Set by the real-thread watchdog while the thread runs. */
+bool kthread_should_stop(void)
+{
+	return tl_cur && __atomic_load_n(&tl_cur->should_stop, __ATOMIC_RELAXED);
+}
 
 void mmf__set_current(struct mmf_task *t) { tl_cur = t; }
 

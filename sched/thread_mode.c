@@ -225,11 +225,17 @@ void mmf_threads_wake(struct mmf_sched *s, const void *obj)
 	futex(&st->seq, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL);
 }
 
+/* Under each stripe's lock, as every wake is: a waiter checks its
+ * condition (here kthread_should_stop()) and reads the stripe's sequence
+ * under that lock, so a bump without it could fall between the two and
+ * the waiter would sleep through its only wake-up. */
 static void wake_everything(struct mmf_threads *th)
 {
 	for (int i = 0; i < NSTRIPES; i++) {
+		flock_acquire(&th->st[i].lock);
 		__atomic_fetch_add(&th->st[i].seq, 1, __ATOMIC_SEQ_CST);
 		futex(&th->st[i].seq, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL);
+		flock_release(&th->st[i].lock);
 	}
 }
 
@@ -307,7 +313,7 @@ enum mmf_run_status mmf_threads_run(struct mmf_sched *s)
 		if (!stopping && __atomic_load_n(&th->workers, __ATOMIC_SEQ_CST) == 0) {
 			stopping = true;
 			for (int i = 0; i < s->ntasks; i++)
-				s->tasks[i].should_stop = true;
+				__atomic_store_n(&s->tasks[i].should_stop, true, __ATOMIC_RELAXED);
 			wake_everything(th);
 		}
 		int live = __atomic_load_n(&th->live, __ATOMIC_SEQ_CST);
