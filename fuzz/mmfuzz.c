@@ -9,6 +9,7 @@
 #include "repro.h"
 #include "minimize.h"
 #include "program.h"
+#include "thread_mode.h"
 #include "sanitizer.h"
 #include "table.h"
 #include "trace.h"
@@ -29,6 +30,10 @@
 #define EXIT_CLEAN 0
 #define EXIT_BUG 1
 #define EXIT_USAGE 2
+
+#if MMF_ASAN || MMF_TSAN
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 static const char *prog_name = "mmfuzz";
 static const char *self = "mmfuzz"; /* how we were invoked, for replay hints */
@@ -249,6 +254,45 @@ static int write_trace(const char *path, const struct mmf_sched *s, const char *
 
 /* ---- run ------------------------------------------------------------------------ */
 
+/* ---- a sanitizer ending run or stress: say after how many executions ------------ */
+
+static struct {
+	const char *prog, *params;
+	const uint64_t *done;   /* executions finished before the dying one */
+	uint32_t want;
+	struct timespec t0;
+} death;
+
+#if MMF_ASAN || MMF_TSAN
+static void on_death(void)
+{
+	if (!death.done)
+		return;
+	char sig[600];
+	const char *cls = mmf_sanitizer_death_signature(death.params, sig, sizeof(sig));
+	int c = mmf_fail_from_name(cls);
+	bool wanted = !death.want || (c > 0 && (death.want >> c & 1));
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("%s [%s]: %s %s after %" PRIu64 " executions (%.2f s, reported by the sanitizer)\n",
+	       death.prog, death.params, wanted ? "found" : "ended by", cls, *death.done + 1,
+	       (double)(t1.tv_sec - death.t0.tv_sec) + (double)(t1.tv_nsec - death.t0.tv_nsec) / 1e9);
+	fflush(stdout);
+}
+#endif
+
+static void watch_death(const char *prog, const char *params, const uint64_t *done, uint32_t want)
+{
+	death.prog = prog;
+	death.params = params;
+	death.done = done;
+	death.want = want;
+	clock_gettime(CLOCK_MONOTONIC, &death.t0);
+#if MMF_ASAN || MMF_TSAN
+	__sanitizer_set_death_callback(on_death);
+#endif
+}
+
 static void run_help(void)
 {
 	printf("usage: mmfuzz run PROGRAM [options]\n"
@@ -259,7 +303,8 @@ static void run_help(void)
 	       "  --depth D            PCT bug depth (default 2)\n"
 	       "  --bound K            explore: preemption bound (default 2)\n"
 	       "  --input FILE         input source: these bytes, one execution\n"
-	       "  --runs N             execution budget (default 10000)\n"
+	       "  --runs N             execution budget (default 10000, or none with --time)\n"
+	       "  --time S             stop after S seconds\n"
 	       "  --trace FILE         write the failing run's decision trace\n"
 	       "  --table              print the interleaving table of the failure\n"
 	       "  --quiet              only the summary line\n"
@@ -270,8 +315,10 @@ static void run_help(void)
 
 static int cmd_run(int argc, char **argv)
 {
-	struct opts o = {.seed = 1, .runs = 10000, .bound = 2};
-	parse_opts(argc, argv, &o, "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0d", run_help);
+	struct opts o = {.seed = 1, .bound = 2};
+	parse_opts(argc, argv, &o, "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0d\x12", run_help);
+	if (!o.runs)
+		o.runs = o.time_limit > 0 ? UINT64_MAX : 10000;
 	if (optind + 1 != argc)
 		usage_error("run: expected exactly one PROGRAM (see --help)");
 	const struct mmf_program *p = need_program(argv[optind]);
@@ -279,7 +326,7 @@ static int cmd_run(int argc, char **argv)
 	struct mmf_search q = {
 		.prog = p, .params = params, .src = (enum mmf_src_kind)o.src, .seed = o.seed,
 		.depth = o.depth, .bound = o.bound, .budget = o.runs, .keep_trace = true,
-		.stop_at_failure = true, .want = o.want,
+		.stop_at_failure = true, .want = o.want, .time_limit = o.time_limit,
 	};
 	uint8_t *bytes = NULL;
 	if (o.input_file) {
@@ -288,7 +335,10 @@ static int cmd_run(int argc, char **argv)
 		bytes = read_file(o.input_file, &q.input_len);
 		q.input = bytes;
 	}
-	if (mmf_search_run(&q)) {
+	watch_death(p->name, params, &q.runs, o.want);
+	int err = mmf_search_run(&q);
+	death.done = NULL;
+	if (err) {
 		fprintf(stderr, "%s: %s\n", prog_name, q.why);
 		mmf_search_free(&q);
 		free(bytes);
@@ -780,48 +830,80 @@ static void stress_help(void)
 	       "  The real-thread baseline: the same program and primitives on pthreads,\n"
 	       "  no controlled scheduler, repeated until a failure or the budget.\n"
 	       "  --params 'k=v ...'   program parameters\n"
-	       "  --runs N             executions (default 1000)\n"
+	       "  --runs N             executions (default 1000, or none with --time)\n"
+	       "  --time S             stop after S seconds\n"
+	       "  --seed N             seed of the workload's values (default: the clock)\n"
+	       "  --want C1,C2         seek failures of these classes; others are passed over\n"
+	       "                       (one that leaves threads stuck ends the process, exit 0)\n"
 	       "  --yield-rate R       sched_yield() at 1 in R scheduling points (default 0: never)\n"
 	       "  --timeout-ms T       wall-clock limit of one execution (default 10000)\n"
-	       "exit: 0 no failure, 1 failure found, 2 usage error\n");
+	       "exit: 0 no failure (of the classes sought), 1 failure found, 2 usage error\n");
 }
 
 static int cmd_stress(int argc, char **argv)
 {
-	struct opts o = {.runs = 1000, .timeout_ms = 10000};
-	parse_opts(argc, argv, &o, "\x01\x06\x0b\x0c", stress_help);
+	struct opts o = {.timeout_ms = 10000};
+	parse_opts(argc, argv, &o, "\x01\x03\x06\x0b\x0c\x0d\x12", stress_help);
 	if (optind + 1 != argc)
 		usage_error("stress: expected exactly one PROGRAM (see --help)");
+	if (!o.runs)
+		o.runs = o.time_limit > 0 ? UINT64_MAX : 1000;
 	const struct mmf_program *p = need_program(argv[optind]);
 	const char *params = o.params ? o.params : p->default_params;
 	struct mmf_random_src unused;
 	mmf_random_src_init(&unused, 0);
 	struct mmf_sched_opts so = {.mode = MMF_MODE_THREADS, .thread_yield_rate = o.yield_rate,
-				    .thread_timeout_ms = o.timeout_ms};
+				    .thread_timeout_ms = o.timeout_ms, .thread_seed = o.seed};
 	struct mmf_sched s;
 	mmf_sched_init(&s, &so, &unused.base);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (uint64_t i = 0; i < o.runs; i++) {
+	static uint64_t i;
+	uint64_t passed = 0;
+	const char *first_other = NULL;
+	double secs = 0;
+	watch_death(p->name, params, &i, o.want);
+	for (i = 0; i < o.runs; i++) {
+		if (o.time_limit > 0 && secs >= o.time_limit)
+			break;
 		char err[256];
 		int bad;
 		enum mmf_run_status st = mmf_run_program(&s, p, params, err, sizeof(err), &bad);
 		if (bad)
 			usage_error("%s: %s", p->name, err);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 		if (st == MMF_RUN_FAILED) {
-			clock_gettime(CLOCK_MONOTONIC, &t1);
-			printf("%s [%s]: stress found %s after %" PRIu64 " executions (%.2f s)\n", p->name,
-			       params, mmf_fail_name(s.report.cls), i + 1,
-			       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+			bool wanted = !o.want || (o.want >> s.report.cls & 1);
+			if (!wanted && !mmf_threads_abandoned(&s)) {
+				/* Failed after its threads were joined (the teardown
+				 * audit): pass over it and go on. */
+				passed++;
+				if (!first_other)
+					first_other = mmf_fail_name(s.report.cls);
+				continue;
+			}
+			if (wanted)
+				printf("%s [%s]: stress found %s after %" PRIu64 " executions (%.2f s)\n",
+				       p->name, params, mmf_fail_name(s.report.cls), i + 1, secs);
+			else
+				printf("%s [%s]: stress passed over %s after %" PRIu64 " executions "
+				       "(%.2f s) and stopped: a failed run's threads cannot be reclaimed\n",
+				       p->name, params, mmf_fail_name(s.report.cls), i + 1, secs);
 			mmf_report_print(&s, stdout);
+			if (passed)
+				printf("passed over %" PRIu64 " earlier failure%s of other classes (first: %s)\n",
+				       passed, passed == 1 ? "" : "s", first_other);
 			fflush(stdout);
 			/* Threads of a failed run may be stuck: leave now. */
-			_Exit(EXIT_BUG);
+			_Exit(wanted ? EXIT_BUG : EXIT_CLEAN);
 		}
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	printf("%s [%s]: stress ran %" PRIu64 " executions clean (%.2f s)\n", p->name, params, o.runs,
-	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	printf("%s [%s]: stress ran %" PRIu64 " executions clean (%.2f s)\n", p->name, params, i,
+	       secs);
+	if (passed)
+		printf("passed over %" PRIu64 " failure%s of other classes (first: %s)\n", passed,
+		       passed == 1 ? "" : "s", first_other);
 	mmf_sched_destroy(&s);
 	return EXIT_CLEAN;
 }

@@ -60,6 +60,7 @@ struct mmf_search {
 	int depth;                      /* pct */
 	int bound;                      /* explore: preemption bound, <0 none */
 	uint64_t budget;                /* executions at most */
+	double time_limit;              /* seconds at most (0: no limit) */
 	const uint8_t *input;           /* input: these bytes for one run */
 	size_t input_len;
 	bool keep_trace;                /* record the failing run's trace+log */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 extern const struct mmf_program mmf_toy_lost_update, mmf_toy_abba, mmf_toy_uaf,
 	mmf_toy_missed_wakeup, mmf_toy_race, mmf_toy_points, mmf_mm_program;
@@ -198,7 +199,16 @@ int mmf_search_run(struct mmf_search *q)
 	}
 	mmf_sched_init(&q->s, &o, dec);
 
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (q->runs < q->budget) {
+		if (q->time_limit > 0 && (q->runs & 63) == 0) {
+			struct timespec t1;
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			if ((double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 >=
+			    q->time_limit)
+				break;
+		}
 		if (q->src == MMF_SRC_INPUT && !q->input)
 			mmf_input_src_init(in, bytes, random_bytes(q->seed, q->runs, bytes, nbytes));
 		/* PCT learns the expected run length from earlier runs; keep

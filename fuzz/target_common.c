@@ -18,6 +18,20 @@ static struct mmf_harness *cur_h;
 static uint32_t want;           /* MMFUZZ_WANT: classes that count (0: all) */
 static const uint8_t *cur_data;
 static size_t cur_size;
+static uint64_t stat_execs, stat_steps;  /* for MMFUZZ_STATS_FILE */
+
+/* MMFUZZ_STATS_FILE: at exit, append "executions scheduling-points" of this
+ * process (the benchmark's scheduling points per second under the engines;
+ * AFL++ runs many processes, so lines add up). */
+static void write_stats(void)
+{
+	const char *path = getenv("MMFUZZ_STATS_FILE");
+	FILE *f = path && *path ? fopen(path, "a") : NULL;
+	if (!f)
+		return;
+	fprintf(f, "%llu %llu\n", (unsigned long long)stat_execs, (unsigned long long)stat_steps);
+	fclose(f);
+}
 
 MMF_WRAPS static uint64_t fnv(const uint8_t *p, size_t n)
 {
@@ -89,6 +103,8 @@ void mmf_target_init(struct mmf_harness *h, void (*feature)(void *, uint32_t), v
 		want = (uint32_t)m;
 	}
 	cur_h = h;
+	if (getenv("MMFUZZ_STATS_FILE"))
+		atexit(write_stats);
 #if MMF_ASAN
 	__sanitizer_set_death_callback(on_death);
 #endif
@@ -99,6 +115,8 @@ bool mmf_target_run(struct mmf_harness *h, const uint8_t *data, size_t size)
 	cur_data = data;
 	cur_size = size;
 	enum mmf_run_status st = mmf_harness_run(h, data, size);
+	stat_execs++;
+	stat_steps += h->s.steps;
 	if (st != MMF_RUN_FAILED || (want && !(want >> h->s.report.cls & 1))) {
 		cur_data = NULL;
 		return false;   /* clean, or a class this campaign passes over */

@@ -299,6 +299,7 @@ struct mmf_sched_opts {
 	bool no_lockdep;                /* turn the lock-order checker off */
 	unsigned thread_yield_rate;     /* threads: sched_yield at 1/rate points */
 	unsigned thread_timeout_ms;     /* threads: wall-clock hang limit */
+	uint64_t thread_seed;           /* threads: seed of the value source (0: the clock) */
 	/* Interleaving feedback for fuzzers: called at every switch between
 	 * tasks with a 32-bit feature, a hash of (where the task that stops
 	 * stands, where the task that goes on stands, preempted or blocked). */

@@ -73,7 +73,12 @@ static struct mmf_threads *get(struct mmf_sched *s)
 		if (!s->threads)
 			mmf_internal("out of memory (threads)");
 		pthread_mutex_init(&s->threads->mu, NULL);
-		s->threads->rng = 0x853c49e6748fea9bull ^ (uint64_t)time(NULL);
+		/* The workload's values: seeded, or from the clock.  Which
+		 * thread draws which value still depends on timing. */
+		uint64_t seed = s->opts.thread_seed ? s->opts.thread_seed : (uint64_t)time(NULL);
+		s->threads->rng = 0x853c49e6748fea9bull ^ (seed * 0x9e3779b97f4a7c15ull);
+		if (!s->threads->rng)
+			s->threads->rng = 1;
 	}
 	return s->threads;
 }
@@ -88,6 +93,11 @@ void mmf_threads_free(struct mmf_sched *s)
 	}
 	/* Abandoned threads may still touch it: leave it to process exit. */
 	s->threads = NULL;
+}
+
+bool mmf_threads_abandoned(const struct mmf_sched *s)
+{
+	return s->threads && s->threads->abandoned;
 }
 
 void mmf_threads_reset(struct mmf_sched *s)

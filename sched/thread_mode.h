@@ -15,6 +15,8 @@
 
 void mmf_threads_free(struct mmf_sched *s);
 void mmf_threads_reset(struct mmf_sched *s);
+/* A failed run left threads behind: this process can run no more. */
+bool mmf_threads_abandoned(const struct mmf_sched *s);
 enum mmf_run_status mmf_threads_run(struct mmf_sched *s);
 void mmf_threads_table_lock(struct mmf_sched *s, bool lock);
 /* An exited interrupt's slot, its thread joined, for a new interrupt; -1 if

@@ -1,0 +1,542 @@
+#!/usr/bin/env python3
+"""report.py - docs/benchmarks.md and its plots from the CSV files that
+bench/run.sh writes under OUT/data/bench/.  Plots are SVG drawn here (no
+plotting library needed); a PNG copy of each is made when rsvg-convert
+(Debian package librsvg2-bin) is installed.
+
+usage: bench/report.py OUT        (reads OUT/data/bench, writes OUT/benchmarks.md
+                                   and OUT/bench/*.svg, *.png)
+"""
+import csv
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+
+ENGINES = [
+    ("random", "built-in random"),
+    ("pct", "built-in PCT"),
+    ("libfuzzer-fb", "libFuzzer, feedback on"),
+    ("libfuzzer-nofb", "libFuzzer, feedback off"),
+    ("afl", "AFL++"),
+    ("stress", "stress (real threads)"),
+]
+COLORS = {
+    "random": "#1f77b4", "pct": "#17becf", "libfuzzer-fb": "#2ca02c",
+    "libfuzzer-nofb": "#98df8a", "afl": "#ff7f0e", "stress": "#d62728",
+}
+VARIANTS = [
+    "swapin-dead-entry", "anon-fault-double-alloc", "swapoff-single-pass",
+    "lru-free-irq-double-free", "migrate-swapcache-anon-vma-uaf",
+    "zswap-writeback-invalidate-leak", "zswap-writeback-stale-data",
+    "free-swap-and-cache-swapoff-uaf",
+]
+
+
+def read(path):
+    if not os.path.exists(path):
+        return None
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def fnum(x, default=None):
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return default
+
+
+def fmt_s(x):
+    if x is None:
+        return "-"
+    if x < 0.1:
+        return "%.3f s" % x
+    if x < 10:
+        return "%.2f s" % x
+    return "%.0f s" % x
+
+
+def fmt_n(x):
+    if x is None:
+        return "-"
+    x = float(x)
+    if x >= 1e6:
+        return "%.1fM" % (x / 1e6)
+    if x >= 1e4:
+        return "%.0fk" % (x / 1e3)
+    return "%d" % round(x)
+
+
+def censored_median(vals, nfound, n):
+    """Median of trial values where trials not found count as 'at least the
+    limit' (they sort last).  Returns (value, is_lower_bound)."""
+    if n == 0:
+        return None, False
+    s = sorted(vals)
+    # not-found trials are the largest values; the median is a lower bound
+    # when it falls on (or between) not-found trials
+    mid_hi = n // 2
+    lower = (n - nfound) > 0 and mid_hi >= nfound
+    return statistics.median(s), lower
+
+
+# ---- SVG helpers ------------------------------------------------------------------
+
+class Svg:
+    def __init__(self, w, h):
+        self.w, self.h, self.parts = w, h, []
+
+    def add(self, s):
+        self.parts.append(s)
+
+    def text(self, x, y, s, size=12, anchor="start", color="#222", weight="normal", rotate=None):
+        s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        tr = ' transform="rotate(%d %.1f %.1f)"' % (rotate, x, y) if rotate else ""
+        self.add('<text x="%.1f" y="%.1f" font-size="%d" text-anchor="%s" fill="%s" '
+                 'font-weight="%s"%s>%s</text>' % (x, y, size, anchor, color, weight, tr, s))
+
+    def line(self, x1, y1, x2, y2, color="#ccc", width=1, dash=None):
+        d = ' stroke-dasharray="%s"' % dash if dash else ""
+        self.add('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="%s"%s/>'
+                 % (x1, y1, x2, y2, color, width, d))
+
+    def rect(self, x, y, w, h, fill, stroke="none"):
+        self.add('<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s" stroke="%s"/>'
+                 % (x, y, w, h, fill, stroke))
+
+    def circle(self, x, y, r, fill, stroke=None, opacity=0.85):
+        st = ' stroke="%s" stroke-width="1.3"' % stroke if stroke else ""
+        self.add('<circle cx="%.1f" cy="%.1f" r="%.1f" fill="%s" fill-opacity="%.2f"%s/>'
+                 % (x, y, r, fill, opacity, st))
+
+    def polyline(self, pts, color, width=2):
+        self.add('<polyline fill="none" stroke="%s" stroke-width="%s" points="%s"/>'
+                 % (color, width, " ".join("%.1f,%.1f" % p for p in pts)))
+
+    def save(self, path):
+        with open(path, "w") as f:
+            f.write('<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
+                    'viewBox="0 0 %d %d" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">\n'
+                    % (self.w, self.h, self.w, self.h))
+            f.write('<rect width="100%" height="100%" fill="white"/>\n')
+            f.write("\n".join(self.parts))
+            f.write("\n</svg>\n")
+        png = path[:-4] + ".png"
+        if shutil.which("rsvg-convert"):
+            subprocess.run(["rsvg-convert", "-o", png, path], check=False)
+
+
+def log_axis(lo, hi):
+    a = math.floor(math.log10(lo))
+    b = math.ceil(math.log10(hi))
+    if b == a:
+        b += 1
+    return a, b
+
+
+def plot_ttb(rows, engines, limit, path):
+    """Time-to-bug per variant and engine, log scale; one dot per trial, a
+    bar at the median; hollow dots at the limit are trials that did not find."""
+    W, left, right, top, rowh = 1040, 250, 30, 60, 62
+    H = top + rowh * len(VARIANTS) + 70
+    svg = Svg(W, H)
+    vals = [fnum(r["seconds"]) for r in rows if fnum(r["seconds"])]
+    lo = max(min(vals + [limit]) * 0.8, 0.005)
+    a, b = log_axis(lo, limit * 1.2)
+    X = lambda v: left + (math.log10(max(v, 10 ** a)) - a) / (b - a) * (W - left - right)
+    svg.text(W / 2, 22, "Time to bug per variant and engine (log scale; one dot per trial)", 15,
+             "middle", weight="bold")
+    # legend
+    lx = 40
+    for e, name in engines:
+        svg.circle(lx + 5, 42, 5, COLORS[e])
+        svg.text(lx + 14, 46, name, 11)
+        lx += 14 + 6.4 * len(name) + 22
+    svg.circle(lx + 5, 42, 4, "white", "#555", 1)
+    svg.text(lx + 14, 46, "not found", 11)
+    svg.line(lx + 90, 37, lx + 90, 47, "#000", 2)
+    svg.text(lx + 96, 46, "median", 11)
+    for k in range(a, b + 1):
+        x = X(10 ** k)
+        svg.line(x, top - 5, x, top + rowh * len(VARIANTS), "#ddd")
+        lab = ("%g s" % 10 ** k) if k >= 0 else ("%g ms" % (10 ** (k + 3)))
+        svg.text(x, top + rowh * len(VARIANTS) + 18, lab, 11, "middle", "#555")
+    xl = X(limit)
+    svg.line(xl, top - 5, xl, top + rowh * len(VARIANTS), "#d62728", 1, "4,3")
+    svg.text(xl, top + rowh * len(VARIANTS) + 34, "limit %g s" % limit, 11, "middle", "#d62728")
+    svg.text((left + W - right) / 2, H - 10, "seconds from start to the first failure of the class BUGS.md names",
+             12, "middle", "#333")
+    ne = len(engines)
+    for i, v in enumerate(VARIANTS):
+        y0 = top + i * rowh
+        if i % 2 == 0:
+            svg.rect(left, y0, W - left - right, rowh, "#f6f6f6")
+        svg.text(left - 8, y0 + rowh / 2 + 4, v, 12, "end")
+        for j, (e, _) in enumerate(engines):
+            y = y0 + 6 + (rowh - 12) * (j + 0.5) / ne
+            cell = [r for r in rows if r["engine"] == e and r["variant"] == v]
+            if not cell:
+                continue
+            ts = []
+            for r in cell:
+                t = fnum(r["seconds"], limit)
+                if r["found"] == "1":
+                    svg.circle(X(t), y, 3.2, COLORS[e])
+                    ts.append(t)
+                else:
+                    svg.circle(X(limit), y, 3.2, "white", COLORS[e], 1)
+                    ts.append(limit)
+            med = statistics.median(ts)
+            svg.line(X(med), y - 5, X(med), y + 5, "#000", 2)
+    svg.save(path)
+
+
+def plot_bars(items, title, unit, path):
+    """Horizontal bars (log scale) for (label, value, color)."""
+    W, left, right, top, barh = 940, 330, 80, 50, 26
+    H = top + barh * len(items) + 50
+    svg = Svg(W, H)
+    svg.text(W / 2, 24, title, 15, "middle", weight="bold")
+    vals = [v for _, v, _ in items if v]
+    a, b = log_axis(min(vals) * 0.8, max(vals) * 1.2)
+    X = lambda v: left + (math.log10(v) - a) / (b - a) * (W - left - right)
+    for k in range(a, b + 1):
+        svg.line(X(10 ** k), top - 4, X(10 ** k), top + barh * len(items), "#ddd")
+        svg.text(X(10 ** k), top + barh * len(items) + 16, fmt_n(10 ** k), 11, "middle", "#555")
+    for i, (lab, v, col) in enumerate(items):
+        y = top + i * barh
+        svg.text(left - 8, y + barh / 2 + 4, lab, 12, "end")
+        if v:
+            svg.rect(left, y + 4, X(v) - left, barh - 8, col)
+            svg.text(X(v) + 5, y + barh / 2 + 4, fmt_n(v), 11)
+    svg.text((left + W - right) / 2, H - 8, unit, 12, "middle", "#333")
+    svg.save(path)
+
+
+def plot_scaling(rows, path):
+    params = ["tasks", "frames", "ops"]
+    variants = sorted({r["variant"] for r in rows})
+    cols = ["#1f77b4", "#d62728", "#2ca02c"]
+    W, H, pw, top, left = 960, 330, 280, 60, 70
+    svg = Svg(W, H)
+    svg.text(W / 2, 22, "Executions to bug against workload size (built-in random; median of seeds)",
+             15, "middle", weight="bold")
+    for j, v in enumerate(variants):
+        svg.rect(left + j * 330, 34, 12, 12, cols[j % 3])
+        svg.text(left + j * 330 + 18, 45, v, 11)
+    meds = {}
+    for r in rows:
+        n = fnum(r["executions"], 0)
+        meds.setdefault((r["variant"], r["param"], int(r["value"])), []).append(n)
+    allv = [statistics.median(x) for x in meds.values() if statistics.median(x) > 0]
+    if not allv:
+        return
+    a, b = log_axis(min(allv) * 0.8, max(allv) * 1.2)
+    for pi, p in enumerate(params):
+        x0 = left + pi * (pw + 30)
+        y0, ph = top + 10, H - top - 60
+        xs = sorted({k[2] for k in meds if k[1] == p})
+        if not xs:
+            continue
+        X = lambda val: x0 + (xs.index(val) + 0.5) / len(xs) * pw
+        Y = lambda n: y0 + ph - (math.log10(max(n, 10 ** a)) - a) / (b - a) * ph
+        svg.rect(x0, y0, pw, ph, "#fafafa", "#ccc")
+        for k in range(a, b + 1):
+            svg.line(x0, Y(10 ** k), x0 + pw, Y(10 ** k), "#e4e4e4")
+            if pi == 0:
+                svg.text(x0 - 6, Y(10 ** k) + 4, fmt_n(10 ** k), 10, "end", "#555")
+        for xv in xs:
+            svg.text(X(xv), y0 + ph + 16, str(xv), 11, "middle", "#555")
+        svg.text(x0 + pw / 2, y0 + ph + 34, p + "=", 12, "middle")
+        for j, v in enumerate(variants):
+            pts = [(X(xv), Y(statistics.median(meds[(v, p, xv)]))) for xv in xs if (v, p, xv) in meds]
+            svg.polyline(pts, cols[j % 3])
+            for q in pts:
+                svg.circle(q[0], q[1], 3.5, cols[j % 3])
+    svg.text(16, top + (H - top) / 2, "executions", 12, "middle", rotate=-90)
+    svg.save(path)
+
+
+# ---- the report -------------------------------------------------------------------
+
+def main():
+    if len(sys.argv) != 2:
+        sys.stderr.write("usage: bench/report.py OUT\n")
+        sys.exit(2)
+    out = sys.argv[1]
+    data = os.path.join(out, "data", "bench")
+    imgd = os.path.join(out, "bench")
+    os.makedirs(imgd, exist_ok=True)
+    mach = {r["key"]: r["value"] for r in (read(os.path.join(data, "machine.csv")) or [])}
+    ttb = read(os.path.join(data, "ttb.csv")) or []
+    tput = read(os.path.join(data, "throughput.csv")) or []
+    size = read(os.path.join(data, "scaling_size.csv")) or []
+    rep = read(os.path.join(data, "replay.csv")) or []
+    rer = read(os.path.join(data, "stress_rerun.csv")) or []
+    exp = read(os.path.join(data, "explore.csv")) or []
+    limit = fnum(mach.get("trial_limit_s"), 60)
+    mode = mach.get("mode", "?")
+    L = []
+    w = L.append
+    w("# Benchmarks")
+    w("")
+    w("How fast mmfuzz finds the historic races, how fast it runs, and how well its findings")
+    w("reproduce, against the real-thread stress baseline (`mmfuzz stress`: the same model, workload")
+    w("generator and sanitizer on pthreads, no controlled scheduler). Regenerate everything with")
+    w("`bench/run.sh --full` (this page, raw CSV in [data/bench/](data/bench/), plots in")
+    w("[bench/](bench/)); `bench/run.sh --quick` is a smaller run (under 10 minutes once built).")
+    w("")
+    w("| | |")
+    w("|---|---|")
+    w("| mode | %s (%s trials per cell, %s s limit per trial) |" % (mode, mach.get("seeds_per_cell", "?"), mach.get("trial_limit_s", "?")))
+    w("| commit | `%s` |" % mach.get("commit", "?"))
+    w("| date | %s |" % mach.get("date", "?"))
+    w("| machine | %s, %s cores, %s GiB, Linux %s |" % (mach.get("cpu", "?"), mach.get("cores", "?"), mach.get("memory_gib", "?"), mach.get("kernel", "?")))
+    w("| compilers | %s; %s; %s |" % (mach.get("gcc", "?"), mach.get("clang", "?"), mach.get("afl", "?") or "AFL++ not installed"))
+    if mach.get("total_s"):
+        w("| run time | %.0f min |" % (fnum(mach["total_s"], 0) / 60))
+    w("")
+
+    engines = [(e, n) for e, n in ENGINES if any(r["engine"] == e for r in ttb)]
+    cells = {}
+    for r in ttb:
+        cells.setdefault((r["variant"], r["engine"]), []).append(r)
+
+    def cell_stats(v, e):
+        rs = cells.get((v, e), [])
+        if not rs:
+            return None
+        n = len(rs)
+        found = [r for r in rs if r["found"] == "1"]
+        # a trial that did not find counts as the limit (engines overshoot it
+        # by their shutdown time)
+        ts = [fnum(r["seconds"], limit) if r["found"] == "1" else limit for r in rs]
+        xs = [fnum(r["executions"], 0) for r in rs]
+        xs_found = [fnum(r["executions"], 0) for r in found]
+        med_t, lower = censored_median(ts, len(found), n)
+        return {
+            "n": n, "found": len(found), "med_t": med_t, "lower": lower,
+            "max_t": max(ts), "med_x": statistics.median(xs_found) if xs_found else None,
+            "max_x": max(xs_found) if xs_found else None,
+            "other": sorted({r["class"][6:] for r in rs if r["class"].startswith("other:")}),
+            "all_x": xs,
+        }
+
+    # ---- targets
+    summary = []
+    if ttb:
+        w("## Where we stand against the targets")
+        w("")
+        w("| target | status |")
+        w("|---|---|")
+        best_ok = []
+        for v in VARIANTS:
+            ok = []
+            for e in ("random", "pct", "libfuzzer-fb"):
+                st = cell_stats(v, e)
+                if st and st["found"] == st["n"] and st["med_t"] < 10 and st["max_t"] < 60:
+                    ok.append(e)
+            best_ok.append((v, ok))
+        nok = sum(1 for _, ok in best_ok if ok)
+        miss = [v for v, ok in best_ok if not ok]
+        w("| every variant: median < 10 s and every trial < 60 s (built-in or libFuzzer) | %s of 8 met%s |"
+          % (nok, ("; not met: " + ", ".join(miss)) if miss else ""))
+        ratios = []
+        for v in VARIANTS:
+            a = cell_stats(v, "random")
+            s = cell_stats(v, "stress")
+            if a and s and a["med_t"]:
+                ratios.append((v, s["med_t"] / a["med_t"], s["lower"] or a["lower"], s))
+        if ratios:
+            n100 = sum(1 for _, r, _, _ in ratios if r >= 100)
+            w("| at least 100x faster than the stress baseline (median time, built-in random) | %d of %d variants |"
+              % (n100, len(ratios)))
+        if rep:
+            tot = sum(int(r["replays"]) for r in rep)
+            same = sum(int(r["identical"]) for r in rep)
+            w("| replay 1,000 of 1,000 | %s of %s replays identical (%d reproducers x %s) |"
+              % (f"{same:,}", f"{tot:,}", len(rep), rep[0]["replays"]))
+        w("")
+
+    # ---- time-to-bug
+    if ttb:
+        w("## Time to bug, per variant and engine")
+        w("")
+        w("Each cell: **median time to bug**, (median executions), found/trials, and the slowest trial.")
+        w("The generic workload (program `mm`, no parameters) with one variant switched on; a trial ends")
+        w("at the first failure of a class BUGS.md names for the variant, or at the limit (%g s)." % limit)
+        w("Not-found trials count as the limit, so a median marked `>=` is a lower bound. The built-in")
+        w("engine and the stress baseline run the same gcc build with the model's own checks (page state,")
+        w("leak audit, data shadow, object lifetimes) and pass over failures of other classes; libFuzzer")
+        w("and AFL++ run their ASan builds, where a sanitizer report of another class ends the trial")
+        if mach.get("stress_alone") == "1":
+            w("(`stopped on`). The engines' trials ran %s at a time, one core each; the stress baseline's"
+              % mach.get("concurrent_trials", "?"))
+            w("trials ran one at a time with all %s cores to itself (its threads race in parallel)."
+              % mach.get("cores", "?"))
+        else:
+            w("(`stopped on`). Trials ran %s at a time on the %s cores, the stress baseline's among them:"
+              % (mach.get("concurrent_trials", "?"), mach.get("cores", "?")))
+            w("every trial had one core's worth of CPU; the stress baseline's threads still ran in parallel")
+            w("across both cores, sharing them with the trial beside it (`bench/run.sh --stress-alone`")
+            w("gives them the whole machine, one trial at a time).")
+        w("")
+        w("![time to bug](bench/ttb.svg)")
+        w("")
+        w("| variant | " + " | ".join(n for _, n in engines) + " |")
+        w("|---|" + "---|" * len(engines))
+        for v in VARIANTS:
+            row = []
+            for e, _ in engines:
+                st = cell_stats(v, e)
+                if not st:
+                    row.append("-")
+                    continue
+                med = ("&ge;" if st["lower"] else "") + fmt_s(st["med_t"])
+                row.append("**%s** (%s) %d/%d, max %s%s" % (
+                    med, fmt_n(st["med_x"]) if st["med_x"] is not None else "-", st["found"], st["n"],
+                    ("&ge;" if st["found"] < st["n"] else "") + fmt_s(st["max_t"]),
+                    (" [stopped on: %s]" % ", ".join(st["other"])) if st["other"] else ""))
+            w("| %s | %s |" % (v, " | ".join(row)))
+        w("")
+        w("Executions are the engine's own count (libFuzzer's executed units, AFL++'s execs_done,")
+        w("the stress baseline's completed runs). A trial that ended on a sanitizer report of a class")
+        w("not sought for the variant is listed as `stopped on` and counted as not found.")
+        w("")
+        if ratios:
+            w("**Speed-up over the stress baseline** (median time to bug of stress / built-in random; `>=`")
+            w("where stress did not find the bug in most trials, so its median is the limit):")
+            w("")
+            w("| variant | stress found | stress median | built-in random median | speed-up |")
+            w("|---|---|---|---|---|")
+            for v, r, lower, s in ratios:
+                a = cell_stats(v, "random")
+                w("| %s | %d/%d | %s%s | %s | %s%.0fx |" % (
+                    v, s["found"], s["n"], "&ge;" if s["lower"] else "", fmt_s(s["med_t"]),
+                    fmt_s(a["med_t"]), "&ge;" if lower else "", r))
+            w("")
+        plot_ttb(ttb, engines, limit, os.path.join(imgd, "ttb.svg"))
+
+    # ---- throughput
+    if tput:
+        w("## Throughput")
+        w("")
+        w("The generic workload on the fixed model, %s s per row, one core unless said otherwise. The built-in"
+          % mach.get("throughput_s", "?"))
+        w("engine is `mmfuzz hunt --jobs N`; libFuzzer runs from the generic seeds with an in-memory")
+        w("corpus; AFL++ in persistent mode from the same seeds. Scheduling points per second for the")
+        w("engines come from the targets' own count (`MMFUZZ_STATS_FILE`).")
+        w("")
+        w("| build | engine | jobs | executions | execs/s | scheduling points/s |")
+        w("|---|---|---|---|---|---|")
+        items = []
+        for r in tput:
+            w("| %s | %s | %s | %s | %s | %s |" % (r["build"], r["engine"], r["jobs"], fmt_n(fnum(r["executions"])),
+                                                  fmt_n(fnum(r["execs_per_sec"])),
+                                                  fmt_n(fnum(r["points_per_sec"])) if r["points_per_sec"] else "-"))
+            col = {"default": "#1f77b4", "asan": "#9467bd", "tsan": "#8c564b", "libfuzzer": "#2ca02c",
+                   "afl": "#ff7f0e"}.get(r["build"], "#d62728")
+            bname = {"default": "gcc", "asan": "ASan", "tsan": "TSan", "libfuzzer": "clang+ASan",
+                     "afl": "afl-clang-fast+ASan"}.get(r["build"], r["build"])
+            jobs = ("%s job%s" % (r["jobs"], "" if r["jobs"] == "1" else "s")) if r["jobs"].isdigit() else r["jobs"]
+            items.append(("%s, %s, %s" % (r["engine"], bname, jobs), fnum(r["execs_per_sec"]), col))
+        w("")
+        w("![throughput](bench/throughput.svg)")
+        w("")
+        j1 = [fnum(r["execs_per_sec"]) for r in tput if r["build"] == "default" and r["jobs"] == "1" and "hunt" in r["engine"]]
+        j2 = [fnum(r["execs_per_sec"]) for r in tput if r["build"] == "default" and r["jobs"] == "2" and "hunt" in r["engine"]]
+        if j1 and j2 and j1[0]:
+            w("Scaling over cores: `hunt --jobs 2` runs %.2fx the executions per second of `--jobs 1` (gcc build)." % (j2[0] / j1[0]))
+            w("")
+        plot_bars(items, "Executions per second (generic workload, fixed model)", "executions per second (log scale)",
+                  os.path.join(imgd, "throughput.svg"))
+
+    # ---- scaling with workload size
+    if size:
+        w("## Executions to bug against workload size")
+        w("")
+        w("The built-in random engine (gcc build) with one workload parameter fixed and the others drawn")
+        w("as usual; median executions to bug over seeds (not-found trials count as the executions run).")
+        w("")
+        w("![scaling](bench/scaling.svg)")
+        w("")
+        vs = sorted({r["variant"] for r in size})
+        w("| parameter | " + " | ".join(vs) + " |")
+        w("|---|" + "---|" * len(vs))
+        keys = []
+        for r in size:
+            k = (r["param"], int(r["value"]))
+            if k not in keys:
+                keys.append(k)
+        for p, val in keys:
+            row = []
+            for v in vs:
+                rs = [r for r in size if r["variant"] == v and r["param"] == p and int(r["value"]) == val]
+                xs = [fnum(r["executions"], 0) for r in rs]
+                nf = sum(1 for r in rs if r["found"] == "1")
+                row.append("%s (%d/%d)" % (fmt_n(statistics.median(xs)) if xs else "-", nf, len(rs)))
+            w("| %s=%d | %s |" % (p, val, " | ".join(row)))
+        w("")
+        plot_scaling(size, os.path.join(imgd, "scaling.svg"))
+
+    # ---- reproducibility
+    if rep or rer:
+        w("## Reproducibility")
+        w("")
+    if rep:
+        w("Each committed reproducer (corpus/regressions/) replayed in a fresh process, gcc build; a")
+        w("replay counts as identical when it fails and both its re-recorded trace and its output are")
+        w("byte-identical to the first replay's (heap addresses in report texts masked: they move with ASLR).")
+        w("")
+        w("| reproducer | class | replays | identical failures | ms per replay |")
+        w("|---|---|---|---|---|")
+        for r in rep:
+            w("| %s | %s | %s | %s | %s |" % (r["reproducer"], r["class"], r["replays"], r["identical"], r["ms_per_replay"]))
+        w("")
+    if rer:
+        w("The stress baseline has no reproducer: the nearest thing is to run the configuration that")
+        w("failed once (same variant, same workload seed, same number of executions) again:")
+        w("")
+        w("| variant | seed | executions | reruns | failed again | seconds |")
+        w("|---|---|---|---|---|---|")
+        for r in rer:
+            w("| %s | %s | %s | %s | %s | %s |" % (r["variant"], r["seed"], r["executions"], r["reruns"],
+                                                r["failed_again"], fmt_s(fnum(r["seconds"]))))
+        w("")
+    elif ttb:
+        w("The stress baseline found no variant in this run, so there was no failing configuration to rerun.")
+        w("")
+
+    # ---- exhaustive
+    if exp:
+        w("## Exhaustive search")
+        w("")
+        w("`mmfuzz explore` over every schedule with at most K preemptions of each focused scenario")
+        w("(corpus/focused/), gcc build, with the fixed model and with the scenario's historic variant;")
+        w("first failure = the number of schedules explored up to the first failing one.")
+        w("")
+        w("| scenario | model | bound | schedules | complete | failing | first failure | seconds | schedules/s |")
+        w("|---|---|---|---|---|---|---|---|---|")
+        for r in exp:
+            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                r["scenario"], r["model"], r["bound"], f"{int(r['schedules']):,}" if r["schedules"] else "-",
+                "yes" if r["complete"] == "1" else "no", r["failing"] or "0",
+                ("%s (%s)" % (r["first_failure"], r["first_class"])) if r["first_failure"] else "-",
+                fmt_s(fnum(r["seconds"])), fmt_n(fnum(r["schedules_per_sec"]))))
+        w("")
+
+    w("## Raw data")
+    w("")
+    w("CSV files in [data/bench/](data/bench/): machine.csv, ttb.csv (one row per trial), throughput.csv,")
+    w("scaling_size.csv, replay.csv, stress_rerun.csv, explore.csv. bench/trial.sh runs one trial by hand.")
+    w("")
+    with open(os.path.join(out, "benchmarks.md"), "w") as f:
+        f.write("\n".join(L))
+    print("wrote %s" % os.path.join(out, "benchmarks.md"))
+
+
+if __name__ == "__main__":
+    main()
