@@ -528,6 +528,14 @@ def main():
                 fmt_s(fnum(r["seconds"])), fmt_n(fnum(r["schedules_per_sec"]))))
         w("")
 
+    notes = os.path.join(data, "notes.md")
+    if os.path.exists(notes):
+        w("## Notes on this run")
+        w("")
+        with open(notes) as f:
+            w(f.read().rstrip())
+        w("")
+
     w("## Raw data")
     w("")
     w("CSV files in [data/bench/](data/bench/): machine.csv, ttb.csv (one row per trial), throughput.csv,")

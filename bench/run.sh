@@ -258,7 +258,8 @@ fi
 
 # ---- time-to-bug ---------------------------------------------------------------------
 if has ttb; then
-	[ $RESUME = 1 ] || rm -f "$RAW"/ttb/*.csv
+	# notes.md (read into the report) speak of one run's results
+	[ $RESUME = 1 ] || rm -f "$RAW"/ttb/*.csv "$DATA/notes.md"
 	: >"$TMP/trials"
 	for s in $(seq 1 "$SEEDS"); do
 		for v in $VARIANTS; do

@@ -70,7 +70,8 @@ stress)
 	# process; go on in a new one (next seed) until the limit.
 	execs=0 k=0 found=0 cls=
 	while :; do
-		left=$(echo "$LIMIT - $(secs_since "$t0")" | bc | sed 's/\..*//')
+		# whole seconds left, rounded up: a trial gets at least its limit
+		left=$(echo "$LIMIT - $(secs_since "$t0")" | bc | awk '{ x = int($1); if ($1 > x) x++; print x }')
 		[ -z "$left" ] || [ "$left" -lt 1 ] && break
 		out=$("$GCC" stress mm --params "bugs=$V" --seed $((S * 1000 + k)) --time "$left" \
 			${want:+--want "$want"} 2>/dev/null | grep -E '^mm \[')
