@@ -314,7 +314,6 @@ def main():
         # a trial that did not find counts as the limit (engines overshoot it
         # by their shutdown time)
         ts = [fnum(r["seconds"], limit) if r["found"] == "1" else limit for r in rs]
-        xs = [fnum(r["executions"], 0) for r in rs]
         xs_found = [fnum(r["executions"], 0) for r in found]
         med_t, lower = censored_median(ts, len(found), n)
         return {
@@ -322,11 +321,9 @@ def main():
             "max_t": max(ts), "med_x": statistics.median(xs_found) if xs_found else None,
             "max_x": max(xs_found) if xs_found else None,
             "other": sorted({r["class"][6:] for r in rs if r["class"].startswith("other:")}),
-            "all_x": xs,
         }
 
     # ---- targets
-    summary = []
     if ttb:
         w("## Where we stand against the targets")
         w("")
