@@ -58,13 +58,6 @@ struct shared {
 	uint8_t scheds[SCHED_BITS / 8];
 };
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Set bit b of map; count it if it was new. */
 static void mark(uint8_t *map, uint32_t nbits, uint32_t b, uint32_t *count)
 {
@@ -145,7 +138,7 @@ static void announce(struct worker *w, const char *sig, const char *cls, const c
 	char bugs[512], line[2048];
 	mmf_param(w->params, "bugs", bugs, sizeof(bugs));
 	int n = snprintf(line, sizeof(line), "%s\t%s\t%s\t%" PRIu64 "\t%.2f\t%s\n", sig, cls, bugs,
-			 w->k + 1, now() - w->t0, path);
+			 w->k + 1, mmf_now() - w->t0, path);
 	if (n > 0 && (size_t)n < sizeof(line) && write(w->fd, line, (size_t)n) < 0)
 		_exit(3);
 }
@@ -202,7 +195,7 @@ static void worker_main(struct worker *w)
 	for (;;) {
 		if (__atomic_load_n(&sh->stop, __ATOMIC_RELAXED))
 			break;
-		if (o->time_limit > 0 && now() - w->t0 >= o->time_limit)
+		if (o->time_limit > 0 && mmf_now() - w->t0 >= o->time_limit)
 			break;
 		w->k = __atomic_fetch_add(&sh->next_exec, 1, __ATOMIC_RELAXED);
 		if (o->execs && w->k >= o->execs)
@@ -376,7 +369,7 @@ static void drain(struct hunt *h, int id)
 static void status(struct hunt *h, bool final)
 {
 	struct shared *sh = h->sh;
-	double t = now() - h->t0;
+	double t = mmf_now() - h->t0;
 	uint64_t done = __atomic_load_n(&sh->done, __ATOMIC_RELAXED);
 	fprintf(stderr, "%s[%6.1fs] execs %" PRIu64 " (%.0f/s)  schedules %u  coverage %u sites  "
 		"features %u  failures %" PRIu64 "  findings %d%s",
@@ -476,7 +469,7 @@ int mmf_hunt(const struct mmf_hunt_opts *o)
 	if (h.sh == MAP_FAILED)
 		mmf_internal("hunt: mmap of the shared counters failed");
 	signal(SIGPIPE, SIG_IGN);
-	h.t0 = now();
+	h.t0 = mmf_now();
 	for (int i = 0; i < o->jobs; i++)
 		h.fd[i] = -1;
 	for (int i = 0; i < o->jobs; i++)
@@ -525,7 +518,7 @@ int mmf_hunt(const struct mmf_hunt_opts *o)
 				alive--;
 				continue;
 			}
-			bool more = (!o->time_limit || now() - h.t0 < o->time_limit) &&
+			bool more = (!o->time_limit || mmf_now() - h.t0 < o->time_limit) &&
 				    (!o->execs || __atomic_load_n(&h.sh->next_exec, __ATOMIC_RELAXED) <
 						  o->execs) &&
 				    !__atomic_load_n(&h.sh->stop, __ATOMIC_RELAXED);
@@ -543,13 +536,13 @@ int mmf_hunt(const struct mmf_hunt_opts *o)
 				__atomic_fetch_add(&h.sh->done, 1, __ATOMIC_RELAXED);
 			alive--;
 		}
-		double t = now() - h.t0;
+		double t = mmf_now() - h.t0;
 		if (!o->quiet && t - last >= (isatty(2) ? 0.5 : 10.0)) {
 			status(&h, false);
 			last = t;
 		}
 	}
-	double secs = now() - h.t0;
+	double secs = mmf_now() - h.t0;
 	if (!o->quiet)
 		status(&h, true);
 

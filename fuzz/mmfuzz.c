@@ -252,15 +252,13 @@ static int write_trace(const char *path, const struct mmf_sched *s, const char *
 	return 0;
 }
 
-/* ---- run ------------------------------------------------------------------------ */
-
 /* ---- a sanitizer ending run or stress: say after how many executions ------------ */
 
 static struct {
 	const char *prog, *params;
 	const uint64_t *done;   /* executions finished before the dying one */
 	uint32_t want;
-	struct timespec t0;
+	double t0;
 } death;
 
 #if MMF_ASAN || MMF_TSAN
@@ -272,11 +270,9 @@ static void on_death(void)
 	const char *cls = mmf_sanitizer_death_signature(death.params, sig, sizeof(sig));
 	int c = mmf_fail_from_name(cls);
 	bool wanted = !death.want || (c > 0 && (death.want >> c & 1));
-	struct timespec t1;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("%s [%s]: %s %s after %" PRIu64 " executions (%.2f s, reported by the sanitizer)\n",
 	       death.prog, death.params, wanted ? "found" : "ended by", cls, *death.done + 1,
-	       (double)(t1.tv_sec - death.t0.tv_sec) + (double)(t1.tv_nsec - death.t0.tv_nsec) / 1e9);
+	       mmf_now() - death.t0);
 	fflush(stdout);
 }
 #endif
@@ -287,11 +283,13 @@ static void watch_death(const char *prog, const char *params, const uint64_t *do
 	death.params = params;
 	death.done = done;
 	death.want = want;
-	clock_gettime(CLOCK_MONOTONIC, &death.t0);
+	death.t0 = mmf_now();
 #if MMF_ASAN || MMF_TSAN
 	__sanitizer_set_death_callback(on_death);
 #endif
 }
+
+/* ---- run ------------------------------------------------------------------------ */
 
 static void run_help(void)
 {
@@ -856,8 +854,7 @@ static int cmd_stress(int argc, char **argv)
 				    .thread_timeout_ms = o.timeout_ms, .thread_seed = o.seed};
 	struct mmf_sched s;
 	mmf_sched_init(&s, &so, &unused.base);
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	double t0 = mmf_now();
 	static uint64_t i;
 	uint64_t passed = 0;
 	const char *first_other = NULL;
@@ -871,8 +868,7 @@ static int cmd_stress(int argc, char **argv)
 		enum mmf_run_status st = mmf_run_program(&s, p, params, err, sizeof(err), &bad);
 		if (bad)
 			usage_error("%s: %s", p->name, err);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+		secs = mmf_now() - t0;
 		if (st == MMF_RUN_FAILED) {
 			bool wanted = !o.want || (o.want >> s.report.cls & 1);
 			if (!wanted && !mmf_threads_abandoned(&s)) {

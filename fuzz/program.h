@@ -96,6 +96,9 @@ long mmf_classes_parse(const char *list, char *bad, size_t badlen);
 
 /* Returns 0, or -1 with q->why set (bad params, nondeterminism). */
 int mmf_search_run(struct mmf_search *q);
+
+/* Seconds on the monotonic clock (for time budgets and reports). */
+double mmf_now(void);
 void mmf_search_free(struct mmf_search *q);
 
 #endif

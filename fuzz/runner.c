@@ -151,6 +151,13 @@ static int one(struct mmf_search *q, enum mmf_run_status *st)
 	return 0;
 }
 
+double mmf_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 int mmf_search_run(struct mmf_search *q)
 {
 	struct mmf_sched_opts o = {.mode = MMF_MODE_FIBERS};
@@ -199,16 +206,10 @@ int mmf_search_run(struct mmf_search *q)
 	}
 	mmf_sched_init(&q->s, &o, dec);
 
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	double t0 = mmf_now();
 	while (q->runs < q->budget) {
-		if (q->time_limit > 0 && (q->runs & 63) == 0) {
-			struct timespec t1;
-			clock_gettime(CLOCK_MONOTONIC, &t1);
-			if ((double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 >=
-			    q->time_limit)
-				break;
-		}
+		if (q->time_limit > 0 && (q->runs & 63) == 0 && mmf_now() - t0 >= q->time_limit)
+			break;
 		if (q->src == MMF_SRC_INPUT && !q->input)
 			mmf_input_src_init(in, bytes, random_bytes(q->seed, q->runs, bytes, nbytes));
 		/* PCT learns the expected run length from earlier runs; keep
