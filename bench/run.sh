@@ -238,18 +238,13 @@ if has scaling; then
 			for s in $(seq 1 "$SIZE_SEEDS"); do echo "$v $pv $s"; done
 		done
 	done >"$TMP/size"
-	export GCC SIZE_LIMIT
+	export B HERE SIZE_LIMIT
+	# one built-in random trial each, with the parameter fixed (TRIAL_PARAMS)
 	# shellcheck disable=SC2016
 	xargs -P "$P" -L 1 sh -c '
-		w=$("$GCC" list | sed -n "s/^  $0 .*\[caught as: \([a-z,-]*\)\]\$/\1/p")
-		t0=$(date +%s.%N)
-		out=$("$GCC" run mm --params "$1 bugs=$0" --seed "$2" --time "$SIZE_LIMIT" --want "$w" --quiet 2>/dev/null | tail -1)
-		t=$(echo "$(date +%s.%N) - $t0" | bc)
-		case $out in
-		*": found "*) f=1 n=$(echo "$out" | sed "s/.* after \([0-9]*\) execution.*/\1/") ;;
-		*) f=0 n=$(echo "$out" | sed -n "s/.*no failure in \([0-9]*\) exec.*/\1/p") ;;
-		esac
-		echo "$0,${1%%=*},${1#*=},$2,$f,$n,$t"' <"$TMP/size" >"$TMP/size.csv"
+		TRIAL_PARAMS=$1 "$HERE/bench/trial.sh" random "$0" "$2" "$SIZE_LIMIT" "$B" |
+			{ IFS=, read -r e v s f c n t l; echo "$v,${1%%=*},${1#*=},$s,$f,$n,$t"; }' \
+		<"$TMP/size" >"$TMP/size.csv"
 	{
 		echo "variant,param,value,seed,found,executions,seconds"
 		sort -t, -k1,1 -k2,2 -k3,3n -k4,4n "$TMP/size.csv"
@@ -302,8 +297,8 @@ if has rerun; then
 	say "rerun: stress configurations that once failed, $RERUNS times each"
 	R=$DATA/stress_rerun.csv
 	echo "variant,seed,executions,reruns,failed_again,seconds" >"$R"
-	# the first failing stress trial of each variant whose failure came in
-	# its first process (seed*1000): rerun the same seed and execution budget
+	# the first failing stress trial of each variant: rerun its first
+	# process's seed (seed*1000) with the executions the trial took
 	awk -F, '$1 == "stress" && $4 == 1 { print $2, $3, $6 }' "$DATA/ttb.csv" | sort -u -k1,1 |
 	while read -r v s n; do
 		w=$("$GCC" list | sed -n "s/^  $v .*\[caught as: \([a-z,-]*\)\]\$/\1/p")

@@ -14,6 +14,7 @@
 # found by an engine is replayed with the ASan CLI to confirm its class.
 # seconds is wall-clock time from start to the failure (or to the limit).
 #   usage: bench/trial.sh ENGINE VARIANT SEED LIMIT [BUILD_ROOT]
+# TRIAL_PARAMS='k=v ...' adds workload parameters (random, pct, stress).
 set -u
 E=$1 V=$2 S=$3 LIMIT=$4
 HERE=$(cd "$(dirname "$0")/.." && pwd)
@@ -54,7 +55,7 @@ class_of() {
 t0=$(now)
 case $E in
 random | pct)
-	out=$("$GCC" run mm --params "bugs=$V" --source "$E" --seed "$S" --time "$LIMIT" \
+	out=$("$GCC" run mm --params "${TRIAL_PARAMS:+$TRIAL_PARAMS }bugs=$V" --source "$E" --seed "$S" --time "$LIMIT" \
 		${want:+--want "$want"} --quiet 2>/dev/null | grep -E ': (found|no failure|ended by) ' | tail -1)
 	t=$(secs_since "$t0")
 	case $out in
@@ -73,7 +74,7 @@ stress)
 		# whole seconds left, rounded up: a trial gets at least its limit
 		left=$(echo "$LIMIT - $(secs_since "$t0")" | bc | awk '{ x = int($1); if ($1 > x) x++; print x }')
 		[ -z "$left" ] || [ "$left" -lt 1 ] && break
-		out=$("$GCC" stress mm --params "bugs=$V" --seed $((S * 1000 + k)) --time "$left" \
+		out=$("$GCC" stress mm --params "${TRIAL_PARAMS:+$TRIAL_PARAMS }bugs=$V" --seed $((S * 1000 + k)) --time "$left" \
 			${want:+--want "$want"} 2>/dev/null | grep -E '^mm \[')
 		n=$(echo "$out" | sed -n 's/.* after \([0-9]*\) executions.*/\1/p; s/.* ran \([0-9]*\) executions.*/\1/p' | head -1)
 		execs=$((execs + ${n:-0}))
