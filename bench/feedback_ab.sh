@@ -46,7 +46,7 @@ for v in $VARIANTS; do
 			crash=$(ls "$TMP/art/" | head -1)
 			if [ -n "$crash" ]; then
 				found=1
-				cls=$("$CLI" replay "$TMP/art/$crash" --bugs "$v" --quiet 2>/dev/null |
+				cls=$("$CLI" replay "$TMP/art/$crash" --raw --bugs "$v" --quiet 2>/dev/null |
 					sed -n 's/^result: //p')
 			fi
 			echo "$v,$fb,$s,$found,${n:-0},$(echo "$end - $start" | bc),$cls"

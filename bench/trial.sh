@@ -44,7 +44,7 @@ export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:symbolize=0:handle_abort=1
 # the class of a crash file, replayed with the CLI under the variant
 class_of() {
 	local out cls
-	out=$("$CLI" replay "$1" --bugs "$V" --quiet 2>&1)
+	out=$("$CLI" replay "$1" --raw --bugs "$V" --quiet 2>&1)
 	cls=$(echo "$out" | sed -n 's/^result: //p' | head -1)
 	[ -z "$cls" ] && cls=$(echo "$out" | sed -n 's/.*: found \([a-z-]*\) after .*/\1/p' | head -1)
 	[ -z "$cls" ] && echo "$out" | grep -q "AddressSanitizer: heap-use-after-free" && cls=use-after-free

@@ -53,18 +53,18 @@ int mmf_harness_init_params(struct mmf_harness *h, const char *params, char *err
 	h->prog = mmf_program_find("mm");
 	if (!h->prog)
 		mmf_internal("harness: no mm program");
-	/* Parse once here so a bad parameter is a usage error, not a run. */
+	/* Set up once here (without running) so a bad parameter is a usage
+	 * error, not a run. */
 	mmf_input_src_init(&h->in, NULL, 0);
 	struct mmf_sched_opts o = {.mode = MMF_MODE_FIBERS};
 	mmf_sched_init(&h->s, &o, &h->in.base);
-	int badp;
 	char perr[256];
-	mmf_run_program(&h->s, h->prog, h->params, perr, sizeof(perr), &badp);
-	if (badp) {
+	if (mmf_setup_program(&h->s, h->prog, h->params, perr, sizeof(perr))) {
 		snprintf(err, errlen, "%s", perr);
 		mmf_sched_destroy(&h->s);
 		return -1;
 	}
+	mmf_sched_reset(&h->s);
 	return 0;
 }
 
@@ -92,31 +92,57 @@ enum mmf_run_status mmf_harness_run(struct mmf_harness *h, const uint8_t *data, 
 
 void mmf_harness_destroy(struct mmf_harness *h) { mmf_sched_destroy(&h->s); }
 
+/* The singular of a count's noun: "frames" -> "frame", "entries" ->
+ * "entry"; a word that is not plural ("class", "status") is left. */
+static void singular(char *w, size_t *n)
+{
+	size_t l = *n;
+	if (l > 4 && !strncmp(w + l - 3, "ies", 3)) {
+		w[l - 3] = 'y';
+		*n = l - 2;
+	} else if (l > 3 && w[l - 1] == 's' && w[l - 2] != 's' && w[l - 2] != 'u' &&
+		   w[l - 2] != 'i') {
+		*n = l - 1;
+	}
+}
+
 void mmf_failure_signature(const struct mmf_sched *s, const char *params, char *buf, size_t len)
 {
 	char bugs[512], first[160];
 	size_t n = 0;
 	mmf_param(params ? params : "", "bugs", bugs, sizeof(bugs));
-	/* The report's first line with numbers and addresses blanked, plural
-	 * 's' endings dropped and repeated list items collapsed, so that
-	 * "1 page frame" and "3 page frames", or one slot and four in a list,
-	 * are one finding. */
-	for (const char *p = s->report.text; *p && *p != '\n' && n + 1 < sizeof(first); p++) {
+	/* The report's first line with numbers and addresses blanked, and the
+	 * nouns a count governs made singular ("1 page frame" and "3 page
+	 * frames" are one finding; "reaches" stays "reaches"), repeated list
+	 * items collapsed (one slot and four in a list are one finding). */
+	int after_count = 99;           /* words since the last number */
+	const char *p = s->report.text;
+	while (*p && *p != '\n' && n + 1 < sizeof(first)) {
 		if (p[0] == '0' && p[1] == 'x') {
 			first[n++] = '#';
-			p++;
-			while (isxdigit((unsigned char)p[1]))
+			p += 2;
+			while (isxdigit((unsigned char)*p))
 				p++;
+			after_count = 0;
 		} else if (isdigit((unsigned char)*p)) {
 			first[n++] = '#';
-			while (isdigit((unsigned char)p[1]))
+			while (isdigit((unsigned char)*p))
 				p++;
-		} else if (*p == 's' && !isalpha((unsigned char)p[1]) && n >= 3 &&
-			   isalpha((unsigned char)first[n - 1]) && isalpha((unsigned char)first[n - 2]) &&
-			   isalpha((unsigned char)first[n - 3])) {
-			continue;       /* a plural (or any word's final s) */
+			after_count = 0;
+		} else if (isalpha((unsigned char)*p)) {
+			char w[64];
+			size_t l = 0;
+			while ((isalnum((unsigned char)*p) || *p == '_' || *p == '-') && *p != '\n') {
+				if (l + 1 < sizeof(w))
+					w[l++] = *p;
+				p++;
+			}
+			if (++after_count <= 2)
+				singular(w, &l);
+			for (size_t i = 0; i < l && n + 1 < sizeof(first); i++)
+				first[n++] = w[i];
 		} else {
-			first[n++] = *p;
+			first[n++] = *p++;
 		}
 	}
 	first[n] = 0;

@@ -1,11 +1,21 @@
-/* minimize.c - see minimize.h. */
+/* minimize.c - see minimize.h.  Every run (the original, each candidate,
+ * the result) executes in a supervised child (guard.h), so a candidate
+ * that crashes or overruns the time limit is a run with that ending, not
+ * the end of the minimizer; a crash or timeout is minimized like any other
+ * class.  What a run did comes back in its flight record: its decisions,
+ * each pick with the default it departed from and its canonical position,
+ * from which the canonical description is read off. */
 #define _GNU_SOURCE
 #include "minimize.h"
 #include "decide.h"
+#include "flight.h"
+#include "guard.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 static void *grow(void *p, size_t *cap, size_t need, size_t elem)
 {
@@ -57,11 +67,6 @@ static void push_fault(struct mmf_canon *c, uint32_t at)
 #define MAKE_KEY(task, phase, pts) \
 	(((uint64_t)((task) + 1) << 48) | ((uint64_t)(phase) << 32) | (uint32_t)(pts))
 
-static uint64_t pick_key(const struct mmf_choice *c)
-{
-	return MAKE_KEY(c->prev, c->prev_phase & 0xffffu, c->prev_phase_points);
-}
-
 static void sort_picks(struct mmf_canon *c)
 {
 	for (size_t i = 1; i < c->npick; i++) {
@@ -97,75 +102,35 @@ void mmf_canon_free(struct mmf_canon *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* ---- the recorder: any decision source, described canonically ---------------- */
+/* ---- a run's canonical description, read off its decisions ------------------ */
 
-struct rec_src {
-	struct mmf_decider base;
-	struct mmf_decider *inner;
-	struct mmf_canon out;
-	uint32_t pk, fk;
-};
-
-static void rec_begin(struct mmf_decider *b)
+/* What the recorder of a live run would have written: every value in
+ * order, every pick that departed from the default at its position, every
+ * injected fault by its ordinal.  (The picks of a run that died are in
+ * order of occurrence: sorted here.) */
+static void canon_from_trace(struct mmf_canon *c, const struct mmf_trace *t)
 {
-	struct rec_src *d = (struct rec_src *)b;
-	d->inner->ops->begin(d->inner);
-	canon_reset(&d->out);
-	d->pk = d->fk = 0;
-	d->base.forced = MMF_RUN_CLEAN;
-}
-
-static void rec_forward(struct rec_src *d)
-{
-	if (d->inner->forced != MMF_RUN_CLEAN) {
-		d->base.forced = d->inner->forced;
-		memcpy(d->base.why, d->inner->why, sizeof(d->base.why));
+	canon_reset(c);
+	uint32_t fk = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct mmf_decision *d = &t->d[i];
+		switch (d->kind) {
+		case MMF_DEC_VALUE:
+			push_val(c, d->value);
+			break;
+		case MMF_DEC_PICK:
+			if (d->chosen != d->dflt)
+				push_pick(c, d->key, d->chosen);
+			break;
+		case MMF_DEC_FAULT:
+			if (d->chosen)
+				push_fault(c, fk);
+			fk++;
+			break;
+		}
 	}
+	sort_picks(c);
 }
-
-static int rec_pick(struct mmf_decider *b, const struct mmf_choice *c)
-{
-	struct rec_src *d = (struct rec_src *)b;
-	int idx = d->inner->ops->pick(d->inner, c);
-	rec_forward(d);
-	if (idx != c->dflt && idx >= 0 && idx < c->n)
-		push_pick(&d->out, pick_key(c), c->ids[idx]);
-	return idx;
-}
-
-static uint64_t rec_value(struct mmf_decider *b, uint64_t bound)
-{
-	struct rec_src *d = (struct rec_src *)b;
-	uint64_t v = d->inner->ops->value(d->inner, bound);
-	rec_forward(d);
-	push_val(&d->out, v);
-	return v;
-}
-
-static bool rec_fault(struct mmf_decider *b, unsigned rate)
-{
-	struct rec_src *d = (struct rec_src *)b;
-	bool f = d->inner->ops->fault(d->inner, rate);
-	rec_forward(d);
-	if (f)
-		push_fault(&d->out, d->fk);
-	d->fk++;
-	return f;
-}
-
-static void rec_end(struct mmf_decider *b, enum mmf_run_status st)
-{
-	struct rec_src *d = (struct rec_src *)b;
-	if (d->inner->ops->end)
-		d->inner->ops->end(d->inner, st);
-	rec_forward(d);
-	sort_picks(&d->out);
-}
-
-static const struct mmf_decider_ops rec_ops = {
-	.name = "minimize", .begin = rec_begin, .pick = rec_pick,
-	.value = rec_value, .fault = rec_fault, .end = rec_end,
-};
 
 /* ---- the player: a canonical description as a decision source ----------------- */
 
@@ -187,7 +152,7 @@ static int play_pick(struct mmf_decider *b, const struct mmf_choice *c)
 {
 	struct play_src *d = (struct play_src *)b;
 	const struct mmf_canon *p = d->plan;
-	uint64_t key = pick_key(c);
+	uint64_t key = mmf_choice_key(c);
 	size_t lo = 0, hi = p->npick;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
@@ -233,45 +198,100 @@ struct mctx {
 	struct mmf_minimize *q;
 	const char *params;             /* the current run's params */
 	char cand_params[1024];
-	struct rec_src rec;
 	struct play_src play;
-	struct mmf_canon cur, cand;
+	struct mmf_canon cur, cand, out;
 	uint64_t cost;          /* of cur */
+	bool stop;              /* interrupted, or an internal error: give up */
+	struct mmf_guard_end stop_end;
 };
 
 /* Smaller is simpler: preemptions first, then other non-default picks,
  * then steps. */
 static uint64_t cost_of(const struct mmf_sched *s, size_t npick)
 {
-	return (s->preemptions << 40) + ((uint64_t)npick << 24) + s->steps;
+	uint64_t pre = 0;
+	for (size_t i = 0; i < s->trace.n; i++)
+		pre += s->trace.d[i].preempt;
+	return (pre << 40) + ((uint64_t)npick << 24) + s->steps;
 }
 
-/* Run the candidate; adopt it (as re-described by the recorder) if it
+/* One run in a supervised child: params, with decisions from dec (the
+ * child's copy of it); post becomes the run's post-mortem. */
+struct run_ctx {
+	const struct mmf_program *prog;
+	const char *params;
+	struct mmf_decider *dec;
+	bool log;
+	struct mmf_flight *f;
+};
+
+static void run_child(void *arg)
+{
+	struct run_ctx *c = arg;
+	struct mmf_sched_opts o = {.mode = MMF_MODE_FIBERS, .record = true, .log = c->log};
+	struct mmf_sched s;
+	mmf_sched_init(&s, &o, c->dec);
+	mmf_sched_use_flight(&s, c->f);
+	int bad;
+	char err[256];
+	mmf_run_program(&s, c->prog, c->params, err, sizeof(err), &bad);
+	if (bad)
+		_exit(2);       /* an edited plan the program refuses */
+}
+
+/* 0: post holds the run; 1: the program refused the params; -1: stop
+ * (interrupt, kill from outside, internal error: m->stop_end says). */
+static int run_guarded(struct mctx *m, struct mmf_decider *dec, const char *params, bool log,
+		       size_t ndec_hint, struct mmf_sched *post)
+{
+	struct run_ctx c = {m->q->prog, params, dec, log,
+			    mmf_flight_new(ndec_hint + MMF_FLIGHT_CAP)};
+	struct mmf_guard_end e;
+	pid_t pid = mmf_guard_spawn(run_child, &c, -1);
+	mmf_guard_wait(pid, c.f, m->q->timeout_ms, &e);
+	int rc = 0;
+	if (e.how == MMF_GUARD_KILLED || e.how == MMF_GUARD_INTERNAL) {
+		m->stop = true;
+		m->stop_end = e;
+		rc = -1;
+	} else if (e.how == MMF_GUARD_DONE && e.exit_code == 2) {
+		rc = 1;
+	}
+	if (!rc)
+		mmf_guard_adopt(c.f, post);
+	mmf_flight_free(c.f);
+	return rc;
+}
+
+/* Run the candidate; adopt it (as re-described from what it did) if it
  * fails with the class and is no more complex than the current run. */
 static bool try_cand(struct mctx *m)
 {
 	struct mmf_minimize *q = m->q;
-	if (q->runs >= q->budget)
+	if (q->runs >= q->budget || m->stop)
 		return false;
 	q->runs++;
 	m->play.plan = &m->cand;
-	int bad;
-	char err[256];
 	const char *params = m->cand_params[0] ? m->cand_params : m->params;
-	enum mmf_run_status st = mmf_run_program(&q->s, q->prog, params, err, sizeof(err), &bad);
-	if (bad)
-		return false;   /* an edited plan the program refuses */
-	if (st != MMF_RUN_FAILED || q->s.report.cls != q->cls)
+	struct mmf_sched post;
+	if (run_guarded(m, &m->play.base, params, false, 0, &post))
 		return false;
-	uint64_t c = cost_of(&q->s, m->rec.out.npick);
-	if (c > m->cost)
-		return false;
-	bool progress = c < m->cost;
-	canon_copy(&m->cur, &m->rec.out);
-	m->cost = c;
-	if (m->cand_params[0])
-		snprintf(q->params_out, sizeof(q->params_out), "%s", m->cand_params);
-	return progress;
+	bool keep = post.failed && post.status == MMF_RUN_FAILED && post.report.cls == q->cls;
+	bool progress = false;
+	if (keep) {
+		canon_from_trace(&m->out, &post.trace);
+		uint64_t c = cost_of(&post, m->out.npick);
+		keep = c <= m->cost;
+		progress = c < m->cost;
+		if (keep) {
+			canon_copy(&m->cur, &m->out);
+			m->cost = c;
+			if (m->cand_params[0])
+				snprintf(q->params_out, sizeof(q->params_out), "%s", m->cand_params);
+		}
+	}
+	mmf_sched_destroy(&post);
+	return keep && progress;
 }
 
 /* Edit the plan= parameter of q->params_out: delete task 'task' (op < 0)
@@ -491,6 +511,15 @@ static bool lower_values(struct mctx *m)
 	return any;
 }
 
+static void stop_why(struct mctx *m)
+{
+	struct mmf_minimize *q = m->q;
+	if (m->stop_end.how == MMF_GUARD_INTERNAL)
+		mmf_internal("minimize: %s", m->stop_end.why);
+	q->interrupted = !strcmp(m->stop_end.why, "interrupted");
+	snprintf(q->why, sizeof(q->why), "%s", q->interrupted ? "interrupted" : m->stop_end.why);
+}
+
 int mmf_minimize_run(struct mmf_minimize *q)
 {
 	struct mctx *m = calloc(1, sizeof(*m));
@@ -499,66 +528,86 @@ int mmf_minimize_run(struct mmf_minimize *q)
 	m->q = q;
 	q->runs = 0;
 	q->why[0] = 0;
-
-	/* The original run, replayed and described canonically. */
-	struct mmf_replay_src rp;
-	mmf_replay_src_init(&rp, q->trace, q->ntrace);
-	m->rec.base.ops = &rec_ops;
-	m->rec.inner = &rp.base;
+	q->interrupted = false;
 	struct mmf_sched_opts so = {.mode = MMF_MODE_FIBERS};
-	mmf_sched_init(&q->s, &so, &m->rec.base);
-	int bad;
-	char err[256];
-	enum mmf_run_status st = mmf_run_program(&q->s, q->prog, q->params, err, sizeof(err), &bad);
+	mmf_sched_init(&q->s, &so, NULL);
 	int rc = -1;
-	if (bad) {
-		snprintf(q->why, sizeof(q->why), "%s", err);
+
+	/* The original run, replayed (its verdict in shared memory, so it
+	 * outlives the child) and described canonically. */
+	struct mmf_replay_src *rp = mmap(NULL, sizeof(*rp), PROT_READ | PROT_WRITE,
+					 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (rp == MAP_FAILED)
+		mmf_internal("cannot map shared memory");
+	mmf_replay_src_init(rp, q->trace, q->ntrace);
+	rp->check_sites = q->check_sites;
+	struct mmf_sched orig;
+	int r = run_guarded(m, &rp->base, q->params, false, q->ntrace, &orig);
+	if (r) {
+		if (r > 0)
+			snprintf(q->why, sizeof(q->why), "the program refuses the trace's params");
+		else
+			stop_why(m);
+		munmap(rp, sizeof(*rp));
 		goto out;
 	}
-	if (st == MMF_RUN_DIVERGED) {
-		snprintf(q->why, sizeof(q->why), "%s", m->rec.base.why);
+	if (orig.status == MMF_RUN_DIVERGED) {
+		snprintf(q->why, sizeof(q->why), "%s", rp->base.why);
+		munmap(rp, sizeof(*rp));
+		mmf_sched_destroy(&orig);
 		goto out;
 	}
-	if (st != MMF_RUN_FAILED) {
+	munmap(rp, sizeof(*rp));
+	if (!orig.failed) {
 		snprintf(q->why, sizeof(q->why), "the trace's run does not fail: nothing to keep");
+		mmf_sched_destroy(&orig);
 		goto out;
 	}
-	q->cls = q->s.report.cls;
-	q->steps_before = q->s.steps;
-	q->preempt_before = q->s.preemptions;
-	canon_copy(&m->cur, &m->rec.out);
+	q->cls = orig.report.cls;
+	q->steps_before = orig.steps;
+	canon_from_trace(&m->cur, &orig.trace);
 	q->picks_before = m->cur.npick;
-	m->cost = cost_of(&q->s, m->cur.npick);
+	m->cost = cost_of(&orig, m->cur.npick);
+	q->preempt_before = m->cost >> 40;
 	m->params = q->params;
 	snprintf(q->params_out, sizeof(q->params_out), "%s", q->params);
+	uint64_t nsetup = orig.host_values;
+	mmf_sched_destroy(&orig);
 
 	/* From here on the canonical player drives the runs. */
 	m->play.base.ops = &play_ops;
-	m->rec.inner = &m->play.base;
 
 	/* The workload spelled out: the same run without the values setup
-	 * drew (they come first), if the program can describe it. */
+	 * drew (they come first), if the program can describe it.  Setup
+	 * alone (no task runs) builds the workload to describe, here. */
 	bool described = false;
-	uint64_t nsetup = q->s.host_values;
 	char desc[1024];
-	if (q->prog->describe && nsetup <= m->cur.nval &&
-	    q->prog->describe(&q->s, desc, sizeof(desc)) == 0) {
-		canon_copy(&m->cand, &m->cur);
-		memmove(m->cand.val, m->cand.val + nsetup,
-			(m->cand.nval - nsetup) * sizeof(*m->cand.val));
-		m->cand.nval -= nsetup;
-		snprintf(m->cand_params, sizeof(m->cand_params), "%s", desc);
-		uint64_t cost = m->cost;
-		m->cost = UINT64_MAX;   /* the same run: adopt it at equal cost */
-		described = try_cand(m);
-		m->cand_params[0] = 0;
-		if (described)
-			m->params = q->params_out;
-		else
-			m->cost = cost;
+	if (q->prog->describe && nsetup <= m->cur.nval) {
+		struct mmf_sched ss;
+		char err[256];
+		m->play.plan = &m->cur;
+		mmf_sched_init(&ss, &so, &m->play.base);
+		bool ok = !mmf_setup_program(&ss, q->prog, q->params, err, sizeof(err)) &&
+			  q->prog->describe(&ss, desc, sizeof(desc)) == 0;
+		mmf_sched_destroy(&ss);
+		if (ok) {
+			canon_copy(&m->cand, &m->cur);
+			memmove(m->cand.val, m->cand.val + nsetup,
+				(m->cand.nval - nsetup) * sizeof(*m->cand.val));
+			m->cand.nval -= nsetup;
+			snprintf(m->cand_params, sizeof(m->cand_params), "%s", desc);
+			uint64_t cost = m->cost;
+			m->cost = UINT64_MAX;   /* the same run: adopt it at equal cost */
+			described = try_cand(m);
+			m->cand_params[0] = 0;
+			if (described)
+				m->params = q->params_out;
+			else
+				m->cost = cost;
+		}
 	}
 
-	for (int pass = 0; pass < 8 && q->runs < q->budget; pass++) {
+	for (int pass = 0; pass < 8 && q->runs < q->budget && !m->stop; pass++) {
 		bool any = described && drop_ops(m);
 		any |= described && lower_params(m);
 		any |= drop_picks(m);
@@ -567,20 +616,37 @@ int mmf_minimize_run(struct mmf_minimize *q)
 		if (!any)
 			break;
 	}
+	if (m->stop) {
+		stop_why(m);
+		goto out;
+	}
 
 	/* The minimized run once more, with its trace and step log. */
 	canon_copy(&m->cand, &m->cur);
 	m->play.plan = &m->cand;
-	q->s.opts.record = q->s.opts.log = true;
-	st = mmf_run_program(&q->s, q->prog, m->params, err, sizeof(err), &bad);
-	if (st != MMF_RUN_FAILED || q->s.report.cls != q->cls)
-		mmf_internal("minimize: the minimized run does not fail the same way again");
+	mmf_sched_destroy(&q->s);
+	r = run_guarded(m, &m->play.base, m->params, true, 0, &q->s);
+	if (r) {
+		mmf_sched_init(&q->s, &so, NULL);
+		if (r < 0)
+			stop_why(m);
+		else
+			snprintf(q->why, sizeof(q->why), "the program refuses the minimized params");
+		goto out;
+	}
+	if (!q->s.failed || q->s.report.cls != q->cls) {
+		if (q->cls != MMF_FAIL_TIMEOUT)
+			mmf_internal("minimize: the minimized run does not fail the same way again");
+		snprintf(q->why, sizeof(q->why), "the minimized run did not overrun the limit again "
+			 "(a timeout that depends on the machine's load?)");
+		goto out;
+	}
 	q->steps_after = q->s.steps;
-	q->preempt_after = q->s.preemptions;
+	q->preempt_after = cost_of(&q->s, 0) >> 40;
 	q->picks_after = m->cur.npick;
 	rc = 0;
 out:
-	q->priv = m;            /* the run's decision source: freed with q */
+	q->priv = m;
 	return rc;
 }
 
@@ -591,7 +657,7 @@ void mmf_minimize_free(struct mmf_minimize *q)
 	if (m) {
 		mmf_canon_free(&m->cur);
 		mmf_canon_free(&m->cand);
-		mmf_canon_free(&m->rec.out);
+		mmf_canon_free(&m->out);
 		free(m);
 	}
 	q->priv = NULL;

@@ -39,6 +39,8 @@ struct mmf_minimize {
 	const struct mmf_decision *trace; /* the failing run's decisions */
 	size_t ntrace;
 	uint64_t budget;                /* executions at most */
+	bool check_sites;               /* the trace records decision sites */
+	unsigned timeout_ms;            /* per execution (0: none) */
 	/* out */
 	char params_out[1024];          /* the minimized run's params: the program's
 					 * explicit description of its workload,
@@ -50,6 +52,7 @@ struct mmf_minimize {
 	size_t picks_before, picks_after; /* non-default picks */
 	struct mmf_sched s;             /* the minimized run (trace recorded, step log) */
 	char why[256];
+	bool interrupted;               /* SIGINT/SIGTERM stopped it */
 	void *priv;
 };
 /* Returns 0 with q->s holding the minimized run, or -1 with q->why (the

@@ -5,6 +5,7 @@
  *           ('/' separates tasks), instead of drawn ones
  * Sizes left out are drawn from the decision source. */
 #define _GNU_SOURCE
+#include "params.h"
 #include "program.h"
 #include "trace.h"
 #include "workload.h"
@@ -35,42 +36,90 @@ static int parse_only(const char *params, uint32_t *mask, char *err, size_t len)
 	return 0;
 }
 
+/* A plain decimal in [lo, hi] (no sign, no leading zero, no other text). */
+static bool plan_num(const char *s, size_t n, unsigned lo, unsigned hi, unsigned *out)
+{
+	if (!n || n > 3 || (s[0] == '0' && n > 1))
+		return false;
+	unsigned v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	*out = v;
+	return v >= lo && v <= hi;
+}
+
+/* plan=TASK/TASK/...; TASK=OP,OP,...; OP=name[:mm[:page[:n]]] with mm in
+ * 0..MM_MAX_MMS-1, page in 0..MM_VPAGES-1, n in 1..8 (exactly what
+ * docs/model.md describes: no empty fields, no fifth field). */
 static int parse_plan(const char *params, struct mm_workload_params *p, char *err, size_t len)
 {
 	char buf[1024];
 	mmf_param(params, "plan", buf, sizeof(buf));
 	if (!buf[0])
 		return 0;
-	char *save_t = NULL;
-	for (char *task = strtok_r(buf, "/", &save_t); task; task = strtok_r(NULL, "/", &save_t)) {
+	const char *s = buf;
+	for (;;) {
 		if (p->plan_tasks == MM_MAX_WORKERS) {
-			snprintf(err, len, "plan: more than %d tasks", MM_MAX_WORKERS);
+			snprintf(err, len, "parameter plan: more than %d tasks", MM_MAX_WORKERS);
 			return -1;
 		}
 		int t = p->plan_tasks++;
-		char *save_o = NULL;
-		for (char *op = strtok_r(task, ",", &save_o); op; op = strtok_r(NULL, ",", &save_o)) {
+		for (;;) {
+			size_t n = strcspn(s, ",/");
 			if (p->plan_n[t] == MM_MAX_OPS) {
-				snprintf(err, len, "plan: more than %d operations in task %d", MM_MAX_OPS, t);
+				snprintf(err, len, "parameter plan: more than %d operations in task %d",
+					 MM_MAX_OPS, t);
 				return -1;
 			}
-			char name[32];
-			unsigned a[3] = {0, 0, 1};
-			int f = sscanf(op, "%31[a-z-]:%u:%u:%u", name, &a[0], &a[1], &a[2]);
-			int k;
-			for (k = 0; k < OP_NR; k++)
-				if (f >= 1 && !strcmp(mm_op_names[k], name))
+			/* name, then up to three numbers, ':'-separated */
+			const char *f[4];
+			size_t fl[4];
+			int nf = 0;
+			for (const char *q = s; nf < 5;) {
+				size_t l = strcspn(q, ":,/");
+				if (nf < 4) {
+					f[nf] = q;
+					fl[nf] = l;
+				}
+				nf++;
+				q += l;
+				if (*q != ':' || q >= s + n)
 					break;
-			if (k == OP_NR || a[0] >= MM_MAX_MMS || a[1] >= MM_VPAGES || a[2] > 8) {
-				snprintf(err, len, "plan: bad operation '%s' (op[:mm[:page[:n]]])", op);
+				q++;
+			}
+			unsigned a[3] = {0, 0, 1};
+			int k = OP_NR;
+			bool ok = nf >= 1 && nf <= 4;
+			if (ok)
+				for (k = 0; k < OP_NR; k++)
+					if (strlen(mm_op_names[k]) == fl[0] && !strncmp(mm_op_names[k], f[0], fl[0]))
+						break;
+			ok = ok && k < OP_NR;
+			static const unsigned lo[3] = {0, 0, 1}, hi[3] = {MM_MAX_MMS - 1, MM_VPAGES - 1, 8};
+			for (int i = 1; ok && i < nf; i++)
+				ok = plan_num(f[i], fl[i], lo[i - 1], hi[i - 1], &a[i - 1]);
+			if (!ok) {
+				snprintf(err, len, "parameter plan: bad operation '%.*s' (op[:mm[:page[:n]]], "
+					 "mm 0..%d, page 0..%d, n 1..8; operations: see 'mmfuzz list')",
+					 (int)n, s, MM_MAX_MMS - 1, MM_VPAGES - 1);
 				return -1;
 			}
 			p->plan[t][p->plan_n[t]++] = (struct mm_op){(uint8_t)k, (uint8_t)a[0],
 								   (uint8_t)a[1], (uint8_t)a[2]};
+			s += n;
+			if (*s != ',')
+				break;
+			s++;
 		}
+		if (!*s)
+			break;
+		s++;    /* '/' */
 	}
 	if (p->plan_tasks < 2) {
-		snprintf(err, len, "plan: give at least 2 tasks ('/' separates them)");
+		snprintf(err, len, "parameter plan: give at least 2 tasks ('/' separates them)");
 		return -1;
 	}
 	return 0;
@@ -92,6 +141,23 @@ int mm_program_params(const char *params, struct mm_workload_params *p, char *er
 		return -1;
 	if (tasks == 1) {
 		snprintf(err, len, "parameter tasks=1: the workload needs 2..%d tasks", MM_MAX_WORKERS);
+		return -1;
+	}
+	/* A plan fixes the tasks and their operations: the keys that draw
+	 * them cannot say otherwise. */
+	if (p->plan_tasks && tasks && tasks != p->plan_tasks) {
+		snprintf(err, len, "parameters tasks=%ld and plan= contradict: the plan has %d tasks",
+			 tasks, p->plan_tasks);
+		return -1;
+	}
+	if (p->plan_tasks && mmf_param_given(params, "ops")) {
+		snprintf(err, len, "parameters ops= and plan= contradict: the plan fixes every task's "
+			 "operations");
+		return -1;
+	}
+	if (p->plan_tasks && p->op_mask) {
+		snprintf(err, len, "parameters only= and plan= contradict: the plan fixes every task's "
+			 "operations");
 		return -1;
 	}
 	mmf_param(params, "bugs", bugs, sizeof(bugs));
@@ -145,8 +211,23 @@ static int mm_describe(struct mmf_sched *s, char *buf, size_t len)
 	return off < len ? 0 : -1;
 }
 
+static const struct mmf_param_spec mm_param_spec[] = {
+	{"tasks", MMF_P_INT, 0, MM_MAX_WORKERS, NULL, "tasks=2..4"},
+	{"mms", MMF_P_INT, 0, 3, NULL, "mms=1..3"},
+	{"frames", MMF_P_INT, 0, MM_MAX_FRAMES, NULL, "frames="},
+	{"swap", MMF_P_INT, 0, MM_MAX_SWAPFILES, NULL, "swap=1..2"},
+	{"zswap", MMF_P_INT, -1, 1, NULL, "zswap=0|1"},
+	{"ops", MMF_P_INT, 0, MM_MAX_OPS, NULL, "ops="},
+	{"failrate", MMF_P_INT, -1, 1 << 20, NULL, "failrate="},
+	{"only", MMF_P_LIST, 0, 0, NULL, "only=op,op"},
+	{"plan", MMF_P_TEXT, 0, 0, NULL, "plan=op:mm:page:n,.../..."},
+	{"bugs", MMF_P_LIST, 0, 0, NULL, "bugs=variant,..."},
+	{NULL, 0, 0, 0, NULL, NULL},
+};
+
 const struct mmf_program mmf_mm_program = {
 	.name = "mm",
+	.param_spec = mm_param_spec,
 	.summary = "the generic mm workload: faults, fork, munmap, exit, reclaim, zswap, "
 		   "swapon/off, migrate, pin",
 	.params_help = "tasks=2..4 mms=1..3 frames= swap=1..2 zswap=0|1 ops= failrate= only=ops "

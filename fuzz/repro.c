@@ -70,8 +70,10 @@ static int field(struct rp *ps, const char *key, char *val, size_t len)
 	bool long_line;
 	if (!line(ps, buf, sizeof(buf), &long_line))
 		return rerr(ps, "truncated: expected '%s'", key);
+	if (long_line)
+		return rerr(ps, "line too long or with a NUL byte (expected '%s ...')", key);
 	size_t k = strlen(key);
-	if (long_line || strncmp(buf, key, k) || buf[k] != ' ')
+	if (strncmp(buf, key, k) || buf[k] != ' ')
 		return rerr(ps, "expected '%s ...'", key);
 	if (strlen(buf + k + 1) >= len)
 		return rerr(ps, "'%s' value too long", key);
@@ -110,10 +112,14 @@ int mmf_repro_parse(const char *text, size_t len, struct mmf_repro *r, char *err
 	int version;
 
 	memset(r, 0, sizeof(*r));
-	if (!line(&ps, buf, sizeof(buf), &long_line) || long_line ||
-	    mmf_parse_magic(buf, "mmfuzz-repro", &version))
+	int m = !line(&ps, buf, sizeof(buf), &long_line) || long_line ? -1 :
+		mmf_parse_magic(buf, "mmfuzz-repro", &version);
+	if (m == -1)
 		return rerr(&ps, "not an mmfuzz reproducer (first line must be 'mmfuzz-repro %d')",
 			    MMF_REPRO_VERSION);
+	if (m == -2)
+		return rerr(&ps, "bad reproducer format version '%.20s' (this build reads version %d)",
+			    buf + strlen("mmfuzz-repro "), MMF_REPRO_VERSION);
 	if (version != MMF_REPRO_VERSION)
 		return rerr(&ps, "unsupported reproducer format version %d (this build reads "
 			    "version %d)", version, MMF_REPRO_VERSION);
@@ -127,9 +133,14 @@ int mmf_repro_parse(const char *text, size_t len, struct mmf_repro *r, char *err
 		return -1;
 	if (!strcmp(r->params, "-"))
 		r->params[0] = 0;
-	if (strcmp(r->result, "clean") && strcmp(r->result, "crash") &&
-	    mmf_fail_from_name(r->result) < 0)
+	if (strcmp(r->result, "clean") && mmf_fail_from_name(r->result) <= 0)
 		return rerr(&ps, "unknown result '%s'", r->result);
+	/* the variants line repeats the params' bugs= */
+	char bugs[512];
+	mmf_param(r->params, "bugs", bugs, sizeof(bugs));
+	if (strcmp(r->variants, bugs[0] ? bugs : "none"))
+		return rerr(&ps, "'variants %.60s' does not match the params' bugs=%.60s", r->variants,
+			    bugs[0] ? bugs : "(none)");
 	char *endp;
 	unsigned long long n = strtoull(num, &endp, 10);
 	if (*endp || num[0] == '-' || n > MMF_REPRO_MAX_INPUT)
@@ -145,7 +156,11 @@ int mmf_repro_parse(const char *text, size_t len, struct mmf_repro *r, char *err
 			return rerr(&ps, "truncated: %zu of %zu input bytes", got, (size_t)n);
 		}
 		size_t l = strlen(buf);
-		if (long_line || !l || l % 2 || got + l / 2 > r->len) {
+		if (long_line) {
+			mmf_repro_free(r);
+			return rerr(&ps, "line too long or with a NUL byte in the input");
+		}
+		if (!l || l % 2 || got + l / 2 > r->len) {
 			mmf_repro_free(r);
 			return rerr(&ps, "bad input line (hex, at most the declared length)");
 		}

@@ -6,11 +6,34 @@
  * heap / ASan, and TSan. */
 #define _GNU_SOURCE
 #include "kmem.h"
+#include "params.h"
 #include "program.h"
 #include "sync.h"
 
 #include <stdio.h>
 #include <string.h>
+
+/* The parameters each toy takes (params.h checks them before setup). */
+static const struct mmf_param_spec fixed_only[] = {
+	{"fixed", MMF_P_INT, 0, 1, NULL, "fixed=0|1"}, {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct mmf_param_spec fixed_tasks[] = {
+	{"fixed", MMF_P_INT, 0, 1, NULL, "fixed=0|1"},
+	{"tasks", MMF_P_INT, 2, 8, NULL, "tasks=2..8"}, {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct mmf_param_spec lost_update_spec[] = {
+	{"fixed", MMF_P_INT, 0, 1, NULL, "fixed=0|1"},
+	{"tasks", MMF_P_INT, 2, 8, NULL, "tasks=2..8"},
+	{"iters", MMF_P_INT, 1, 100, NULL, "iters=1..100"}, {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct mmf_param_spec abba_spec[] = {
+	{"fixed", MMF_P_INT, 0, 1, NULL, "fixed=0|1"},
+	{"lockdep", MMF_P_INT, 0, 1, NULL, "lockdep=0|1"}, {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct mmf_param_spec points_spec[] = {
+	{"tasks", MMF_P_INT, 1, 8, NULL, "tasks=1..8"},
+	{"points", MMF_P_INT, 0, 64, NULL, "points=0..64"}, {NULL, 0, 0, 0, NULL, NULL},
+};
 
 /* ---- lost update ---------------------------------------------------------
  * Each task adds 1 to a shared counter 'iters' times.  Buggy: read, then
@@ -63,6 +86,7 @@ static void lost_update_finish(struct mmf_sched *s)
 
 const struct mmf_program mmf_toy_lost_update = {
 	.name = "toy-lost-update",
+	.param_spec = lost_update_spec,
 	.summary = "two tasks increment a counter with read-then-set: an update is lost",
 	.params_help = "fixed=0|1 tasks=2..8 iters=1..100",
 	.default_params = "fixed=0",
@@ -122,6 +146,7 @@ static int abba_setup(struct mmf_sched *s, const char *params, char *err, size_t
 
 const struct mmf_program mmf_toy_abba = {
 	.name = "toy-abba",
+	.param_spec = abba_spec,
 	.summary = "two tasks take two spinlocks in opposite orders (AB-BA)",
 	.params_help = "fixed=0|1 lockdep=0|1",
 	.default_params = "fixed=0",
@@ -185,6 +210,7 @@ static int uaf_setup(struct mmf_sched *s, const char *params, char *err, size_t 
 
 const struct mmf_program mmf_toy_uaf = {
 	.name = "toy-uaf",
+	.param_spec = fixed_only,
 	.summary = "a task uses an object without holding a reference; the owner frees it",
 	.params_help = "fixed=0|1",
 	.default_params = "fixed=0",
@@ -239,6 +265,7 @@ static int missed_setup(struct mmf_sched *s, const char *params, char *err, size
 
 const struct mmf_program mmf_toy_missed_wakeup = {
 	.name = "toy-missed-wakeup",
+	.param_spec = fixed_only,
 	.summary = "a waiter checks its condition before queueing: the wakeup is lost",
 	.params_help = "fixed=0|1",
 	.default_params = "fixed=0",
@@ -295,6 +322,7 @@ static void race_finish(struct mmf_sched *s)
 
 const struct mmf_program mmf_toy_race = {
 	.name = "toy-race",
+	.param_spec = fixed_tasks,
 	.summary = "two tasks increment a plain int without a lock (a data race for TSan)",
 	.params_help = "fixed=0|1 tasks=2..8",
 	.default_params = "fixed=0",
@@ -328,9 +356,169 @@ static int points_setup(struct mmf_sched *s, const char *params, char *err, size
 
 const struct mmf_program mmf_toy_points = {
 	.name = "toy-points",
+	.param_spec = points_spec,
 	.summary = "no bug: N tasks pass K scheduling points each (schedule counting)",
 	.params_help = "tasks=1..8 points=0..64",
 	.default_params = "tasks=2 points=2",
 	.expect = "clean",
 	.setup = points_setup,
+};
+
+/* ---- native crash -------------------------------------------------------------------
+ * A reader checks a published pointer, then uses it; a clearer unpublishes
+ * it.  Buggy: the reader loads the pointer twice (check, then use), so a
+ * clear in between makes it dereference NULL: a SIGSEGV in any build, the
+ * kind of ending no model check reports.  Fixed: the reader loads it once,
+ * under the lock the clearer takes. */
+struct crash_item {
+	int value;
+};
+struct crash {
+	spinlock_t lock;
+	struct crash_item *volatile item;
+	struct crash_item the_item;
+	long fixed;
+	int sum;
+};
+
+static void crash_reader(void *arg)
+{
+	struct crash *st = arg;
+	if (st->fixed) {
+		spin_lock(&st->lock);
+		struct crash_item *it = st->item;
+		if (it)
+			st->sum += it->value;
+		spin_unlock(&st->lock);
+		return;
+	}
+	if (st->item) {
+		sched_point(MMF_PT_ACCESS, (const void *)&st->the_item);
+		st->sum += st->item->value;
+	}
+}
+
+static void crash_clearer(void *arg)
+{
+	struct crash *st = arg;
+	spin_lock(&st->lock);
+	st->item = NULL;
+	spin_unlock(&st->lock);
+}
+
+static int crash_setup(struct mmf_sched *s, const char *params, char *err, size_t len)
+{
+	long fixed;
+	if (mmf_param_int(params, "fixed", 0, 0, 1, &fixed, err, len))
+		return -1;
+	struct crash *st = kzalloc(sizeof(*st), GFP_ATOMIC, "crash");
+	spin_lock_init(&st->lock);
+	st->the_item.value = 7;
+	st->item = &st->the_item;
+	st->fixed = fixed;
+	s->prog = st;
+	mmf_spawn(s, "reader", 0, crash_reader, st);
+	mmf_spawn(s, "clearer", 0, crash_clearer, st);
+	return 0;
+}
+
+const struct mmf_program mmf_toy_crash = {
+	.name = "toy-crash",
+	.param_spec = fixed_only,
+	.summary = "a reader checks a pointer, then uses it; a clearer sets it to NULL between: "
+		   "SIGSEGV",
+	.params_help = "fixed=0|1",
+	.default_params = "fixed=0",
+	.expect = "crash",
+	.setup = crash_setup,
+};
+
+/* ---- a loop that never reaches a scheduling point --------------------------------------
+ * Two producers queue the same work item on a hand-rolled singly linked
+ * list, and a consumer walks the list once both are done.  Buggy: "not
+ * queued yet?" and "queue it" are two steps, so both producers may queue
+ * it: the second push links the node to itself, and the consumer's walk
+ * never ends (it has no scheduling point: only the wall-clock watchdog can
+ * stop it).  Fixed: an atomic test-and-set claims the item, as
+ * queue_work()'s PENDING bit does. */
+struct spin_node {
+	struct spin_node *next;
+};
+struct spin {
+	atomic_t queued;
+	struct spin_node node;
+	struct spin_node *head;
+	spinlock_t lock;
+	atomic_t producers_left;
+	struct completion done;
+	long fixed;
+	int walked;
+};
+
+static void spin_producer(void *arg)
+{
+	struct spin *st = arg;
+	bool mine;
+	if (st->fixed) {
+		mine = atomic_xchg(&st->queued, 1) == 0;
+	} else {
+		mine = atomic_read(&st->queued) == 0;
+		if (mine)
+			atomic_set(&st->queued, 1);
+	}
+	if (mine) {
+		spin_lock(&st->lock);
+		st->node.next = st->head;
+		st->head = &st->node;
+		spin_unlock(&st->lock);
+	}
+	if (atomic_dec_and_test(&st->producers_left))
+		complete(&st->done);
+}
+
+static void spin_consumer(void *arg)
+{
+	struct spin *st = arg;
+	wait_for_completion(&st->done);
+	int n = 0;
+	/* volatile loads: the walk must really happen (and really never end) */
+	for (struct spin_node *p = st->head; p; p = *(struct spin_node *volatile *)&p->next)
+		n++;
+	st->walked = n;
+}
+
+static int spin_setup(struct mmf_sched *s, const char *params, char *err, size_t len)
+{
+	long fixed;
+	if (mmf_param_int(params, "fixed", 0, 0, 1, &fixed, err, len))
+		return -1;
+	struct spin *st = kzalloc(sizeof(*st), GFP_ATOMIC, "spin");
+	spin_lock_init(&st->lock);
+	init_completion(&st->done);
+	atomic_set(&st->producers_left, 2);
+	st->fixed = fixed;
+	s->prog = st;
+	mmf_spawn(s, "producer", 0, spin_producer, st);
+	mmf_spawn(s, "producer", 0, spin_producer, st);
+	mmf_spawn(s, "consumer", 0, spin_consumer, st);
+	return 0;
+}
+
+static void spin_finish(struct mmf_sched *s)
+{
+	struct spin *st = s->prog;
+	if (st->walked != 1)
+		MMF_FAIL(MMF_FAIL_INVARIANT, st, "the work item was queued %d times", st->walked);
+}
+
+const struct mmf_program mmf_toy_spin = {
+	.name = "toy-spin",
+	.param_spec = fixed_only,
+	.summary = "two producers queue the same item; the list gets a cycle and the consumer's "
+		   "walk never ends: timeout",
+	.params_help = "fixed=0|1",
+	.default_params = "fixed=0",
+	.expect = "timeout",
+	.setup = spin_setup,
+	.finish = spin_finish,
 };

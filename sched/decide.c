@@ -1,6 +1,7 @@
 /* decide.c - the decision sources; see decide.h. */
 #define _GNU_SOURCE
 #include "decide.h"
+#include "trace.h"
 #include "sanitizer.h"
 
 #include <stdio.h>
@@ -428,6 +429,8 @@ static void replay_diverge(struct mmf_replay_src *d, const char *fmt, ...)
 static void replay_diverge(struct mmf_replay_src *d, const char *fmt, ...)
 {
 	va_list ap;
+	if (d->base.forced != MMF_RUN_CLEAN)
+		return;         /* the first divergence is the one to report */
 	va_start(ap, fmt);
 	if (d->lenient) {
 		vsnprintf(d->off_why, sizeof(d->off_why), fmt, ap);
@@ -443,7 +446,7 @@ static void replay_diverge(struct mmf_replay_src *d, const char *fmt, ...)
 static const struct mmf_decision *replay_next(struct mmf_replay_src *d, uint8_t kind,
 					      const char *what)
 {
-	if (d->off)
+	if (d->off || d->base.forced != MMF_RUN_CLEAN)
 		return NULL;
 	if (d->pos >= d->n) {
 		replay_diverge(d, "replay diverged: the trace ended after %zu decisions but the run "
@@ -454,6 +457,24 @@ static const struct mmf_decision *replay_next(struct mmf_replay_src *d, uint8_t 
 	if (e->kind != kind) {
 		replay_diverge(d, "replay diverged at decision %zu: recorded a '%c' decision, the "
 			       "run asks for '%c' (%s)", d->pos + 1, e->kind, kind, what);
+		return NULL;
+	}
+	if (!d->lenient && e->task != d->base.at_task) {
+		char a[8] = "-", b[8] = "-";
+		if (e->task != 255)
+			snprintf(a, sizeof(a), "T%d", e->task);
+		if (d->base.at_task != 255)
+			snprintf(b, sizeof(b), "T%d", d->base.at_task);
+		replay_diverge(d, "replay diverged at decision %zu: recorded in task %s, now in task %s",
+			       d->pos + 1, a, b);
+		return NULL;
+	}
+	if (!d->lenient && d->check_sites && !mmf_site_same(e->site, d->base.at)) {
+		char a[300], b[300];
+		mmf_site_token(e->site, a, sizeof(a));
+		mmf_site_token(d->base.at, b, sizeof(b));
+		replay_diverge(d, "replay diverged at decision %zu: recorded at %s, now at %s",
+			       d->pos + 1, a, b);
 		return NULL;
 	}
 	d->pos++;
@@ -540,4 +561,5 @@ void mmf_replay_src_init(struct mmf_replay_src *d, const struct mmf_decision *de
 	d->base.ops = &replay_ops;
 	d->d = dec;
 	d->n = n;
+	d->check_sites = true;
 }

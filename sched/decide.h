@@ -99,6 +99,11 @@ struct mmf_replay_src {
 	 * decision (the running task, value 0, no fault) from then on instead
 	 * of stopping the run. */
 	bool lenient;
+	/* Strict replay also checks where each decision is taken: in the
+	 * recorded task and (check_sites: the recording has sites) at the
+	 * recorded site, so that a model changed since the recording is
+	 * reported at the first decision that moved. */
+	bool check_sites;
 	bool off;                       /* lenient and past the divergence */
 	size_t off_at;                  /* decision number where it left the trace */
 	char off_why[256];

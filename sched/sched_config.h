@@ -59,7 +59,8 @@
 /* Report text kept for the first failure of a run. */
 #define MMF_REPORT_LEN 2048
 
-/* Trace format version written into every trace; readers reject others. */
-#define MMF_TRACE_VERSION 1
+/* Trace format version written into every trace; readers take this one and
+ * version 1 (which had no decision sites) and reject others. */
+#define MMF_TRACE_VERSION 2
 
 #endif

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "scheduler.h"
+#include "flight.h"
 #include "kmem.h"
 #include "lockdep.h"
 #include "sanitizer.h"
@@ -46,6 +47,8 @@ static const char *const fail_names[MMF_FAIL_NR] = {
 	[MMF_FAIL_LEAK] = "leak",
 	[MMF_FAIL_DATA] = "data-corruption",
 	[MMF_FAIL_INVARIANT] = "invariant",
+	[MMF_FAIL_CRASH] = "crash",
+	[MMF_FAIL_TIMEOUT] = "timeout",
 };
 
 const char *mmf_fail_name(enum mmf_fail_class c)
@@ -72,6 +75,8 @@ const char *mmf_site_file(const struct mmf_site *site)
 _Noreturn void mmf_internal(const char *fmt, ...)
 {
 	va_list ap;
+	/* A supervising process must not take this abort for a finding. */
+	mmf_flight_note_internal();
 	fputs("mmfuzz: internal error: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -130,17 +135,29 @@ void mmf__set_current(struct mmf_task *t) { tl_cur = t; }
 
 /* ---- trace buffer ------------------------------------------------------ */
 
-void mmf_trace_reset(struct mmf_trace *t) { t->n = 0; }
+void mmf_trace_reset(struct mmf_trace *t)
+{
+	t->n = 0;
+	t->truncated = false;
+	if (t->pub)
+		__atomic_store_n(t->pub, 0, __ATOMIC_RELEASE);
+}
 
 void mmf_trace_free(struct mmf_trace *t)
 {
-	free(t->d);
+	if (!t->fixed)
+		free(t->d);
 	memset(t, 0, sizeof(*t));
 }
 
 void mmf_trace_push(struct mmf_trace *t, const struct mmf_decision *d)
 {
 	if (t->n == t->cap) {
+		if (t->fixed) {
+			/* a flight record is full: keep what fits and say so */
+			t->truncated = true;
+			return;
+		}
 		size_t cap = t->cap ? t->cap * 2 : 256;
 		struct mmf_decision *nd = realloc(t->d, cap * sizeof(*nd));
 		if (!nd)
@@ -148,7 +165,18 @@ void mmf_trace_push(struct mmf_trace *t, const struct mmf_decision *d)
 		t->d = nd;
 		t->cap = cap;
 	}
-	t->d[t->n++] = *d;
+	/* The entry first, then the count: a process killed between the two
+	 * leaves a record that ends at the last whole decision. */
+	t->d[t->n] = *d;
+	__atomic_store_n(&t->n, t->n + 1, __ATOMIC_RELEASE);
+	if (t->pub)
+		__atomic_store_n(t->pub, t->n, __ATOMIC_RELEASE);
+}
+
+uint64_t mmf_choice_key(const struct mmf_choice *c)
+{
+	return ((uint64_t)(c->prev + 1) << 48) | ((uint64_t)(c->prev_phase & 0xffffu) << 32) |
+	       (uint32_t)c->prev_phase_points;
 }
 
 /* ---- setup ------------------------------------------------------------- */
@@ -180,7 +208,9 @@ void mmf_sched_destroy(struct mmf_sched *s)
 	mmf_kmem_destroy(s);
 	mmf_threads_free(s);
 	mmf_trace_free(&s->trace);
-	free(s->log.e);
+	if (!s->log.fixed)
+		free(s->log.e);
+	memset(&s->log, 0, sizeof(s->log));
 	if (tl_host == s)
 		tl_host = NULL;
 }
@@ -220,6 +250,11 @@ static void reset_state(struct mmf_sched *s)
 	s->status = MMF_RUN_CLEAN;
 	mmf_trace_reset(&s->trace);
 	s->log.n = 0;
+	s->log.truncated = false;
+	if (s->log.pub)
+		__atomic_store_n(s->log.pub, 0, __ATOMIC_RELEASE);
+	if (s->flight)
+		s->flight->running = -1;
 	mmf_lockdep_reset(s->lockdep);
 	mmf_kmem_reset(s);
 	tl_host = s;
@@ -702,6 +737,8 @@ static void switch_to(struct mmf_sched *s, struct mmf_task *cur, struct mmf_task
 		mmf_tsan_release(&s->tsan_join);
 	SUSPEND_IGNORE(cur);
 	tl_cur = next;
+	if (s->flight)
+		s->flight->running = next ? next->id : -1;
 	if (cur && cur->state == MMF_T_EXITED)
 		mmf_fiber_exit_to(from, to);
 	mmf_fiber_switch(from, to);
@@ -716,6 +753,8 @@ static _Noreturn void abandon_run(struct mmf_sched *s, struct mmf_task *t)
 	mmf_tsan_release(&s->tsan_join);
 	SUSPEND_IGNORE(t);
 	tl_cur = NULL;
+	if (s->flight)
+		s->flight->running = -1;
 	mmf_fiber_exit_to(t->fiber, &s->host);
 }
 
@@ -725,6 +764,10 @@ static void log_step(struct mmf_sched *s, struct mmf_task *cur)
 {
 	struct mmf_steplog *l = &s->log;
 	if (l->n == l->cap) {
+		if (l->fixed) {
+			l->truncated = true;
+			return;
+		}
 		size_t cap = l->cap ? l->cap * 2 : 256;
 		struct mmf_step *e = realloc(l->e, cap * sizeof(*e));
 		if (!e)
@@ -732,7 +775,7 @@ static void log_step(struct mmf_sched *s, struct mmf_task *cur)
 		l->e = e;
 		l->cap = cap;
 	}
-	l->e[l->n++] = (struct mmf_step){
+	l->e[l->n] = (struct mmf_step){
 		.step = s->steps + 1, .task = (uint8_t)cur->id,
 		.kind = cur->state == MMF_T_EXITED ? MMF_STEP_EXIT :
 			cur->state == MMF_T_BLOCKED ? MMF_STEP_BLOCK : MMF_STEP_POINT,
@@ -740,6 +783,9 @@ static void log_step(struct mmf_sched *s, struct mmf_task *cur)
 		.desc = cur->state == MMF_T_BLOCKED ? cur->wait_desc : NULL,
 		.phase = cur->phase,
 	};
+	__atomic_store_n(&l->n, l->n + 1, __ATOMIC_RELEASE);
+	if (l->pub)
+		__atomic_store_n(l->pub, l->n, __ATOMIC_RELEASE);
 }
 
 /* (site the stopping task stands at, site the next one resumes at, how
@@ -814,6 +860,8 @@ static void reschedule(struct mmf_sched *s, struct mmf_task *cur)
 			mmf_internal("finished run resumed a task");
 		}
 
+		s->dec->at = cur ? cur->site : NULL;
+		s->dec->at_task = cur ? (uint8_t)cur->id : 255;
 		int idx = c.n == 1 ? 0 : s->dec->ops->pick(s->dec, &c);
 		if (s->dec->forced != MMF_RUN_CLEAN) {
 			/* The replay source refused: stop the run. */
@@ -835,7 +883,8 @@ static void reschedule(struct mmf_sched *s, struct mmf_task *cur)
 				struct mmf_decision d = {
 					.kind = MMF_DEC_PICK, .task = cur ? (uint8_t)cur->id : 255,
 					.chosen = (uint8_t)id, .preempt = preempt, .set = c.set,
-					.site = cur ? cur->site : NULL,
+					.site = cur ? cur->site : NULL, .dflt = c.ids[c.dflt],
+					.key = mmf_choice_key(&c),
 				};
 				mmf_trace_push(&s->trace, &d);
 			}
@@ -1042,6 +1091,8 @@ static uint64_t decide_value(uint64_t bound, const struct mmf_site *site)
 		return 0;
 	if (s->opts.mode == MMF_MODE_THREADS)
 		return mmf_threads_value(s, bound);
+	s->dec->at = site;
+	s->dec->at_task = tl_cur ? (uint8_t)tl_cur->id : 255;
 	uint64_t v = s->dec->ops->value(s->dec, bound);
 	if (!tl_cur)
 		s->host_values++;
@@ -1067,6 +1118,8 @@ static bool decide_fault(unsigned rate, const struct mmf_site *site)
 		return false;
 	if (s->opts.mode == MMF_MODE_THREADS)
 		return mmf_threads_value(s, rate) == 0;
+	s->dec->at = site;
+	s->dec->at_task = tl_cur ? (uint8_t)tl_cur->id : 255;
 	bool f = s->dec->ops->fault(s->dec, rate);
 	if (s->opts.record) {
 		struct mmf_decision d = {

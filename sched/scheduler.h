@@ -85,6 +85,10 @@ enum mmf_fail_class {
 	MMF_FAIL_LEAK,          /* teardown audit */
 	MMF_FAIL_DATA,          /* data-integrity shadow mismatch */
 	MMF_FAIL_INVARIANT,     /* whole-state invariant broken */
+	MMF_FAIL_CRASH,         /* a native signal (SIGSEGV...) or a sanitizer
+				 * report ended the process mid-execution */
+	MMF_FAIL_TIMEOUT,       /* wall-clock limit of one execution exceeded
+				 * (a loop that reaches no scheduling point) */
 	MMF_FAIL_NR
 };
 const char *mmf_fail_name(enum mmf_fail_class c);
@@ -157,6 +161,11 @@ struct mmf_choice {
 	uint32_t prev_phase_points;     /* decisions it reached in that phase */
 };
 
+/* The canonical position of a pick (the minimizer keys non-default picks
+ * on it): the running task and how many decisions it reached in its
+ * current phase.  Stays put when other tasks' schedules change. */
+uint64_t mmf_choice_key(const struct mmf_choice *c);
+
 struct mmf_decider;
 struct mmf_decider_ops {
 	const char *name;
@@ -175,6 +184,12 @@ struct mmf_decider {
 	const struct mmf_decider_ops *ops;
 	enum mmf_run_status forced;    /* set by replay on divergence */
 	char why[256];                 /* the divergence, one line */
+	/* Set by the scheduler before each call: where the decision is taken
+	 * (the running task's site, or the site drawing a value or fault) and
+	 * in which task (255: the host).  Replay checks them against the
+	 * recording, so a changed model is detected where it diverges. */
+	const struct mmf_site *at;
+	uint8_t at_task;
 };
 
 /* Draw from the current run's decision source (recorded in the trace).
@@ -195,11 +210,21 @@ struct mmf_decision {
 	uint64_t value;         /* value: the value */
 	uint64_t bound;         /* value: the bound; fault: the rate */
 	const struct mmf_site *site; /* where the running task stood */
+	/* pick, recorded runs only (not in trace files): the task the
+	 * non-preemptive default would have chosen, and the pick's canonical
+	 * position (mmf_choice_key) */
+	uint8_t dflt;
+	uint64_t key;
 };
 
+/* A growable array, or (fixed) a buffer of set capacity someone else owns
+ * (a flight record in shared memory); pub, if set, mirrors n after every
+ * push so another process can read how far the run got. */
 struct mmf_trace {
 	struct mmf_decision *d;
 	size_t n, cap;
+	bool fixed, truncated;
+	size_t *pub;
 };
 
 /* The step log: one entry per scheduling point, block and exit, for the
@@ -216,6 +241,8 @@ struct mmf_step {
 struct mmf_steplog {
 	struct mmf_step *e;
 	size_t n, cap;
+	bool fixed, truncated;          /* as struct mmf_trace */
+	size_t *pub;
 };
 void mmf_trace_reset(struct mmf_trace *t);
 void mmf_trace_free(struct mmf_trace *t);
@@ -309,6 +336,7 @@ struct mmf_sched_opts {
 
 struct timer_list;
 struct rcu_head;
+struct mmf_flight;
 
 struct mmf_sched {
 	struct mmf_sched_opts opts;
@@ -357,6 +385,10 @@ struct mmf_sched {
 	int tsan_join;                  /* address used for join edges */
 
 	void *prog;                     /* the running program's state */
+
+	/* The flight record (flight.h): set when another process supervises
+	 * this one; the trace and step log then live in it. */
+	struct mmf_flight *flight;
 };
 
 /* Set up a scheduler.  The decision source is borrowed. */

@@ -161,7 +161,7 @@ declare -A first
 a= b= clean= tries=0
 for f in "$T"/cand/c*; do
 	tries=$((tries + 1))
-	"$M" replay "$f" --bugs $VARIANT --quiet >"$T/r" 2>&1
+	"$M" replay "$f" --raw --bugs $VARIANT --quiet >"$T/r" 2>&1
 	case $? in
 	0) [ -n "$clean" ] || clean=$f ;;
 	1)
@@ -199,10 +199,10 @@ has '^ +2 +clean \(no failure on replay\) +1 +.*/crash-c ' "one clean group of 1
 # The printed replay command reproduces the failure.
 cmd=$(sed -n 's/^    replay: //p' "$T/out" | head -n 1)
 case $cmd in
-*" replay "*"/$small --bugs $VARIANT") ok "the replay command names the example and the variant set" ;;
+*" replay "*"/$small --raw --bugs $VARIANT") ok "the replay command names the example and the variant set" ;;
 *) bad "unexpected replay command: $cmd" ;;
 esac
-expect 1 "the replay command reproduces the failure" -- "$M" replay "$T/crashes/$small" --bugs $VARIANT --quiet
+expect 1 "the replay command reproduces the failure" -- "$M" replay "$T/crashes/$small" --raw --bugs $VARIANT --quiet
 if command -v jq >/dev/null; then
 	if jq -e --arg s "$sig" '.inputs == 3 and (.groups | length) == 2 and .groups[0].signature == $s
 		and .groups[0].count == 2 and .groups[0].outcome == "failure" and (.groups[0].files | length) == 2

@@ -89,7 +89,7 @@ head -c 120 "$T/lu.trace" >"$T/trunc.trace"
 expect 2 "truncated trace" -- "$M" replay "$T/trunc.trace"
 sed '$d' "$T/lu.trace" >"$T/noend.trace"
 expect 2 "trace without end" -- "$M" replay "$T/noend.trace"
-sed 's/^mmfuzz-trace 1/mmfuzz-trace 9/' "$T/lu.trace" >"$T/v9.trace"
+sed 's/^mmfuzz-trace 2/mmfuzz-trace 9/' "$T/lu.trace" >"$T/v9.trace"
 expect 2 "unknown trace version" -- "$M" replay "$T/v9.trace"
 grep_out "unsupported trace format version 9" "version error says so"
 { echo "mmfuzz-trace 1"; head -c 300 /dev/urandom; } >"$T/garbage.trace"
@@ -123,8 +123,8 @@ expect 2 "reproducer of an unknown program" -- "$M" replay "$T/prog.repro"
 sed 's/^params bugs=none/params bugs=nosuch/' "$T/ok.repro" >"$T/bugs.repro"
 expect 2 "reproducer with an unknown variant" -- "$M" replay "$T/bugs.repro"
 head -c 64 /dev/urandom >"$T/raw.bin"
-expect 0 "a raw input replays on the fixed model" -- "$M" replay "$T/raw.bin" --quiet
-expect 2 "a raw input with a bad --bugs" -- "$M" replay "$T/raw.bin" --bugs nosuch
+expect 0 "a raw input replays on the fixed model" -- "$M" replay "$T/raw.bin" --raw --quiet
+expect 2 "a raw input with a bad --bugs" -- "$M" replay "$T/raw.bin" --raw --bugs nosuch
 
 # Bug variants: hunting with --want, checking a fix with --bugs, minimizing.
 expect 0 "list names the variants" -- "$M" list

@@ -40,7 +40,7 @@ if [ -z "$crash" ]; then
 	echo "FAIL: $ENGINE did not find $V in ${n:-?} executions"
 	exit 1
 fi
-out=$("$CLI" replay "$TMP/art/$crash" --bugs "$V" --quiet 2>&1)
+out=$("$CLI" replay "$TMP/art/$crash" --raw --bugs "$V" --quiet 2>&1)
 cls=$(echo "$out" | sed -n 's/^result: //p')
 if [ -z "$cls" ] && echo "$out" | grep -q "AddressSanitizer: heap-use-after-free"; then
 	cls=use-after-free

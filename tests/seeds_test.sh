@@ -9,7 +9,7 @@ for f in "$DIR"/*; do
 	[ -f "$f" ] || continue
 	n=$((n + 1))
 	for v in $variants; do
-		if ! "$M" replay "$f" --bugs "$v" --quiet >/dev/null 2>&1; then
+		if ! "$M" replay "$f" --raw --bugs "$v" --quiet >/dev/null 2>&1; then
 			echo "FAIL: seed $(basename "$f") fails under bugs=$v"
 			bad=$((bad + 1))
 		fi

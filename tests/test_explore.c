@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "check.h"
 #include "program.h"
+#include "search.h"
 #include "sanitizer.h"
 
 /* Independent count: interleavings of T tasks with seg[i] segments each

@@ -136,7 +136,8 @@ static bool same_decisions(const struct mmf_trace *a, const struct mmf_trace *b)
 	for (size_t i = 0; i < a->n; i++) {
 		const struct mmf_decision *x = &a->d[i], *y = &b->d[i];
 		if (x->kind != y->kind || x->task != y->task || x->chosen != y->chosen ||
-		    x->set != y->set || x->value != y->value || x->bound != y->bound) {
+		    x->set != y->set || x->value != y->value || x->bound != y->bound ||
+		    !mmf_site_same(x->site, y->site)) {
 			fprintf(stderr, "  decision %zu differs\n", i);
 			return false;
 		}
@@ -218,26 +219,31 @@ static bool test_trace_round_trip_keeps_header_and_decisions(void)
 	struct mmf_trace t;
 	struct mmf_trace_file p, q;
 	char err[256] = "";
-	size_t len1, len2, len3, slen;
+	size_t len1, len2, len3;
 	make_trace(&h, &t, true);
 
 	char *t1 = write_trace(&h, &t, &len1);
 	CHECK(t1);
 	CHECK(mmf_is_trace(t1, len1));
 	CHECK(!mmf_is_repro(t1, len1));
+	CHECK(!strncmp(t1, "mmfuzz-trace 2\n", 15));
 	CHECK(strstr(t1, "\ndecisions 10\n"));
-	CHECK(strstr(t1, "\np - 0 0,1\n"));
-	CHECK(strstr(t1, "\np 1 t 1,t\n"));
-	CHECK(strstr(t1, "\nf - 1 1\t# fake.c:40 lost_update_task atomic_read\n"));
+	CHECK(strstr(t1, "\np - 0 0,1 -\n"));
+	CHECK(strstr(t1, "\np 1 t 1,t -\n"));
+	CHECK(strstr(t1, "\np 0 1 0,1,2 fake.c:40:lost_update_task:atomic_read\t# preempt\n"));
+	CHECK(strstr(t1, "\nf - 1 1 fake.c:40:lost_update_task:atomic_read\n"));
 	if (mmf_trace_parse(t1, len1, &p, err, sizeof(err))) {
 		fprintf(stderr, "  parse: %s\n", err);
 		return false;
 	}
+	CHECK_EQ(p.version, 2);
 	CHECK(same_hdr(&h, &p.h));
 	CHECK(same_decisions(&t, &p.t));
 
-	/* The parsed trace has no sites: its text is the first one without
-	 * the comments, and that text is a fixed point. */
+	/* The sites are part of the format: the text read back is the
+	 * first one without its comments (the preemption notes), and that
+	 * text is a fixed point. */
+	size_t slen;
 	char *t2 = write_trace(&p.h, &p.t, &len2);
 	char *stripped = strip_comments(t1, len1, &slen);
 	CHECK(t2);
@@ -247,25 +253,37 @@ static bool test_trace_round_trip_keeps_header_and_decisions(void)
 	CHECK(same_hdr(&p.h, &q.h));
 	CHECK(same_decisions(&p.t, &q.t));
 	char *t3 = write_trace(&q.h, &q.t, &len3);
-	CHECK(t3);
-	CHECK_EQ(len3, len2);
-	CHECK(memcmp(t2, t3, len2) == 0);
+	CHECK(t3 && len3 == len2 && !memcmp(t2, t3, len2));
+	free(t3);
+	free(stripped);
+	mmf_trace_file_free(&q);
 
-	/* Without sites the first text is already the fixed point. */
+	/* Version 1 (no site field) is still read, with no sites. */
+	const char *v1 = "mmfuzz-trace 1\nprogram toy-lost-update\nparams fixed=0\nsource x\n"
+			 "variants none\nresult clean\nsteps 3\ndecisions 2\np - 0 0,1\n"
+			 "v 0 1 2\t# comment\nend\n";
+	CHECK(mmf_trace_parse(v1, strlen(v1), &q, err, sizeof(err)) == 0);
+	CHECK_EQ(q.version, 1);
+	CHECK_EQ(q.t.n, 2);
+	CHECK(q.t.d[0].site == NULL && q.t.d[1].site == NULL);
+	mmf_trace_file_free(&q);
+
+	/* Empty params are written as '-' and read back as empty. */
 	struct mmf_trace plain;
 	struct mmf_trace_hdr h2;
 	make_trace(&h2, &plain, false);
 	h2.params[0] = 0;
 	char *t4 = write_trace(&h2, &plain, &len3);
 	CHECK(t4 && strstr(t4, "\nparams -\n"));
-	mmf_trace_file_free(&q);
 	CHECK(mmf_trace_parse(t4, len3, &q, err, sizeof(err)) == 0);
 	CHECK_STR(q.h.params, "");
 	CHECK(same_decisions(&plain, &q.t));
 	char *t5 = write_trace(&q.h, &q.t, &len2);
+	char *s4 = strip_comments(t4, len3, &slen);
 	CHECK(t5);
-	CHECK_EQ(len2, len3);
-	CHECK(memcmp(t4, t5, len2) == 0);
+	CHECK_EQ(len2, slen);
+	CHECK(memcmp(s4, t5, len2) == 0);
+	free(s4);
 
 	mmf_trace_file_free(&p);
 	mmf_trace_file_free(&q);
@@ -273,10 +291,8 @@ static bool test_trace_round_trip_keeps_header_and_decisions(void)
 	mmf_trace_free(&plain);
 	free(t1);
 	free(t2);
-	free(t3);
 	free(t4);
 	free(t5);
-	free(stripped);
 	return true;
 }
 
@@ -433,10 +449,28 @@ static bool test_trace_parser_rejects_what_it_promises(void)
 	char *good = valid_trace(&len);
 	CHECK(good);
 
-	CHECK(trace_rejects(subst(good, "mmfuzz-trace 1", "mmfuzz-trace 9", &l), &l,
+	CHECK(trace_rejects(subst(good, "mmfuzz-trace 2", "mmfuzz-trace 9", &l), &l,
 			    "unsupported trace format version 9"));
-	CHECK(trace_rejects(subst(good, "mmfuzz-trace 1", "mmfuzz-repro 1", &l), &l,
+	CHECK(trace_rejects(subst(good, "mmfuzz-trace 2", "mmfuzz-trace 99999999999", &l), &l,
+			    "bad trace format version '99999999999'"));
+	CHECK(trace_rejects(subst(good, "mmfuzz-trace 2", "mmfuzz-trace 2x", &l), &l,
+			    "bad trace format version"));
+	CHECK(trace_rejects(subst(good, "mmfuzz-trace 2", "mmfuzz-repro 1", &l), &l,
 			    "not an mmfuzz trace"));
+	CHECK(trace_rejects(subst(good, "mmfuzz-trace 2", "mmfuzz-tracf 2", &l), &l,
+			    "not an mmfuzz trace"));
+	/* The variants line must repeat the params' bugs=. */
+	CHECK(trace_rejects(subst(good, "variants none", "variants zswap-cas-state", &l), &l,
+			    "does not match the params' bugs="));
+	/* A line too long is said to be too long. */
+	{
+		char big[5000];
+		memset(big, 'a', sizeof(big) - 1);
+		big[sizeof(big) - 1] = 0;
+		char with[5100];
+		snprintf(with, sizeof(with), "params fixed=0 x=%s", big);
+		CHECK(trace_rejects(subst(good, "params fixed=0 tasks=3", with, &l), &l, "too long"));
+	}
 	CHECK(trace_rejects(dup_n("", 0), &zero, "empty file"));
 	CHECK(trace_rejects(subst(good, "end\n", "", &l), &l, "expected 'end'"));
 	for (size_t n = 0; n + 1 < len; n++)
@@ -450,27 +484,36 @@ static bool test_trace_parser_rejects_what_it_promises(void)
 	CHECK(trace_rejects(subst(good, "steps 57", "steps 5x7", &l), &l, "bad step count"));
 	CHECK(trace_rejects(subst(good, "steps 57", "steps 99999999999999999999", &l), &l,
 			    "bad step count"));
-	CHECK(trace_rejects(subst(good, "result invariant", "result crash", &l), &l,
+	CHECK(trace_rejects(subst(good, "result invariant", "result exploded", &l), &l,
 			    "unknown result"));
+	CHECK(trace_rejects(subst(good, "result invariant", "result ok", &l), &l, "unknown result"));
 	CHECK(trace_rejects(subst(good, "source random", "sauce random", &l), &l, "expected 'source'"));
 	CHECK(trace_rejects(subst(good, "program toy-lost-update", "program ", &l), &l,
 			    "empty program"));
 	const char *bad[][2] = {
-		{"p 1 t 1,t", "p 1 t 1"},            /* set of one */
-		{"p 1 t 1,t", "p 1 0 1,t"},          /* chosen not in the set */
-		{"p 1 t 1,t", "p 1 t 1,24"},         /* no task 24 */
-		{"p 1 t 1,t", "p 24 t 1,t"},
-		{"p 1 t 1,t", "p 1 t 1,t x"},
-		{"p 1 t 1,t", "p 1 t"},
-		{"p 1 t 1,t", "pp 1 t 1,t"},
-		{"p 1 t 1,t", "x 1 t 1,t"},
-		{"p 1 t 1,t", "p +1 t 1,t"},
-		{"v 2 3 8", "v 2 8 8"},              /* value not below the bound */
-		{"v 2 3 8", "v 2 0 1"},              /* bound below 2 */
-		{"v 2 3 8", "v 2 -3 8"},
-		{"f 1 0 64", "f 1 2 64"},
-		{"f 1 0 64", "f 1 0 0"},
-		{"f 1 0 64", "f 1 0 18446744073709551616"},
+		{"p 1 t 1,t -", "p 1 t 1 -"},        /* set of one */
+		{"p 1 t 1,t -", "p 1 0 1,t -"},      /* chosen not in the set */
+		{"p 1 t 1,t -", "p 1 t 1,24 -"},     /* no task 24 */
+		{"p 1 t 1,t -", "p 24 t 1,t -"},
+		{"p 1 t 1,t -", "p 1 t 1,t - x"},
+		{"p 1 t 1,t -", "p 1 t 1,t"},        /* no site */
+		{"p 1 t 1,t -", "p 1 t -"},
+		{"p 1 t 1,t -", "pp 1 t 1,t -"},
+		{"p 1 t 1,t -", "x 1 t 1,t -"},
+		{"p 1 t 1,t -", "p +1 t 1,t -"},
+		{"p 1 t 1,t -", "p - t 1,t -"},      /* no task after the run began */
+		{"p 1 t 1,t -", "p 1 t 1,t a.c:1:f"},        /* three site fields */
+		{"p 1 t 1,t -", "p 1 t 1,t a.c:1:f:g:h"},    /* five */
+		{"p 1 t 1,t -", "p 1 t 1,t a.c:01:f:g"},     /* a line that is no number */
+		{"p 1 t 1,t -", "p 1 t 1,t a.c:x:f:g"},
+		{"p 1 t 1,t -", "p 1 t 1,t a.c::f:g"},
+		{"p 1 t 1,t -", "p 1 t 1,t a,c:1:f:g"},      /* a character sites never have */
+		{"v 2 3 8 -", "v 2 8 8 -"},          /* value not below the bound */
+		{"v 2 3 8 -", "v 2 0 1 -"},          /* bound below 2 */
+		{"v 2 3 8 -", "v 2 -3 8 -"},
+		{"f 1 0 64 -", "f 1 2 64 -"},
+		{"f 1 0 64 -", "f 1 0 0 -"},
+		{"f 1 0 64 -", "f 1 0 18446744073709551616 -"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (!trace_rejects(subst(good, bad[i][0], bad[i][1], &l), &l, "bad decision")) {
@@ -499,7 +542,8 @@ static const char interesting[] = {'\n', ' ', '0', 'f', 'g', '-', '\0', '9'};
 static const char *const extra_lines[] = {
 	"end\n", "\n", "input 3\n", "input 0\n", "00ff\n", "0g\n", "p 0 1 0,1\n", "v - 3 8\n",
 	"f 1 0 64\n", "# comment\n", "program x\n", "result clean\n", "result crash\n",
-	"decisions 0\n", "mmfuzz-repro 1\n", "mmfuzz-trace 1\n", "p - t 0,t\n", "\r\n", "\t\n",
+	"decisions 0\n", "mmfuzz-repro 1\n", "mmfuzz-trace 2\n", "mmfuzz-trace 1\n", "p - t 0,t -\n",
+	"p 0 1 0,1 a.c:3:f:lock\n", "\r\n", "\t\n",
 };
 
 static const char *const versions[] = {

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "check.h"
 #include "program.h"
+#include "search.h"
 #include "sanitizer.h"
 
 #define BUG_BUDGET 2000

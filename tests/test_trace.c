@@ -6,6 +6,7 @@
 #include "check.h"
 #include "decide.h"
 #include "program.h"
+#include "search.h"
 #include "sanitizer.h"
 #include "trace.h"
 
@@ -173,8 +174,8 @@ static bool test_parser_rejects_bad_traces(void)
 
 	CHECK(parse_fails("", 0, "empty"));
 	CHECK(parse_fails("\x7f" "ELF\x02\x01", 6, "not an mmfuzz trace"));
-	CHECK(parse_fails(replace("mmfuzz-trace 1", "mmfuzz-trace 2"), strlen(replace("mmfuzz-trace 1", "mmfuzz-trace 2")),
-			  "unsupported trace format version 2"));
+	CHECK(parse_fails(replace("mmfuzz-trace 1", "mmfuzz-trace 3"), strlen(replace("mmfuzz-trace 1", "mmfuzz-trace 3")),
+			  "unsupported trace format version 3"));
 	/* Truncated at every length short of the whole file. */
 	for (size_t n = 0; n < sizeof(good) - 2; n++)
 		CHECK(parse_fails(good, n, NULL));

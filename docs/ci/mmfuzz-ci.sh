@@ -214,6 +214,8 @@ add_repro() {
 	cp "$src" "$ART/repro/$base" || return
 	local f=$ART/repro/$base stem=$ART/repro/${base%.*} bargs=()
 	[ -n "$bugs" ] && bargs=(--bugs "$bugs")
+	# an engine's crash file is raw input bytes, not a trace or reproducer
+	head -c 13 "$f" | grep -q '^mmfuzz-\(trace\|repro\) ' || bargs+=(--raw)
 	"$MMFUZZ" replay "$f" "${bargs[@]}" --compact >"$stem.txt" 2>&1
 	local rc=$?
 	local cls
@@ -224,6 +226,7 @@ add_repro() {
 		min=", \"minimized\": \"repro/$(basename "$stem").min.trace\""
 	fi
 	local cmd="mmfuzz replay repro/$base${bugs:+ --bugs $bugs}"
+	case " ${bargs[*]} " in *" --raw "*) cmd="$cmd --raw" ;; esac
 	echo "{\"file\": \"repro/$base\", \"from\": \"$from\", \"class\": \"${cls:-none}\", \"replays\": $([ "$rc" = 1 ] && echo true || echo false), \"replay\": \"$cmd\"$min}" >>"$ART/logs/repros"
 }
 

@@ -140,6 +140,7 @@ for f in "${files[@]}"; do
 		fi
 	fi
 	cmd=("$cli" replay "$f")
+	[ $is_repro = 0 ] && cmd+=(--raw)
 	[ -n "$fb" ] && cmd+=(--bugs "$fb")
 	MMFUZZ_PARAMS=$params "${timeout_cmd[@]}" "${cmd[@]}" --quiet >"$out" 2>&1 </dev/null
 	rc=$?
@@ -159,6 +160,9 @@ for f in "${files[@]}"; do
 		# The site: a "reported at" line (multi-line reports), or the end of
 		# the one-line report: "... at FILE:LINE FUNC(), step N".
 		site=$(grep -a -m 1 '^  reported at ' "$out" | sed 's/^  reported at \(.*\), step [0-9]*$/\1/')
+		# a crash or timeout: where the task last stood
+		[ -z "$site" ] && site=$(grep -a -m 1 '^  its last scheduling point: ' "$out" |
+			sed 's/^  its last scheduling point: \(.*\), step [0-9]*$/\1/')
 		if [ -z "$site" ]; then
 			site=$(printf '%s\n' "$line" | sed -n 's/.* at \([^ ]*:[0-9]* [^ ]*()\), step [0-9]*$/\1/p')
 			report=$(printf '%s\n' "$report" | sed 's/ at [^ ]*:[0-9]* [^ ]*(), step [0-9]*$//')
@@ -231,6 +235,7 @@ replay_cmd() {
 	c=""
 	[ -n "${g_params[$k]}" ] && c="MMFUZZ_PARAMS=$(shq "${g_params[$k]}") "
 	c="$c$(shq "$(rel "$cli")") replay $(shq "$(rel "${g_example[$k]}")")"
+	head -c 13 "${g_example[$k]}" 2>/dev/null | grep -q '^mmfuzz-\(repro\|trace\) ' || c="$c --raw"
 	[ -n "${g_bugarg[$k]}" ] && c="$c --bugs ${g_bugarg[$k]}"
 	echo "$c"
 }
