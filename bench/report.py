@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """report.py - docs/benchmarks.md and its plots from the CSV files that
-bench/run.sh writes under OUT/data/bench/.  Plots are SVG drawn here (no
-plotting library needed); a PNG copy of each is made when rsvg-convert
-(Debian package librsvg2-bin) is installed.
+bench/run.sh writes under OUT/data/bench/.  Plots are drawn with matplotlib
+(Agg backend; Debian package python3-matplotlib, required: without it the
+script exits 2), each as SVG and PNG, byte-identical from the same CSVs.
 
 usage: bench/report.py OUT        (reads OUT/data/bench, writes OUT/benchmarks.md
                                    and OUT/bench/*.svg, *.png)
@@ -10,9 +10,7 @@ usage: bench/report.py OUT        (reads OUT/data/bench, writes OUT/benchmarks.m
 import csv
 import math
 import os
-import shutil
 import statistics
-import subprocess
 import sys
 
 ENGINES = [
@@ -83,50 +81,55 @@ def censored_median(vals, nfound, n):
     return statistics.median(s), lower
 
 
-# ---- SVG helpers ------------------------------------------------------------------
+# ---- plots (matplotlib, Agg) ----------------------------------------------------------
 
-class Svg:
-    def __init__(self, w, h):
-        self.w, self.h, self.parts = w, h, []
+PX = 100  # figure dpi: a figure W x H pixels is W/PX x H/PX inches; the PNG is W x H
 
-    def add(self, s):
-        self.parts.append(s)
 
-    def text(self, x, y, s, size=12, anchor="start", color="#222", weight="normal", rotate=None):
-        s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        tr = ' transform="rotate(%d %.1f %.1f)"' % (rotate, x, y) if rotate else ""
-        self.add('<text x="%.1f" y="%.1f" font-size="%d" text-anchor="%s" fill="%s" '
-                 'font-weight="%s"%s>%s</text>' % (x, y, size, anchor, color, weight, tr, s))
+def load_matplotlib():
+    """matplotlib with the Agg backend, set up for byte-identical output, or
+    exit 2 with one line naming the Debian package."""
+    try:
+        import matplotlib
+    except ImportError:
+        # python3-matplotlib is installed for Debian's own interpreter; a
+        # python3 found first on PATH (pyenv, a venv) does not see it
+        deb = "/usr/bin/python3"
+        if os.path.exists(deb) and os.path.realpath(sys.executable) != os.path.realpath(deb):
+            os.execv(deb, [deb] + sys.argv)
+        sys.stderr.write("bench/report.py: matplotlib not found: install the Debian package python3-matplotlib\n")
+        sys.exit(2)
+    matplotlib.use("Agg")
+    matplotlib.rcParams.update({
+        "svg.hashsalt": "mmfuzz-bench",  # element ids from a fixed salt, not a random one
+        "svg.fonttype": "none",          # text as <text>, not glyph paths
+        "font.family": "DejaVu Sans",
+        "font.size": 9,
+        "axes.edgecolor": "#cccccc",
+        "xtick.color": "#555555",
+        "ytick.color": "#555555",
+        "xtick.labelcolor": "#555555",
+        "ytick.labelcolor": "#222222",
+        "axes.labelcolor": "#333333",
+    })
+    global Figure, Line2D, Patch, blend
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from matplotlib.transforms import blended_transform_factory as blend
 
-    def line(self, x1, y1, x2, y2, color="#ccc", width=1, dash=None):
-        d = ' stroke-dasharray="%s"' % dash if dash else ""
-        self.add('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="%s"%s/>'
-                 % (x1, y1, x2, y2, color, width, d))
 
-    def rect(self, x, y, w, h, fill, stroke="none"):
-        self.add('<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s" stroke="%s"/>'
-                 % (x, y, w, h, fill, stroke))
+def new_figure(w, h):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    fig = Figure(figsize=(w / PX, h / PX), dpi=PX, facecolor="white")
+    FigureCanvasAgg(fig)
+    return fig
 
-    def circle(self, x, y, r, fill, stroke=None, opacity=0.85):
-        st = ' stroke="%s" stroke-width="1.3"' % stroke if stroke else ""
-        self.add('<circle cx="%.1f" cy="%.1f" r="%.1f" fill="%s" fill-opacity="%.2f"%s/>'
-                 % (x, y, r, fill, opacity, st))
 
-    def polyline(self, pts, color, width=2):
-        self.add('<polyline fill="none" stroke="%s" stroke-width="%s" points="%s"/>'
-                 % (color, width, " ".join("%.1f,%.1f" % p for p in pts)))
-
-    def save(self, path):
-        with open(path, "w") as f:
-            f.write('<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
-                    'viewBox="0 0 %d %d" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">\n'
-                    % (self.w, self.h, self.w, self.h))
-            f.write('<rect width="100%" height="100%" fill="white"/>\n')
-            f.write("\n".join(self.parts))
-            f.write("\n</svg>\n")
-        png = path[:-4] + ".png"
-        if shutil.which("rsvg-convert"):
-            subprocess.run(["rsvg-convert", "-o", png, path], check=False)
+def save(fig, path):
+    """path.svg and path.png; no dates or other run-dependent data in either."""
+    fig.savefig(path, format="svg", metadata={"Date": None})
+    fig.savefig(path[:-4] + ".png", format="png", dpi=PX)
 
 
 def log_axis(lo, hi):
@@ -137,96 +140,113 @@ def log_axis(lo, hi):
     return a, b
 
 
+def log_ticks(ax, axis, a, b, label):
+    """Decade ticks 10^a..10^b with label(10^k), no minor ticks."""
+    from matplotlib.ticker import FixedLocator, NullLocator
+    xy = ax.xaxis if axis == "x" else ax.yaxis
+    ks = [10.0 ** k for k in range(a, b + 1)]
+    xy.set_major_locator(FixedLocator(ks))
+    xy.set_minor_locator(NullLocator())
+    (ax.set_xticklabels if axis == "x" else ax.set_yticklabels)([label(k) for k in range(a, b + 1)])
+
+
 def plot_ttb(rows, engines, limit, path):
     """Time-to-bug per variant and engine, log scale; one dot per trial, a
     bar at the median; hollow dots at the limit are trials that did not find."""
     W, left, right, top, rowh = 1040, 250, 30, 60, 62
     H = top + rowh * len(VARIANTS) + 70
-    svg = Svg(W, H)
+    fig = new_figure(W, H)
+    ax = fig.add_axes([left / W, 70 / H, (W - left - right) / W, rowh * len(VARIANTS) / H])
     vals = [fnum(r["seconds"]) for r in rows if fnum(r["seconds"])]
     lo = max(min(vals + [limit]) * 0.8, 0.005)
     a, b = log_axis(lo, limit * 1.2)
-    X = lambda v: left + (math.log10(max(v, 10 ** a)) - a) / (b - a) * (W - left - right)
-    svg.text(W / 2, 22, "Time to bug per variant and engine (log scale; one dot per trial)", 15,
-             "middle", weight="bold")
-    # legend
-    lx = 40
-    for e, name in engines:
-        svg.circle(lx + 5, 42, 5, COLORS[e])
-        svg.text(lx + 14, 46, name, 11)
-        lx += 14 + 6.4 * len(name) + 22
-    svg.circle(lx + 5, 42, 4, "white", "#555", 1)
-    svg.text(lx + 14, 46, "not found", 11)
-    svg.line(lx + 90, 37, lx + 90, 47, "#000", 2)
-    svg.text(lx + 96, 46, "median", 11)
-    for k in range(a, b + 1):
-        x = X(10 ** k)
-        svg.line(x, top - 5, x, top + rowh * len(VARIANTS), "#ddd")
-        lab = ("%g s" % 10 ** k) if k >= 0 else ("%g ms" % (10 ** (k + 3)))
-        svg.text(x, top + rowh * len(VARIANTS) + 18, lab, 11, "middle", "#555")
-    xl = X(limit)
-    svg.line(xl, top - 5, xl, top + rowh * len(VARIANTS), "#d62728", 1, "4,3")
-    svg.text(xl, top + rowh * len(VARIANTS) + 34, "limit %g s" % limit, 11, "middle", "#d62728")
-    svg.text((left + W - right) / 2, H - 10, "seconds from start to the first failure of the class BUGS.md names",
-             12, "middle", "#333")
+    X = lambda v: max(v, 10 ** a)
+    fig.suptitle("Time to bug per variant and engine (log scale; one dot per trial)",
+                 y=1 - 10 / H, va="top", fontsize=11, fontweight="bold")
+    ax.set_xscale("log")
+    ax.set_xlim(10 ** a, 10 ** b)
+    ax.set_ylim(len(VARIANTS), 0)
+    log_ticks(ax, "x", a, b, lambda k: ("%g s" % 10 ** k) if k >= 0 else ("%g ms" % (10 ** (k + 3))))
+    ax.grid(axis="x", color="#dddddd", linewidth=1)
+    ax.set_axisbelow(True)
+    for s in ax.spines.values():
+        s.set_visible(False)
+    ax.tick_params(length=0)
+    ax.set_yticks([i + 0.5 for i in range(len(VARIANTS))])
+    ax.set_yticklabels(VARIANTS)
+    ax.axvline(limit, color="#d62728", linewidth=1, linestyle=(0, (4, 3)))
+    ax.text(limit, -0.048, "limit %g s" % limit, transform=blend(ax.transData, ax.transAxes),
+            ha="center", va="top", color="#d62728", fontsize=8)
+    ax.set_xlabel("seconds from start to the first failure of the class BUGS.md names", labelpad=22)
     ne = len(engines)
+    dot = dict(linestyle="none", marker="o", markersize=5)
     for i, v in enumerate(VARIANTS):
-        y0 = top + i * rowh
         if i % 2 == 0:
-            svg.rect(left, y0, W - left - right, rowh, "#f6f6f6")
-        svg.text(left - 8, y0 + rowh / 2 + 4, v, 12, "end")
+            ax.axhspan(i, i + 1, color="#f6f6f6", zorder=0, linewidth=0)
         for j, (e, _) in enumerate(engines):
-            y = y0 + 6 + (rowh - 12) * (j + 0.5) / ne
+            y = i + (6 + (rowh - 12) * (j + 0.5) / ne) / rowh
             cell = [r for r in rows if r["engine"] == e and r["variant"] == v]
             if not cell:
                 continue
-            ts = []
+            ts, hit, miss = [], [], []
             for r in cell:
-                t = fnum(r["seconds"], limit)
                 if r["found"] == "1":
-                    svg.circle(X(t), y, 3.2, COLORS[e])
+                    t = fnum(r["seconds"], limit)
+                    hit.append(X(t))
                     ts.append(t)
                 else:
-                    svg.circle(X(limit), y, 3.2, "white", COLORS[e], 1)
+                    miss.append(X(limit))
                     ts.append(limit)
-            med = statistics.median(ts)
-            svg.line(X(med), y - 5, X(med), y + 5, "#000", 2)
-    svg.save(path)
+            if hit:
+                ax.plot(hit, [y] * len(hit), color=COLORS[e], alpha=0.85, markeredgewidth=0, zorder=3, **dot)
+            if miss:
+                ax.plot(miss, [y] * len(miss), markerfacecolor="white", markeredgecolor=COLORS[e],
+                        markeredgewidth=1, zorder=3, **dot)
+            ax.plot([X(statistics.median(ts))], [y], linestyle="none", marker="|", markersize=10,
+                    markeredgewidth=2, color="black", zorder=4)
+    handles = [Line2D([], [], color=COLORS[e], label=name, **dot) for e, name in engines]
+    handles.append(Line2D([], [], markerfacecolor="white", markeredgecolor="#555555", label="not found", **dot))
+    handles.append(Line2D([], [], linestyle="none", marker="|", markersize=10, markeredgewidth=2,
+                          color="black", label="median"))
+    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 1 - 30 / H), ncol=len(handles),
+               frameon=False, fontsize=8, handletextpad=0.3, columnspacing=1.6)
+    save(fig, path)
 
 
 def plot_bars(items, title, unit, path):
     """Horizontal bars (log scale) for (label, value, color)."""
     W, left, right, top, barh = 940, 330, 80, 50, 26
     H = top + barh * len(items) + 50
-    svg = Svg(W, H)
-    svg.text(W / 2, 24, title, 15, "middle", weight="bold")
+    fig = new_figure(W, H)
+    ax = fig.add_axes([left / W, 50 / H, (W - left - right) / W, barh * len(items) / H])
+    fig.suptitle(title, y=1 - 12 / H, va="top", fontsize=11, fontweight="bold")
     vals = [v for _, v, _ in items if v]
     a, b = log_axis(min(vals) * 0.8, max(vals) * 1.2)
-    X = lambda v: left + (math.log10(v) - a) / (b - a) * (W - left - right)
-    for k in range(a, b + 1):
-        svg.line(X(10 ** k), top - 4, X(10 ** k), top + barh * len(items), "#ddd")
-        svg.text(X(10 ** k), top + barh * len(items) + 16, fmt_n(10 ** k), 11, "middle", "#555")
+    ax.set_xscale("log")
+    ax.set_xlim(10 ** a, 10 ** b)
+    ax.set_ylim(len(items), 0)
+    log_ticks(ax, "x", a, b, lambda k: fmt_n(10 ** k))
+    ax.grid(axis="x", color="#dddddd", linewidth=1)
+    ax.set_axisbelow(True)
+    for s in ax.spines.values():
+        s.set_visible(False)
+    ax.tick_params(length=0)
+    ax.set_yticks([i + 0.5 for i in range(len(items))])
+    ax.set_yticklabels([lab for lab, _, _ in items])
     for i, (lab, v, col) in enumerate(items):
-        y = top + i * barh
-        svg.text(left - 8, y + barh / 2 + 4, lab, 12, "end")
         if v:
-            svg.rect(left, y + 4, X(v) - left, barh - 8, col)
-            svg.text(X(v) + 5, y + barh / 2 + 4, fmt_n(v), 11)
-    svg.text((left + W - right) / 2, H - 8, unit, 12, "middle", "#333")
-    svg.save(path)
+            ax.barh(i + 0.5, v - 10 ** a, left=10 ** a, height=(barh - 8) / barh, color=col)
+            ax.annotate(fmt_n(v), (v, i + 0.5), xytext=(4, 0), textcoords="offset points",
+                        va="center", fontsize=8, color="#222222")
+    ax.set_xlabel(unit)
+    save(fig, path)
 
 
 def plot_scaling(rows, path):
     params = ["tasks", "frames", "ops"]
     variants = sorted({r["variant"] for r in rows})
     cols = ["#1f77b4", "#d62728", "#2ca02c"]
-    W, H, pw, top, left = 960, 330, 280, 60, 70
-    svg = Svg(W, H)
-    svg.text(W / 2, 22, "Executions to bug against workload size (built-in random; median of seeds)",
-             15, "middle", weight="bold")
-    for j, v in enumerate(variants):
-        svg.rect(left + j * 330, 34, 12, 12, cols[j % 3])
-        svg.text(left + j * 330 + 18, 45, v, 11)
+    W, H, pw, top, left = 990, 330, 280, 60, 70
     meds = {}
     for r in rows:
         n = fnum(r["executions"], 0)
@@ -235,29 +255,41 @@ def plot_scaling(rows, path):
     if not allv:
         return
     a, b = log_axis(min(allv) * 0.8, max(allv) * 1.2)
+    fig = new_figure(W, H)
+    fig.suptitle("Executions to bug against workload size (built-in random; median of seeds)",
+                 y=1 - 10 / H, va="top", fontsize=11, fontweight="bold")
+    fig.legend(handles=[Patch(color=cols[j % 3], label=v) for j, v in enumerate(variants)],
+               loc="upper left", bbox_to_anchor=(left / W, 1 - 30 / H), ncol=len(variants),
+               frameon=False, fontsize=8, handlelength=1, handleheight=1, columnspacing=3)
+    y0, ph = top + 10, H - top - 60
     for pi, p in enumerate(params):
-        x0 = left + pi * (pw + 30)
-        y0, ph = top + 10, H - top - 60
+        ax = fig.add_axes([(left + pi * (pw + 30)) / W, (H - y0 - ph) / H, pw / W, ph / H])
         xs = sorted({k[2] for k in meds if k[1] == p})
         if not xs:
+            ax.set_axis_off()
             continue
-        X = lambda val: x0 + (xs.index(val) + 0.5) / len(xs) * pw
-        Y = lambda n: y0 + ph - (math.log10(max(n, 10 ** a)) - a) / (b - a) * ph
-        svg.rect(x0, y0, pw, ph, "#fafafa", "#ccc")
-        for k in range(a, b + 1):
-            svg.line(x0, Y(10 ** k), x0 + pw, Y(10 ** k), "#e4e4e4")
-            if pi == 0:
-                svg.text(x0 - 6, Y(10 ** k) + 4, fmt_n(10 ** k), 10, "end", "#555")
-        for xv in xs:
-            svg.text(X(xv), y0 + ph + 16, str(xv), 11, "middle", "#555")
-        svg.text(x0 + pw / 2, y0 + ph + 34, p + "=", 12, "middle")
+        ax.set_facecolor("#fafafa")
+        ax.set_yscale("log")
+        ax.set_ylim(10 ** a, 10 ** b)
+        ax.set_xlim(0, len(xs))
+        log_ticks(ax, "y", a, b, lambda k: fmt_n(10 ** k))
+        if pi == 0:
+            ax.set_ylabel("executions", color="#222222")
+            ax.tick_params(axis="y", labelsize=8, labelcolor="#555555")
+        else:
+            ax.tick_params(axis="y", labelleft=False)
+        ax.grid(axis="y", color="#e4e4e4", linewidth=1)
+        ax.set_axisbelow(True)
+        ax.tick_params(length=0)
+        ax.set_xticks([k + 0.5 for k in range(len(xs))])
+        ax.set_xticklabels([str(xv) for xv in xs])
+        ax.set_xlabel(p + "=", color="#222222")
         for j, v in enumerate(variants):
-            pts = [(X(xv), Y(statistics.median(meds[(v, p, xv)]))) for xv in xs if (v, p, xv) in meds]
-            svg.polyline(pts, cols[j % 3])
-            for q in pts:
-                svg.circle(q[0], q[1], 3.5, cols[j % 3])
-    svg.text(16, top + (H - top) / 2, "executions", 12, "middle", rotate=-90)
-    svg.save(path)
+            pts = [(k + 0.5, max(statistics.median(meds[(v, p, xv)]), 10 ** a))
+                   for k, xv in enumerate(xs) if (v, p, xv) in meds]
+            ax.plot([q[0] for q in pts], [q[1] for q in pts], color=cols[j % 3], linewidth=1.5,
+                    marker="o", markersize=5)
+    save(fig, path)
 
 
 # ---- the report -------------------------------------------------------------------
@@ -267,6 +299,7 @@ def main():
         sys.stderr.write("usage: bench/report.py OUT\n")
         sys.exit(2)
     out = sys.argv[1]
+    load_matplotlib()
     data = os.path.join(out, "data", "bench")
     imgd = os.path.join(out, "bench")
     os.makedirs(imgd, exist_ok=True)

@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # bench_report_test.sh SRCDIR - the benchmark report generator on a small
-# fixture: tables, censored medians, targets, well-formed SVG plots; and the
-# driver's bad-flag contract (exit 2, one line).  Skipped (77) without python3.
+# fixture: tables, censored medians, targets, the plots (well-formed SVG and
+# valid PNG, drawn by matplotlib, byte-identical when regenerated); and the
+# driver's bad-flag contract (exit 2, one line).  Skipped (77) without python3
+# or matplotlib (Debian package python3-matplotlib).
 set -u
 SRC=$1
 command -v python3 >/dev/null || { echo "python3 not installed: skipped"; exit 77; }
+# report.py falls back to Debian's interpreter when python3 on PATH (pyenv, a
+# venv) lacks matplotlib; the same two are looked at here
+python3 -c 'import matplotlib' 2>/dev/null || /usr/bin/python3 -c 'import matplotlib' 2>/dev/null || {
+	echo "matplotlib not installed (Debian package python3-matplotlib): skipped"; exit 77; }
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 D=$T/data/bench
@@ -71,12 +77,37 @@ has "1,000 of 1,000 replays identical" "the replay target is judged from the dat
 has "runs 1.80x the executions per second" "jobs scaling"
 has "| anon-fault-double-alloc | historic | 1 | 956 | yes | 120 | 132 (leak)" "explore table"
 for f in ttb throughput scaling; do
-	if python3 -c "import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])" "$T/bench/$f.svg" 2>/dev/null; then
-		ok "$f.svg is well-formed SVG"
+	if python3 -c "import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot()
+sys.exit(r.tag != '{http://www.w3.org/2000/svg}svg' or 'Matplotlib' not in E.tostring(r, 'unicode'))" \
+		"$T/bench/$f.svg" 2>/dev/null; then
+		ok "$f.svg is well-formed SVG from matplotlib"
 	else
-		ko "$f.svg is well-formed SVG"
+		ko "$f.svg is well-formed SVG from matplotlib"
+	fi
+	if [ "$(head -c 8 "$T/bench/$f.png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] &&
+		grep -aq "Matplotlib" "$T/bench/$f.png"; then
+		ok "$f.png is a PNG from matplotlib"
+	else
+		ko "$f.png is a PNG from matplotlib"
 	fi
 done
+mkdir -p "$T/again/data" && cp -r "$D" "$T/again/data/"
+python3 "$SRC/bench/report.py" "$T/again" >/dev/null
+for f in ttb throughput scaling; do
+	for x in svg png; do
+		if cmp -s "$T/bench/$f.$x" "$T/again/bench/$f.$x"; then ok "$f.$x is byte-identical when regenerated"
+		else ko "$f.$x is byte-identical when regenerated"; fi
+	done
+done
+
+# without matplotlib (a stand-in package that fails to import): exit 2, one line
+mkdir -p "$T/nompl/matplotlib" && echo 'raise ImportError("stand-in")' >"$T/nompl/matplotlib/__init__.py"
+PYTHONPATH=$T/nompl python3 "$SRC/bench/report.py" "$T/again" >"$T/o" 2>"$T/e"
+if [ $? = 2 ] && [ "$(wc -l <"$T/e")" = 1 ] && grep -q python3-matplotlib "$T/e"; then
+	ok "report.py without matplotlib: exit 2, one line naming the package"
+else
+	ko "report.py without matplotlib: exit 2, one line naming the package"; cat "$T/e"
+fi
 
 "$SRC/bench/run.sh" --bogus >"$T/o" 2>"$T/e"
 if [ $? = 2 ] && [ "$(wc -l <"$T/e")" = 1 ]; then ok "run.sh: bad flag, exit 2, one line"; else ko "run.sh: bad flag"; fi
