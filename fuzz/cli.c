@@ -299,17 +299,24 @@ void cli_load_run_file(const char *path, bool raw, const char *bugs, struct run_
 				cli_usage("unknown bug variant '%s' (see 'mmfuzz list')", bad);
 		}
 		rf->kind = RUN_RAW;
-		rf->prog = mmf_program_find("mm");
-		snprintf(rf->params, sizeof(rf->params), "%s%sbugs=%s", extra ? extra : "",
-			 extra && *extra ? " " : "", bugs && *bugs ? bugs : "none");
+		const char *prog = getenv("MMFUZZ_PROGRAM");
+		rf->prog = mmf_program_find(prog && *prog ? prog : "mm");
+		if (!rf->prog)
+			cli_usage("MMFUZZ_PROGRAM=%s: unknown program (see 'mmfuzz list')", prog);
+		if (strcmp(rf->prog->name, "mm") && bugs && *bugs && strcmp(bugs, "none"))
+			cli_usage("--bugs applies to the mm program, not %s", rf->prog->name);
+		if (strcmp(rf->prog->name, "mm"))
+			snprintf(rf->params, sizeof(rf->params), "%s",
+				 extra ? extra : rf->prog->default_params);
+		else
+			snprintf(rf->params, sizeof(rf->params), "%s%sbugs=%s", extra ? extra : "",
+				 extra && *extra ? " " : "", bugs && *bugs ? bugs : "none");
 		rf->data = rf->raw;
 		rf->len = len;
-		return;
-	}
-	if (!len)
+	} else if (!len) {
 		cli_usage("'%s' is empty: not an mmfuzz trace or reproducer (a raw fuzzer input needs "
 			  "--raw)", path);
-	if (mmf_is_trace(text, len)) {
+	} else if (mmf_is_trace(text, len)) {
 		rf->kind = RUN_TRACE;
 		if (mmf_trace_parse(text, len, &rf->tf, err, sizeof(err)))
 			cli_usage("bad trace '%s': %s", path, err);
@@ -321,9 +328,9 @@ void cli_load_run_file(const char *path, bool raw, const char *bugs, struct run_
 		rf->kind = RUN_REPRO;
 		if (mmf_repro_parse(text, len, &rf->r, err, sizeof(err)))
 			cli_usage("bad reproducer '%s': %s", path, err);
-		if (strcmp(rf->r.program, "mm"))
+		rf->prog = mmf_program_find(rf->r.program);
+		if (!rf->prog)
 			cli_usage("bad reproducer '%s': unknown program '%s'", path, rf->r.program);
-		rf->prog = mmf_program_find("mm");
 		snprintf(rf->params, sizeof(rf->params), "%s", rf->r.params);
 		rf->data = rf->r.input;
 		rf->len = rf->r.len;
@@ -332,7 +339,7 @@ void cli_load_run_file(const char *path, bool raw, const char *bugs, struct run_
 			  "'mmfuzz-trace %d' or 'mmfuzz-repro %d'; a raw fuzzer input needs --raw)", path,
 			  MMF_TRACE_VERSION, MMF_REPRO_VERSION);
 	}
-	if (bugs) {
+	if (bugs && !raw) {
 		if (strcmp(rf->prog->name, "mm"))
 			cli_usage("--bugs applies to the mm program, not %s", rf->prog->name);
 		char p2[sizeof(rf->params)];
@@ -349,7 +356,9 @@ void cli_load_run_file(const char *path, bool raw, const char *bugs, struct run_
 	int bad = mmf_setup_program(&s, rf->prog, rf->params, err, sizeof(err));
 	mmf_sched_destroy(&s);
 	if (bad)
-		cli_usage("bad %s '%s': %s", rf->kind == RUN_TRACE ? "trace" : "reproducer", path, err);
+		cli_usage("bad %s '%s': %s",
+			  rf->kind == RUN_TRACE ? "trace" : rf->kind == RUN_REPRO ? "reproducer" :
+			  "parameters for the raw input", path, err);
 }
 
 void cli_free_run_file(struct run_file *rf)
@@ -384,7 +393,7 @@ static void exec_child(void *arg)
 	}
 	static struct mmf_harness h;
 	char err[300];
-	if (mmf_harness_init_params(&h, rf->params, err, sizeof(err)))
+	if (mmf_harness_init_params(&h, rf->prog, rf->params, err, sizeof(err)))
 		_exit(2);
 	mmf_harness_opts(&h, NULL, NULL, true, true);
 	mmf_sched_use_flight(&h.s, c->f);

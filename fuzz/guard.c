@@ -93,6 +93,30 @@ static void on_sanitizer_death(void)
 }
 #endif
 
+static void note_ubsan(const char *line) { mmf_flight_note_sanitizer("crash", line); }
+static void (*ubsan_hook)(const char *line) = note_ubsan;
+
+void mmf_guard_on_ubsan(void (*hook)(const char *line)) { ubsan_hook = hook; }
+
+#if MMF_UBSAN
+/* A UBSan report (fatal in these builds: -fno-sanitize-recover): note it
+ * before the runtime ends the process. */
+void __ubsan_on_report(void);
+void __ubsan_on_report(void)
+{
+	const char *kind = "", *msg = "", *file = "";
+	unsigned line = 0, col = 0;
+	char *addr = NULL;
+	__ubsan_get_current_report_data(&kind, &msg, &file, &line, &col, &addr);
+	char text[400];
+	const char *base = file ? strrchr(file, '/') : NULL;
+	snprintf(text, sizeof(text), "UndefinedBehaviorSanitizer: %s: %s at %s:%u", kind, msg,
+		 base ? base + 1 : file ? file : "?", line);
+	if (ubsan_hook)
+		ubsan_hook(text);
+}
+#endif
+
 void mmf_guard_child_init(void)
 {
 	/* Handlers run on their own stack: a fiber's stack overflow hits its

@@ -114,6 +114,10 @@ void mmf_guard_reproduce_cancel(struct mmf_repro_job *j);
 void mmf_guard_catch_interrupts(void);
 int mmf_guard_interrupted(void);
 
+/* Who hears of a UBSan report (sanitizer builds): by default it is noted
+ * in the flight record; the engine targets save a reproducer. */
+void mmf_guard_on_ubsan(void (*hook)(const char *line));
+
 /* A post-mortem sched from a flight record: initialized here, destroyed by
  * the caller with mmf_sched_destroy. */
 void mmf_guard_adopt(const struct mmf_flight *f, struct mmf_sched *s);

@@ -19,28 +19,39 @@
 
 const char *mmf_build_info(void) { return MMF_BUILD_INFO; }
 
-int mmf_harness_init(struct mmf_harness *h, const char *bugs, const char *extra, char *err,
-		     size_t errlen)
+int mmf_harness_init(struct mmf_harness *h, const char *program, const char *bugs,
+		     const char *extra, char *err, size_t errlen)
 {
 	char bad[64];
 	memset(h, 0, sizeof(*h));
-	if (bugs && mm_variants_parse(bugs, bad, sizeof(bad)) < 0) {
+	const struct mmf_program *p = mmf_program_find(program && *program ? program : "mm");
+	if (!p) {
+		snprintf(err, errlen, "unknown program '%s' (see 'mmfuzz list')", program);
+		return -1;
+	}
+	bool mm = !strcmp(p->name, "mm");
+	if (!mm && bugs && *bugs && strcmp(bugs, "none")) {
+		snprintf(err, errlen, "bug variants apply to the mm program, not %s", p->name);
+		return -1;
+	}
+	if (mm && bugs && mm_variants_parse(bugs, bad, sizeof(bad)) < 0) {
 		snprintf(err, errlen, "unknown bug variant '%s' (see 'mmfuzz list')", bad);
 		return -1;
 	}
-	h->prog = mmf_program_find("mm");
-	if (!h->prog)
-		mmf_internal("harness: no mm program");
-	int n = snprintf(h->params, sizeof(h->params), "%s%sbugs=%s", extra ? extra : "",
-			 extra && *extra ? " " : "", bugs && *bugs ? bugs : "none");
+	if (!extra)
+		extra = mm ? "" : p->default_params;
+	int n = mm ? snprintf(h->params, sizeof(h->params), "%s%sbugs=%s", extra,
+			      *extra ? " " : "", bugs && *bugs ? bugs : "none") :
+		     snprintf(h->params, sizeof(h->params), "%s", extra);
 	if (n < 0 || (size_t)n >= sizeof(h->params)) {
 		snprintf(err, errlen, "program parameters too long");
 		return -1;
 	}
-	return mmf_harness_init_params(h, h->params, err, errlen);
+	return mmf_harness_init_params(h, p, h->params, err, errlen);
 }
 
-int mmf_harness_init_params(struct mmf_harness *h, const char *params, char *err, size_t errlen)
+int mmf_harness_init_params(struct mmf_harness *h, const struct mmf_program *prog,
+			    const char *params, char *err, size_t errlen)
 {
 	if (h->params != params) {
 		memset(h, 0, sizeof(*h));
@@ -50,9 +61,7 @@ int mmf_harness_init_params(struct mmf_harness *h, const char *params, char *err
 		}
 		strcpy(h->params, params);
 	}
-	h->prog = mmf_program_find("mm");
-	if (!h->prog)
-		mmf_internal("harness: no mm program");
+	h->prog = prog;
 	/* Set up once here (without running) so a bad parameter is a usage
 	 * error, not a run. */
 	mmf_input_src_init(&h->in, NULL, 0);

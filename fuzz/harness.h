@@ -30,13 +30,15 @@ struct mmf_harness {
 	struct mmf_input_src in;
 };
 
-/* bugs: a variant list ("a,b", "none" or NULL: the fixed model); extra:
- * more program parameters (NULL: the generic workload).  0, or -1 with a
- * one-line reason in err. */
-int mmf_harness_init(struct mmf_harness *h, const char *bugs, const char *extra, char *err,
-		     size_t errlen);
+/* program: a registry name (NULL: mm, the model); bugs: the mm model's
+ * variant list ("a,b", "none" or NULL: the fixed model); extra: more
+ * program parameters (NULL: the program's defaults, for mm the generic
+ * workload).  0, or -1 with a one-line reason in err. */
+int mmf_harness_init(struct mmf_harness *h, const char *program, const char *bugs,
+		     const char *extra, char *err, size_t errlen);
 /* The same with the program's whole parameter string (from a reproducer). */
-int mmf_harness_init_params(struct mmf_harness *h, const char *params, char *err, size_t errlen);
+int mmf_harness_init_params(struct mmf_harness *h, const struct mmf_program *prog,
+			    const char *params, char *err, size_t errlen);
 /* Interleaving feedback (see mmf_sched_opts.feature); record/log: keep the
  * decision trace and the step log of each run (replay, reproducers). */
 void mmf_harness_opts(struct mmf_harness *h, void (*feature)(void *, uint32_t), void *ctx,

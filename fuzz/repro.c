@@ -8,19 +8,88 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Append without stdio or allocation (the signal path uses this). */
+struct out {
+	char *b;
+	size_t n, cap;
+	bool full;
+};
+
+static void put(struct out *o, const char *s)
+{
+	for (; *s; s++) {
+		if (o->n + 1 >= o->cap) {
+			o->full = true;
+			return;
+		}
+		o->b[o->n++] = *s;
+	}
+}
+
+static void put_u(struct out *o, unsigned long long v)
+{
+	char t[24];
+	int i = 0;
+	do
+		t[i++] = (char)('0' + v % 10);
+	while ((v /= 10) && i < 23);
+	char r[24];
+	int k = 0;
+	while (i)
+		r[k++] = t[--i];
+	r[k] = 0;
+	put(o, r);
+}
+
+size_t mmf_repro_format(char *buf, size_t cap, const struct mmf_repro *r)
+{
+	static const char hex[] = "0123456789abcdef";
+	struct out o = {buf, 0, cap, false};
+	put(&o, "mmfuzz-repro ");
+	put_u(&o, MMF_REPRO_VERSION);
+	put(&o, "\nprogram ");
+	put(&o, r->program);
+	put(&o, "\nparams ");
+	put(&o, r->params[0] ? r->params : "-");
+	put(&o, "\nvariants ");
+	put(&o, r->variants[0] ? r->variants : "none");
+	put(&o, "\nbuild ");
+	put(&o, r->build[0] ? r->build : "-");
+	put(&o, "\nresult ");
+	put(&o, r->result[0] ? r->result : "clean");
+	put(&o, "\nsignature ");
+	put(&o, r->signature[0] ? r->signature : "-");
+	put(&o, "\ninput ");
+	put_u(&o, r->len);
+	put(&o, "\n");
+	for (size_t i = 0; i < r->len; i++) {
+		char x[4] = {hex[r->input[i] >> 4], hex[r->input[i] & 15], 0, 0};
+		if (i % 32 == 31 || i + 1 == r->len)
+			x[2] = '\n';
+		put(&o, x);
+	}
+	put(&o, "end\n");
+	if (cap)
+		buf[o.n < cap ? o.n : cap - 1] = 0;
+	return o.full ? 0 : o.n;
+}
+
+size_t mmf_repro_size(const struct mmf_repro *r)
+{
+	return 3 * sizeof(*r) + 2 * r->len + r->len / 32 + 64;
+}
+
 int mmf_repro_write(FILE *f, const struct mmf_repro *r)
 {
-	fprintf(f, "mmfuzz-repro %d\n", MMF_REPRO_VERSION);
-	fprintf(f, "program %s\n", r->program);
-	fprintf(f, "params %s\n", r->params[0] ? r->params : "-");
-	fprintf(f, "variants %s\n", r->variants[0] ? r->variants : "none");
-	fprintf(f, "build %s\n", r->build[0] ? r->build : "-");
-	fprintf(f, "result %s\n", r->result[0] ? r->result : "clean");
-	fprintf(f, "signature %s\n", r->signature[0] ? r->signature : "-");
-	fprintf(f, "input %zu\n", r->len);
-	for (size_t i = 0; i < r->len; i++)
-		fprintf(f, "%02x%s", r->input[i], (i % 32 == 31 || i + 1 == r->len) ? "\n" : "");
-	fprintf(f, "end\n");
+	size_t cap = mmf_repro_size(r);
+	char *buf = malloc(cap);
+	if (!buf)
+		mmf_internal("out of memory writing a reproducer");
+	size_t n = mmf_repro_format(buf, cap, r);
+	if (!n)
+		mmf_internal("reproducer buffer too small");
+	fwrite(buf, 1, n, f);
+	free(buf);
 	return ferror(f) ? -1 : 0;
 }
 

@@ -14,8 +14,9 @@
  * Replay needs nothing else: the program, its parameters (with the variant
  * set) and the bytes.  The parser is strict: an unknown version, a missing
  * or unknown header line, bad hex, a length mismatch, a missing 'end' or
- * trailing text is a one-line error.  A file without the header is taken
- * as raw input bytes (a libFuzzer or AFL++ crash file). */
+ * trailing text is a one-line error.  The CLI takes a file without the
+ * header as raw input bytes (a libFuzzer or AFL++ crash file) only when
+ * told so (--raw). */
 #ifndef MMF_REPRO_H
 #define MMF_REPRO_H
 
@@ -39,6 +40,11 @@ struct mmf_repro {
 };
 
 int mmf_repro_write(FILE *f, const struct mmf_repro *r);
+/* The same text into buf without stdio or allocation (safe in a signal
+ * handler); its length, or 0 if it does not fit in cap.  mmf_repro_size()
+ * is always enough. */
+size_t mmf_repro_format(char *buf, size_t cap, const struct mmf_repro *r);
+size_t mmf_repro_size(const struct mmf_repro *r);
 /* Parse text of len bytes.  0, or -1 with "line N: reason" in err. */
 int mmf_repro_parse(const char *text, size_t len, struct mmf_repro *r, char *err, size_t errlen);
 void mmf_repro_free(struct mmf_repro *r);

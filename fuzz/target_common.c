@@ -1,36 +1,78 @@
-/* target_common.c - see target_common.h. */
+/* target_common.c - see target_common.h.
+ *
+ * A reproducer for every way an input can end the process, written before
+ * it ends:
+ *   - a model check: mmf_target_run saves it, the caller aborts;
+ *   - an AddressSanitizer report (SEGV under ASan included): ASan's report
+ *     callback, which neither libFuzzer nor AFL++ takes over (libFuzzer
+ *     replaces the death callback, so that one cannot be used);
+ *   - a native fatal signal: handlers installed at the first input, after
+ *     the engine's own, which they chain to;
+ *   - an input that runs longer than MMFUZZ_TIMEOUT_MS: a watchdog thread
+ *     saves it as a timeout and aborts, so the engine keeps the input too.
+ * The signal and watchdog paths write with write(2) only (no stdio, no
+ * allocation). */
 #define _GNU_SOURCE
 #include "target_common.h"
+#include "guard.h"
 #include "repro.h"
+#include "search.h"
 #include "sanitizer.h"
 #include "trace.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #if MMF_ASAN
 #include <sanitizer/common_interface_defs.h>
 #endif
 
+#define DEFAULT_TIMEOUT_MS 2000
+
 static struct mmf_harness *cur_h;
 static uint32_t want;           /* MMFUZZ_WANT: classes that count (0: all) */
-static const uint8_t *cur_data;
-static size_t cur_size;
-static uint64_t stat_execs, stat_steps;  /* for MMFUZZ_STATS_FILE */
+static const uint8_t *volatile cur_data;
+static volatile size_t cur_size;
+static int64_t exec_start;      /* ns; 0: no input running */
+static unsigned timeout_ms = DEFAULT_TIMEOUT_MS;
+static volatile int saved;      /* this input's reproducer is written */
+static char repro_dir[4096] = ".";
+static bool repro_off;
+static uint64_t stat_execs, stat_steps;  /* for MMFUZZ_STATS_FILE, since the last line */
+static const char *stats_path;
 
-/* MMFUZZ_STATS_FILE: at exit, append "executions scheduling-points" of this
- * process (the benchmark's scheduling points per second under the engines;
- * AFL++ runs many processes, so lines add up). */
+/* MMFUZZ_STATS_FILE: append "executions scheduling-points" done since the
+ * last line, every 512 executions, before a failure ends the process and at exit (the benchmark's
+ * scheduling points per second under the engines, afl.sh's progress line:
+ * AFL++ runs many processes and updates its own counts once a minute;
+ * every line adds up). */
 static void write_stats(void)
 {
-	const char *path = getenv("MMFUZZ_STATS_FILE");
-	FILE *f = path && *path ? fopen(path, "a") : NULL;
-	if (!f)
+	if (!stats_path || !stat_execs)
 		return;
-	fprintf(f, "%llu %llu\n", (unsigned long long)stat_execs, (unsigned long long)stat_steps);
-	fclose(f);
+	int fd = open(stats_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return;
+	char line[64];
+	int n = snprintf(line, sizeof(line), "%llu %llu\n", (unsigned long long)stat_execs,
+			 (unsigned long long)stat_steps);
+	if (n > 0 && write(fd, line, (size_t)n) == n)
+		stat_execs = stat_steps = 0;
+	close(fd);
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 MMF_WRAPS static uint64_t fnv(const uint8_t *p, size_t n)
@@ -41,41 +83,169 @@ MMF_WRAPS static uint64_t fnv(const uint8_t *p, size_t n)
 	return h;
 }
 
-static void save(struct mmf_harness *h, const char *result, const char *sig)
+static void say(const char *a, const char *b, const char *c)
 {
-	const char *dir = getenv("MMFUZZ_REPRO_DIR");
-	if (dir && !strcmp(dir, "-"))
+	const char *parts[3] = {a, b, c};
+	for (int i = 0; i < 3; i++)
+		if (parts[i] && write(2, parts[i], strlen(parts[i])) < 0)
+			return;
+}
+
+/* Write this input's reproducer (once per input): async-signal-safe. */
+static void save(const char *result, const char *sig)
+{
+	struct mmf_harness *h = cur_h;
+	const uint8_t *data = cur_data;
+	if (repro_off || !h || !data || __atomic_exchange_n(&saved, 1, __ATOMIC_ACQ_REL))
 		return;
-	struct mmf_repro r = {0};
+	static struct mmf_repro r;
+	memset(&r, 0, sizeof(r));
 	snprintf(r.program, sizeof(r.program), "%s", h->prog->name);
 	snprintf(r.params, sizeof(r.params), "%s", h->params);
 	mmf_param(h->params, "bugs", r.variants, sizeof(r.variants));
 	snprintf(r.build, sizeof(r.build), "%s", mmf_build_info());
 	snprintf(r.result, sizeof(r.result), "%s", result);
 	snprintf(r.signature, sizeof(r.signature), "%s", sig);
-	r.input = (uint8_t *)cur_data;
+	for (char *c = r.signature; *c; c++)
+		if (*c == '\n')
+			*c = ' ';
+	r.input = (uint8_t *)data;
 	r.len = cur_size > MMF_INPUT_MAX ? MMF_INPUT_MAX : cur_size;
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/mmfuzz-%016llx.repro", dir && *dir ? dir : ".",
-		 (unsigned long long)fnv(r.input, r.len));
-	FILE *f = fopen(path, "w");
-	if (!f || mmf_repro_write(f, &r) || fflush(f) || (fsync(fileno(f)), 0) || fclose(f)) {
-		fprintf(stderr, "mmfuzz: cannot write reproducer %s\n", path);
+	static char text[3 * sizeof(struct mmf_repro) + 2 * MMF_INPUT_MAX + MMF_INPUT_MAX / 32 + 64];
+	size_t n = mmf_repro_format(text, sizeof(text), &r);
+	static char path[4200];
+	static const char hex[] = "0123456789abcdef";
+	uint64_t x = fnv(r.input, r.len);
+	char name[40] = "/mmfuzz-";
+	for (int i = 0; i < 16; i++)
+		name[8 + i] = hex[(x >> (60 - 4 * i)) & 15];
+	memcpy(name + 24, ".repro", 7);
+	size_t dl = strlen(repro_dir);
+	memcpy(path, repro_dir, dl);
+	memcpy(path + dl, name, strlen(name) + 1);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd < 0 || !n || write(fd, text, n) != (ssize_t)n || fsync(fd)) {
+		say("mmfuzz: cannot write reproducer ", path, "\n");
+		if (fd >= 0)
+			close(fd);
 		return;
 	}
-	fprintf(stderr, "mmfuzz: reproducer: %s\nmmfuzz: replay: mmfuzz replay %s\n", path, path);
+	close(fd);
+	say("mmfuzz: reproducer: ", path, "\n");
+	say("mmfuzz: replay: mmfuzz replay ", path, "\n");
 }
 
+/* ---- sanitizer reports ----------------------------------------------------------- */
+
 #if MMF_ASAN
-static void on_death(void)
+static void on_asan_report(const char *text)
 {
-	if (!cur_h || !cur_data)
-		return;
+	(void)text;
 	char sig[600];
-	const char *cls = mmf_sanitizer_death_signature(cur_h->params, sig, sizeof(sig));
-	save(cur_h, cls, sig);
+	const char *cls = mmf_sanitizer_death_signature(cur_h ? cur_h->params : "", sig, sizeof(sig));
+	save(cls, sig);
 }
 #endif
+
+static void on_ubsan(const char *line)
+{
+	char sig[600], bugs[256];
+	mmf_param(cur_h ? cur_h->params : "", "bugs", bugs, sizeof(bugs));
+	const struct mmf_task *t = mmf_current();
+	const struct mmf_site *site = t ? t->site : NULL;
+	snprintf(sig, sizeof(sig), "crash|%s|%s:%d %s|%s", bugs[0] ? bugs : "none",
+		 site ? mmf_site_file(site) : "?", site ? site->line : 0,
+		 site && site->func ? site->func : "?", line);
+	save("crash", sig);
+}
+
+/* ---- native signals -------------------------------------------------------------- */
+
+static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS};
+#define NFATAL (sizeof(fatal) / sizeof(fatal[0]))
+static struct sigaction old_action[NFATAL];
+
+static void on_fatal(int sig, siginfo_t *si, void *uc)
+{
+	int i = 0;
+	while (i < (int)NFATAL && fatal[i] != sig)
+		i++;
+	/* An abort of our own (a model failure already saved) is not news. */
+	if (cur_data) {
+		char s[600], bugs[256];
+		mmf_param(cur_h ? cur_h->params : "", "bugs", bugs, sizeof(bugs));
+		const struct mmf_task *t = mmf_current();
+		const struct mmf_site *site = t ? t->site : NULL;
+		snprintf(s, sizeof(s), "crash|%s|%s:%d %s|crash: signal %d", bugs[0] ? bugs : "none",
+			 site ? mmf_site_file(site) : "?", site ? site->line : 0,
+			 site && site->func ? site->func : "?", sig);
+		save("crash", s);
+	}
+	if (i < (int)NFATAL) {
+		struct sigaction *o = &old_action[i];
+		if ((o->sa_flags & SA_SIGINFO) && o->sa_sigaction) {
+			o->sa_sigaction(sig, si, uc);
+			return;
+		}
+		if (!(o->sa_flags & SA_SIGINFO) && o->sa_handler != SIG_DFL && o->sa_handler != SIG_IGN) {
+			o->sa_handler(sig);
+			return;
+		}
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* ---- the watchdog ------------------------------------------------------------------ */
+
+static void *watchdog(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		struct timespec ts = {0, 20 * 1000000};
+		nanosleep(&ts, NULL);
+		int64_t t0 = __atomic_load_n(&exec_start, __ATOMIC_ACQUIRE);
+		if (!t0 || now_ns() - t0 <= (int64_t)timeout_ms * 1000000)
+			continue;
+		struct mmf_harness *h = cur_h;
+		char s[600], bugs[256];
+		mmf_param(h->params, "bugs", bugs, sizeof(bugs));
+		int id = __atomic_load_n(&h->s.running, __ATOMIC_RELAXED);
+		const struct mmf_site *site = id >= 0 && id < MMF_MAX_TASKS ? h->s.tasks[id].site : NULL;
+		snprintf(s, sizeof(s), "timeout|%s|%s:%d %s|timeout: the execution ran longer than # ms",
+			 bugs[0] ? bugs : "none", site ? mmf_site_file(site) : "?", site ? site->line : 0,
+			 site && site->func ? site->func : "?");
+		say("mmfuzz: an execution ran longer than MMFUZZ_TIMEOUT_MS: saving it as a timeout\n",
+		    NULL, NULL);
+		save("timeout", s);
+		abort();        /* the engine keeps the input as a crash */
+	}
+	return NULL;
+}
+
+/* At the first input: the engine's handlers are in place by now. */
+static void arm(void)
+{
+	static bool armed;
+	if (armed)
+		return;
+	armed = true;
+	static char altstack[64 * 1024];
+	stack_t ss = {.ss_sp = altstack, .ss_size = sizeof(altstack)};
+	sigaltstack(&ss, NULL);
+	for (size_t i = 0; i < NFATAL; i++) {
+		struct sigaction sa = {0};
+		sa.sa_sigaction = on_fatal;
+		sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+		sigemptyset(&sa.sa_mask);
+		sigaction(fatal[i], &sa, &old_action[i]);
+	}
+	if (timeout_ms) {
+		pthread_t t;
+		if (pthread_create(&t, NULL, watchdog, NULL) == 0)
+			pthread_detach(t);
+	}
+}
 
 bool mmf_target_feedback(void)
 {
@@ -83,40 +253,70 @@ bool mmf_target_feedback(void)
 	return !f || strcmp(f, "0");
 }
 
+static _Noreturn void bad_env(const char *what, const char *why)
+{
+	fprintf(stderr, "mmfuzz: %s: %s\n", what, why);
+	exit(2);
+}
+
 void mmf_target_init(struct mmf_harness *h, void (*feature)(void *, uint32_t), void *ctx)
 {
 	char err[300];
 	const char *bugs = getenv("MMFUZZ_BUGS");
-	if (mmf_harness_init(h, bugs && *bugs ? bugs : "none", getenv("MMFUZZ_PARAMS"), err,
-			     sizeof(err))) {
-		fprintf(stderr, "mmfuzz: %s\n", err);
-		exit(2);
-	}
+	if (mmf_harness_init(h, getenv("MMFUZZ_PROGRAM"), bugs && *bugs ? bugs : NULL,
+			     getenv("MMFUZZ_PARAMS"), err, sizeof(err)))
+		bad_env("environment", err);
 	mmf_harness_opts(h, mmf_target_feedback() ? feature : NULL, ctx, false, false);
 	const char *w = getenv("MMFUZZ_WANT");
 	if (w && *w) {
 		long m = mmf_classes_parse(w, NULL, 0);
-		if (m < 0) {
-			fprintf(stderr, "mmfuzz: MMFUZZ_WANT=%s: not a list of failure classes\n", w);
-			exit(2);
-		}
+		if (m < 0)
+			bad_env("MMFUZZ_WANT", "not a list of failure classes");
 		want = (uint32_t)m;
 	}
+	const char *t = getenv("MMFUZZ_TIMEOUT_MS");
+	if (t && *t) {
+		char *end;
+		unsigned long v = strtoul(t, &end, 10);
+		if (*end || *t == '-' || v > (1ul << 30))
+			bad_env("MMFUZZ_TIMEOUT_MS", "not a number of milliseconds");
+		timeout_ms = (unsigned)v;
+	}
+	const char *dir = getenv("MMFUZZ_REPRO_DIR");
+	if (dir && !strcmp(dir, "-"))
+		repro_off = true;
+	else if (dir && *dir) {
+		if (strlen(dir) >= sizeof(repro_dir) - 64)
+			bad_env("MMFUZZ_REPRO_DIR", "path too long");
+		snprintf(repro_dir, sizeof(repro_dir), "%s", dir);
+		if (access(dir, W_OK | X_OK))
+			bad_env("MMFUZZ_REPRO_DIR", "not a writable directory");
+	}
 	cur_h = h;
-	if (getenv("MMFUZZ_STATS_FILE"))
+	stats_path = getenv("MMFUZZ_STATS_FILE");
+	if (stats_path && *stats_path)
 		atexit(write_stats);
+	else
+		stats_path = NULL;
 #if MMF_ASAN
-	__sanitizer_set_death_callback(on_death);
+	__asan_set_error_report_callback(on_asan_report);
 #endif
+	mmf_guard_on_ubsan(on_ubsan);
 }
 
 bool mmf_target_run(struct mmf_harness *h, const uint8_t *data, size_t size)
 {
-	cur_data = data;
+	arm();
 	cur_size = size;
+	cur_data = data;
+	saved = 0;
+	__atomic_store_n(&exec_start, now_ns(), __ATOMIC_RELEASE);
 	enum mmf_run_status st = mmf_harness_run(h, data, size);
+	__atomic_store_n(&exec_start, 0, __ATOMIC_RELEASE);
 	stat_execs++;
 	stat_steps += h->s.steps;
+	if (stats_path && stat_execs >= 512)
+		write_stats();
 	if (st != MMF_RUN_FAILED || (want && !(want >> h->s.report.cls & 1))) {
 		cur_data = NULL;
 		return false;   /* clean, or a class this campaign passes over */
@@ -124,7 +324,8 @@ bool mmf_target_run(struct mmf_harness *h, const uint8_t *data, size_t size)
 	char sig[600];
 	mmf_failure_signature(&h->s, h->params, sig, sizeof(sig));
 	mmf_report_print(&h->s, stderr);
-	save(h, mmf_fail_name(h->s.report.cls), sig);
-	cur_data = NULL;
+	save(mmf_fail_name(h->s.report.cls), sig);
+	write_stats();          /* the caller's abort skips atexit */
+	cur_data = NULL;        /* the caller's abort is not a crash of its own */
 	return true;
 }

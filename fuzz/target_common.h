@@ -4,13 +4,19 @@
  * sanitizer is about to end the process).
  *
  * Environment:
+ *   MMFUZZ_PROGRAM=name    the program (default: mm, the model; the toys too)
  *   MMFUZZ_BUGS=a,b        the variant set (default: none, the fixed model)
  *   MMFUZZ_PARAMS='k=v'    extra workload parameters (default: generic)
  *   MMFUZZ_FEEDBACK=0      turn the interleaving feedback off
  *   MMFUZZ_WANT=c1,c2      only failures of these classes are crashes; the
  *                          others are passed over (default: every class)
  *   MMFUZZ_REPRO_DIR=DIR   where reproducers go (default: the current
- *                          directory); MMFUZZ_REPRO_DIR=- turns them off */
+ *                          directory); MMFUZZ_REPRO_DIR=- turns them off
+ *   MMFUZZ_TIMEOUT_MS=MS   an input running longer is saved as a timeout
+ *                          and the process aborts (default 2000; 0: off);
+ *                          keep the engine's own limit above it
+ * Every input that ends the process (model check, sanitizer report, fatal
+ * signal, timeout) leaves DIR/mmfuzz-<hash>.repro, written before the end. */
 #ifndef MMF_TARGET_COMMON_H
 #define MMF_TARGET_COMMON_H
 

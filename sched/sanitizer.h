@@ -48,6 +48,18 @@ void mmf__tsan_leave(void);
 #define MMF_SCHED_LEAVE() ((void)0)
 #endif
 
+/* UndefinedBehaviorSanitizer comes with ASan in the sanitizer presets; its
+ * runtime calls __ubsan_on_report() (weak there) for every report, before a
+ * fatal one ends the process, and hands out the report's data. */
+#if defined(__clang__) && MMF_ASAN
+#define MMF_UBSAN 1
+void __ubsan_get_current_report_data(const char **kind, const char **message,
+				     const char **file, unsigned *line, unsigned *col,
+				     char **addr);
+#else
+#define MMF_UBSAN 0
+#endif
+
 /* Hash and rng arithmetic wraps on purpose; UBSan's optional
  * unsigned-overflow check (clang only) must not flag it. */
 #if defined(__clang__)

@@ -253,6 +253,7 @@ static void reset_state(struct mmf_sched *s)
 	s->log.truncated = false;
 	if (s->log.pub)
 		__atomic_store_n(s->log.pub, 0, __ATOMIC_RELEASE);
+	s->running = -1;
 	if (s->flight)
 		s->flight->running = -1;
 	mmf_lockdep_reset(s->lockdep);
@@ -737,6 +738,7 @@ static void switch_to(struct mmf_sched *s, struct mmf_task *cur, struct mmf_task
 		mmf_tsan_release(&s->tsan_join);
 	SUSPEND_IGNORE(cur);
 	tl_cur = next;
+	__atomic_store_n(&s->running, next ? next->id : -1, __ATOMIC_RELAXED);
 	if (s->flight)
 		s->flight->running = next ? next->id : -1;
 	if (cur && cur->state == MMF_T_EXITED)
@@ -753,6 +755,7 @@ static _Noreturn void abandon_run(struct mmf_sched *s, struct mmf_task *t)
 	mmf_tsan_release(&s->tsan_join);
 	SUSPEND_IGNORE(t);
 	tl_cur = NULL;
+	__atomic_store_n(&s->running, -1, __ATOMIC_RELAXED);
 	if (s->flight)
 		s->flight->running = -1;
 	mmf_fiber_exit_to(t->fiber, &s->host);

@@ -349,6 +349,10 @@ struct mmf_sched {
 	uint64_t preemptions;
 	uint64_t vtime;                 /* jiffies */
 
+	/* The task on the CPU (-1: the host), for a watchdog in another
+	 * thread that wants to say where a run that does not end is. */
+	int running;
+
 	struct mmf_report report;
 	bool failed;
 	enum mmf_run_status status;

@@ -31,3 +31,18 @@ elseif(MMF_ENGINE STREQUAL "afl")
     set_tests_properties(afl_finds_${v} PROPERTIES LABELS "fuzz-smoke;engine" TIMEOUT 300)
   endforeach()
 endif()
+
+# Every crash an engine records leaves an mmfuzz reproducer, the ASan-caught
+# variant's included (engine_repro_test.sh).
+if(MMF_ENGINE STREQUAL "libfuzzer")
+  add_test(NAME libfuzzer_writes_reproducers
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/engine_repro_test.sh libfuzzer $<TARGET_FILE:mmfuzz_libfuzzer>
+            $<TARGET_FILE:mmfuzz> ${mmf_seeds})
+  set_tests_properties(libfuzzer_writes_reproducers PROPERTIES LABELS "fuzz-smoke;engine" TIMEOUT 600)
+elseif(MMF_ENGINE STREQUAL "afl")
+  add_test(NAME afl_writes_reproducers
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/engine_repro_test.sh afl $<TARGET_FILE:mmfuzz_afl>
+            $<TARGET_FILE:mmfuzz> ${mmf_seeds})
+  set_tests_properties(afl_writes_reproducers PROPERTIES LABELS "fuzz-smoke;engine" TIMEOUT 600
+    SKIP_RETURN_CODE 77)
+endif()

@@ -127,6 +127,8 @@ else
 	export MMFUZZ_REPRO_DIR=-
 fi
 write_env "$out" afl "$target"
+mkdir -p "$out/logs"
+export MMFUZZ_STATS_FILE=${MMFUZZ_STATS_FILE:-$out/logs/target-execs.txt}
 
 # Instance names and roles.  Secondaries get different power schedules.
 schedules=(explore coe fast lin quad exploit rare)
@@ -158,6 +160,8 @@ echo "afl.sh: $jobs instance(s), ${time_limit}s, MMFUZZ_BUGS=$MMFUZZ_BUGS, targe
 echo "afl.sh: seeds $(rel "$seeds"), output $(rel "$out")${dict:+, dictionary $(rel "$dict")}"
 for ((k = 0; k < jobs; k++)); do
 	args=(-i "$seeds" -o "$out" "${roles[k]}" "${names[k]}" -V "$time_limit" "${dict_args[@]}")
+	# the engine's hang limit above the target's MMFUZZ_TIMEOUT_MS (common.sh)
+	case " ${extra[*]} " in *" -t "*) ;; *) args+=(-t $((engine_timeout_s * 1000))) ;; esac
 	if [ "${roles[k]}" = -S ]; then
 		args+=(-p "${schedules[(k - 1 + ${#schedules[@]}) % ${#schedules[@]}]}")
 	fi
@@ -171,14 +175,36 @@ done
 fstat() {
 	sed -n "s/^$2 *: *//p" "$1" 2>/dev/null | head -n 1
 }
+# afl-fuzz rewrites fuzzer_stats only once a minute, but appends to
+# plot_data every few seconds: the progress line reads the newest of the
+# two ("# relative_time, cycles_done, cur_item, corpus_count,
+# pending_total, pending_favs, map_size, saved_crashes, saved_hangs,
+# max_depth, execs_per_sec, total_execs, edges_found").
 progress() {
-	local f execs=0 crashes=0 n=0 v
-	for f in "$out"/*/fuzzer_stats; do
-		[ -f "$f" ] || continue
+	local d execs=0 crashes=0 n=0 v c
+	for d in "$out"/*/; do
+		[ -f "$d/fuzzer_stats" ] || [ -f "$d/plot_data" ] || continue
 		n=$((n + 1))
-		v=$(fstat "$f" execs_done); execs=$((execs + ${v:-0}))
-		v=$(fstat "$f" saved_crashes); crashes=$((crashes + ${v:-0}))
+		v=$(fstat "$d/fuzzer_stats" execs_done) c=$(fstat "$d/fuzzer_stats" saved_crashes)
+		if [ -f "$d/plot_data" ]; then
+			local line
+			line=$(grep -v '^#' "$d/plot_data" | tail -n 1 | tr -d ' ')
+			if [ -n "$line" ]; then
+				local pe pc
+				pe=$(echo "$line" | cut -d, -f12) pc=$(echo "$line" | cut -d, -f8)
+				[ "${pe:-0}" -gt "${v:-0}" ] 2>/dev/null && v=$pe
+				[ "${pc:-0}" -gt "${c:-0}" ] 2>/dev/null && c=$pc
+			fi
+		fi
+		local files
+		files=$(ls "$d/crashes" 2>/dev/null | grep -c '^id:')
+		[ "${files:-0}" -gt "${c:-0}" ] && c=$files
+		execs=$((execs + ${v:-0})) crashes=$((crashes + ${c:-0}))
 	done
+	# and the target's own count: each persistent-mode process appends its
+	# executions when it exits (every 10,000 inputs)
+	v=$(awk '{ s += $1 } END { print s + 0 }' "$MMFUZZ_STATS_FILE" 2>/dev/null)
+	[ "${v:-0}" -gt "$execs" ] 2>/dev/null && execs=$v
 	echo "afl.sh: $(($(date +%s) - start))s: $n instance(s) reporting, $execs execs, $crashes crashes saved"
 }
 

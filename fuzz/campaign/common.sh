@@ -104,6 +104,14 @@ rel() {
 	esac
 }
 
+# The per-execution limit: the target saves an input that runs longer than
+# MMFUZZ_TIMEOUT_MS as a timeout reproducer and aborts; the engine's own
+# limit (afl-fuzz -t, libFuzzer -timeout) is set above it so the target
+# speaks first.  engine_timeout_s: that limit in whole seconds.
+export MMFUZZ_TIMEOUT_MS=${MMFUZZ_TIMEOUT_MS:-2000}
+case $MMFUZZ_TIMEOUT_MS in '' | *[!0-9]*) echo "MMFUZZ_TIMEOUT_MS=$MMFUZZ_TIMEOUT_MS: not a number of milliseconds" >&2; exit 2 ;; esac
+engine_timeout_s=$(((MMFUZZ_TIMEOUT_MS + 999) / 1000 + 3))
+
 # write_env DIR ENGINE TARGET: record the campaign's settings in
 # DIR/campaign.env (key=value lines, read by triage.sh; not a shell file).
 write_env() {
@@ -117,6 +125,7 @@ write_env() {
 		echo "MMFUZZ_PARAMS=${MMFUZZ_PARAMS:-}"
 		echo "MMFUZZ_WANT=${MMFUZZ_WANT:-}"
 		echo "MMFUZZ_FEEDBACK=${MMFUZZ_FEEDBACK:-1}"
+		echo "MMFUZZ_TIMEOUT_MS=${MMFUZZ_TIMEOUT_MS:-}"
 	} >"$1/campaign.env.tmp" && mv "$1/campaign.env.tmp" "$1/campaign.env"
 }
 

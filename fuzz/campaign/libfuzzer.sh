@@ -109,6 +109,8 @@ fi
 write_env "$out" libfuzzer "$target"
 
 flags=(-max_total_time="$time_limit" -artifact_prefix="$out/artifacts/" -print_final_stats=1)
+# libFuzzer's own limit above the target's MMFUZZ_TIMEOUT_MS (common.sh)
+case " ${extra[*]} " in *" -timeout="*) ;; *) flags+=(-timeout="$engine_timeout_s") ;; esac
 [ -n "$dict" ] && flags+=(-dict="$dict")
 if [ $mode = fork ]; then
 	flags+=(-fork="$jobs")
