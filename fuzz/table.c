@@ -51,19 +51,20 @@ static size_t failing_row(const struct mmf_sched *s)
 	return fail_row;
 }
 
-static void footer(FILE *f, const struct mmf_sched *s, size_t fail_row)
+/* The line under the table; w: the width of its first column. */
+static void footer(FILE *f, const struct mmf_sched *s, size_t fail_row, int w)
 {
 	if (!s->failed)
 		return;
 	if (fail_row == (size_t)-1)
-		fprintf(f, "  end | FAILURE [%s] found by the end-state check\n",
+		fprintf(f, "%*s | FAILURE [%s] found by the end-state check\n", w - 1, "end",
 			mmf_fail_name(s->report.cls));
 	else if (s->report.task < 0)
-		fprintf(f, "      | FAILURE [%s]: no task can run\n", mmf_fail_name(s->report.cls));
+		fprintf(f, "%*s| FAILURE [%s]: no task can run\n", w, "", mmf_fail_name(s->report.cls));
 	else if (s->report.site)
-		fprintf(f, "      | FAILURE [%s] in T%d at %s:%d %s()\n", mmf_fail_name(s->report.cls),
-			s->report.task, mmf_site_file(s->report.site), s->report.site->line,
-			s->report.site->func);
+		fprintf(f, "%*s| FAILURE [%s] in T%d at %s:%d %s()\n", w, "",
+			mmf_fail_name(s->report.cls), s->report.task, mmf_site_file(s->report.site),
+			s->report.site->line, s->report.site->func);
 }
 
 static void header(FILE *f, const struct mmf_sched *s, const char *first)
@@ -116,7 +117,7 @@ void mmf_table_print(FILE *f, const struct mmf_sched *s, size_t max_rows)
 		fputc('\n', f);
 	}
 	rule(f, ncols);
-	footer(f, s, fail_row);
+	footer(f, s, fail_row, 6);
 }
 
 void mmf_table_print_runs(FILE *f, const struct mmf_sched *s)
@@ -176,5 +177,5 @@ void mmf_table_print_runs(FILE *f, const struct mmf_sched *s)
 	for (int i = 0; i < ncols; i++)
 		fprintf(f, "%.*s+", COLW + 2, "------------------------------------------------------------");
 	fputc('\n', f);
-	footer(f, s, fail_row);
+	footer(f, s, fail_row, 11);
 }

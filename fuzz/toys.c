@@ -480,11 +480,11 @@ static void spin_consumer(void *arg)
 {
 	struct spin *st = arg;
 	wait_for_completion(&st->done);
-	int n = 0;
+	unsigned n = 0;         /* it may count forever: unsigned wraps */
 	/* volatile loads: the walk must really happen (and really never end) */
 	for (struct spin_node *p = st->head; p; p = *(struct spin_node *volatile *)&p->next)
 		n++;
-	st->walked = n;
+	st->walked = (int)n;
 }
 
 static int spin_setup(struct mmf_sched *s, const char *params, char *err, size_t len)
