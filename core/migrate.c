@@ -92,7 +92,7 @@ static int unmap_and_move(struct folio *f)
 		goto out_restore;
 	}
 	/* The new folio is private to us until it is published. */
-	set_bit(PG_locked, &nf->flags);
+	__folio_set_locked(nf);
 	move_to_new_folio(nf, f);
 	if (remap)
 		remove_migration_ptes(f, nf);

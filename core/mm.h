@@ -55,10 +55,16 @@ bool is_zero_folio(const struct folio *f);
 void free_unref_folio(struct folio *f);
 int mm_nr_free_frames(struct mm_model *M);
 
-/* folio lock (PG_locked bit lock) and writeback */
+/* folio lock (PG_locked bit lock, one lock class) and writeback */
 void folio_lock(struct folio *f);
 bool folio_trylock(struct folio *f);
+/* Lock a new folio nobody else can see yet (no wait, no scheduling point). */
+void __folio_set_locked(struct folio *f);
 void folio_unlock(struct folio *f);
+/* The caller passes its locked folio to the read, which unlocks it when it
+ * is done (from the completion, in interrupt context): the caller no longer
+ * holds the lock (sync.h, bit_lock_handoff). */
+void folio_lock_handoff(struct folio *f);
 void folio_wait_writeback(struct folio *f);
 void folio_start_writeback(struct folio *f);
 void folio_end_writeback(struct folio *f);

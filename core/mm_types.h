@@ -2,9 +2,13 @@
  * anon_vma, swap devices and the model context.  Field comments say which
  * lock protects what; "__" functions expect that lock held.
  *
- * Lock order (outermost first), as in the kernel:
- *   mmap_lock -> anon_vma rwsem -> folio lock -> ptl -> swap_info lock ->
+ * Lock order (outermost first), as in the kernel (the list at the top of
+ * mm/rmap.c):
+ *   mmap_lock -> folio lock -> anon_vma rwsem -> ptl -> swap_info lock ->
  *   cluster lock -> swap-cache lock -> lru_lock; zswap tree lock is a leaf.
+ * A folio lock is only trylocked under the ptl (zap, do_wp_page), which
+ * orders nothing.  The folio lock is a bit lock with a lock class of its
+ * own, so the lock-order checker checks it with the others (sync.h).
  */
 #ifndef MM_TYPES_H
 #define MM_TYPES_H

@@ -197,9 +197,20 @@ void folio_put_refs(struct folio *f, int nr)
 
 /* ---- folio lock and writeback ------------------------------------------------------- */
 
-void folio_lock(struct folio *f) { bit_lock(PG_locked, &f->flags, "folio lock"); }
+/* Every folio's PG_locked is one lock class for the lock-order checker. */
+static MMF_BIT_CLASS(folio_lock_class, "folio lock");
 
-bool folio_trylock(struct folio *f) { return bit_trylock(PG_locked, &f->flags); }
+void folio_lock(struct folio *f) { bit_lock(PG_locked, &f->flags, &folio_lock_class); }
+
+bool folio_trylock(struct folio *f) { return bit_trylock(PG_locked, &f->flags, &folio_lock_class); }
+
+void __folio_set_locked(struct folio *f) { __bit_lock(PG_locked, &f->flags, &folio_lock_class); }
+
+void folio_lock_handoff(struct folio *f)
+{
+	VM_BUG_ON_FOLIO(!folio_test(f, PG_locked), f);
+	bit_lock_handoff(PG_locked, &f->flags);
+}
 
 void folio_unlock(struct folio *f)
 {
@@ -218,5 +229,5 @@ void folio_start_writeback(struct folio *f)
 void folio_end_writeback(struct folio *f)
 {
 	/* Clears PG_writeback and wakes its waiters. */
-	bit_unlock(PG_writeback, &f->flags);
+	bit_clear_wake(PG_writeback, &f->flags);
 }

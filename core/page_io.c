@@ -54,6 +54,8 @@ void swap_read_folio(struct folio *f)
 	VM_BUG_ON_FOLIO(!folio_test(f, PG_locked), f);
 	VM_BUG_ON_FOLIO(!folio_test(f, PG_swapcache), f);
 	VM_BUG_ON_FOLIO(folio_test(f, PG_uptodate), f);
+	/* From here the read owns the lock: it unlocks when done. */
+	folio_lock_handoff(f);
 	if (zswap_load(f)) {
 		folio_set(f, PG_uptodate);
 		folio_unlock(f);

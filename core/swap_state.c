@@ -144,7 +144,7 @@ static struct folio *read_swap_cache_fixed(swp_entry_t e, bool *new_page)
 		schedule_timeout(1);
 	}
 	/* A fresh folio nobody else can see yet: its lock is uncontended. */
-	set_bit(PG_locked, &nf->flags);
+	__folio_set_locked(nf);
 	folio_set(nf, PG_swapbacked);
 	if (add_to_swap_cache(nf, e)) {
 		put_swap_folio(nf, e);
@@ -179,7 +179,7 @@ static struct folio *read_swap_cache_historic(swp_entry_t e, bool *new_page)
 		folio_put(nf);
 		return f;
 	}
-	set_bit(PG_locked, &nf->flags);
+	__folio_set_locked(nf);
 	folio_set(nf, PG_swapbacked);
 	if (add_to_swap_cache(nf, e)) {
 		folio_unlock(nf);

@@ -250,7 +250,7 @@ static int get_swap_cache_folio(swp_entry_t e, struct folio **out)
 		folio_put(f);
 		return err;
 	}
-	set_bit(PG_locked, &f->flags);
+	__folio_set_locked(f);
 	folio_set(f, PG_swapbacked);
 	if (add_to_swap_cache(f, e)) {
 		put_swap_folio(f, e);
