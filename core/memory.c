@@ -384,8 +384,8 @@ int mm_fork(int parent_id)
 
 /* ---- zap: munmap and exit -------------------------------------------------------- */
 
-/* Caller holds mmap_lock for reading: as today's munmap (after
- * downgrading) and exit_mmap do, the zap runs concurrently with faults,
+/* Caller holds mmap_lock for reading: as munmap (after downgrading) and
+ * exit_mmap do, the zap runs concurrently with faults,
  * swapoff's unuse walk and other readers; the page-table lock orders it
  * against them pte by pte. */
 static void zap_range(struct mm_struct *mm, int first, int n)
@@ -423,15 +423,26 @@ static void zap_range(struct mm_struct *mm, int first, int n)
 		free_folio_and_swap_cache(release[i]);
 }
 
-/* munmap: the range's vmas are detached under the write lock (the model
- * has none: an unmapped page simply faults back in as a new anonymous
- * page), then the lock is downgraded and the ptes are zapped. */
+/* munmap (do_vmi_align_munmap): under the write lock the kernel detaches
+ * the range's vmas, so that no fault finds them again; then it downgrades
+ * to the read lock and zaps the ptes while faults elsewhere in the mm and
+ * swapoff's walk go on.  The model has no vmas: every address space is one
+ * anonymous range that stays mapped, and an unmapped page faults back in as
+ * new anonymous memory (as after MADV_DONTNEED), so there is nothing to
+ * detach.  What the write lock still does here is the kernel's exclusion:
+ * munmap waits for the faults and unuse walks already in this mm, and none
+ * starts until the downgrade. */
 void mm_munmap(int id, int first, int n)
 {
 	struct mm_struct *mm = get_mm(id);
-	down_read(&mm->mmap_lock);
-	if (mm->live)
-		zap_range(mm, first, n);
+	down_write(&mm->mmap_lock);
+	if (!mm->live) {
+		up_write(&mm->mmap_lock);
+		return;
+	}
+	/* (detach: nothing in the model) */
+	downgrade_write(&mm->mmap_lock);
+	zap_range(mm, first, n);
 	up_read(&mm->mmap_lock);
 }
 

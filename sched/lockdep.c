@@ -251,6 +251,21 @@ void mmf__lock_released(const void *lock, const struct mmf_site *site)
 	MMF_SCHED_LEAVE();
 }
 
+void mmf__lock_downgraded(const void *lock, const struct mmf_site *site)
+{
+	struct mmf_task *t = mmf_current();
+	if (!t)
+		return;
+	MMF_SCHED_ENTER();
+	/* The checker does not tell read from write holds, so the held entry
+	 * (class, where it was taken) stands as it is; it must be there. */
+	bool held = held_index(t, lock, 0) >= 0;
+	MMF_SCHED_LEAVE();
+	if (!held)
+		mmf_fail(MMF_FAIL_LOCKING, lock, site,
+			 "task '%s' downgrades lock %p that it does not hold", t->name, lock);
+}
+
 /* Bit locks: the class is the site of their MMF_BIT_CLASS definition, so
  * every folio's PG_locked is one class, as lockdep has one per lock type. */
 void mmf__bitlock_acquired(const unsigned long *word, int nr, const struct mmf_site *cls,

@@ -432,6 +432,8 @@ bool mmf_obj_wait_timeout(const void *obj, const char *desc, uint64_t timeout,
 void mmf__lock_acquired(const void *lock, const struct mmf_site *cls, const char *name,
 			const struct mmf_site *site, bool trylock);
 void mmf__lock_released(const void *lock, const struct mmf_site *site);
+/* A held rwsem goes from write to read (downgrade_write): it stays held. */
+void mmf__lock_downgraded(const void *lock, const struct mmf_site *site);
 /* The same for bit locks, a lock being (word, bit); held_by_current says
  * whether the running task holds it. */
 void mmf__bitlock_acquired(const unsigned long *word, int nr, const struct mmf_site *cls,

@@ -361,6 +361,26 @@ void mmf_up_write(struct rw_semaphore *r, const struct mmf_site *site)
 	mmf_obj_unlock(r);
 }
 
+void mmf_downgrade_write(struct rw_semaphore *r, const struct mmf_site *site)
+{
+	check_not_freed(r, r->cls, "rw_semaphore", site);
+	if (!r->writer || r->owner != CUR()) {
+		mmf_fail(MMF_FAIL_LOCKING, r, site, "downgrade_write of %s by a task that does not "
+			 "own it", r->name);
+		return;
+	}
+	/* The held lock stays held (now for reading): lockdep's lock_downgrade. */
+	mmf__lock_downgraded(r, site);
+	/* Readers that get in now see what the writer did. */
+	mmf_tsan_release(r);
+	mmf_obj_lock(r);
+	r->writer = false;
+	r->owner = NULL;
+	r->readers++;
+	mmf_obj_wake(r);
+	mmf_obj_unlock(r);
+}
+
 bool mmf_rwsem_held_by_current(const struct rw_semaphore *r)
 {
 	struct mmf_task *t = CUR();

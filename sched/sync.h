@@ -98,6 +98,10 @@ void mmf_up_read(struct rw_semaphore *r, const struct mmf_site *site);
 void mmf_down_write(struct rw_semaphore *r, const struct mmf_site *site);
 bool mmf_down_write_trylock(struct rw_semaphore *r, const struct mmf_site *site);
 void mmf_up_write(struct rw_semaphore *r, const struct mmf_site *site);
+/* downgrade_write(): the writer becomes a reader without letting another
+ * writer in between; waiting readers may enter.  Not a scheduling point (it
+ * releases); the caller ends with up_read(). */
+void mmf_downgrade_write(struct rw_semaphore *r, const struct mmf_site *site);
 bool mmf_rwsem_held_by_current(const struct rw_semaphore *r);
 #define init_rwsem(r) mmf_rwsem_init((r), #r, MMF_SITE("init_rwsem"))
 #define down_read(r) mmf_down_read((r), MMF_SITE("down_read"))
@@ -106,6 +110,7 @@ bool mmf_rwsem_held_by_current(const struct rw_semaphore *r);
 #define down_write(r) mmf_down_write((r), MMF_SITE("down_write"))
 #define down_write_trylock(r) mmf_down_write_trylock((r), MMF_SITE("down_write_trylock"))
 #define up_write(r) mmf_up_write((r), MMF_SITE("up_write"))
+#define downgrade_write(r) mmf_downgrade_write((r), MMF_SITE("downgrade_write"))
 
 /* lockdep_assert_held(): the current task holds the lock (any lock type). */
 #define lockdep_assert_held(l)                                                 \

@@ -195,6 +195,97 @@ static bool test_rwsem_readers_never_see_partial_write(void)
 	return true;
 }
 
+/* ---- downgrade_write: no writer gets in between, readers do ------------------
+ *
+ *   writer: down_write, a++, b++, downgrade_write, [a is still ours], up_read
+ *
+ * Two writers and a reader, every schedule: no writer changes a from the
+ * write to the end of the downgraded hold, and a reader does get in there.  The
+ * negative control (up_write then down_read instead) lets a writer in
+ * between.  Misuse: downgrading a lock not held for writing, and up_write
+ * after downgrading, are bad-locking. */
+static struct {
+	struct rw_semaphore sem;
+	int a, b;
+	int in_downgraded, reader_overlaps;
+	int mode;
+} dg;
+
+static void dg_writer(void *arg)
+{
+	down_write(&dg.sem);
+	int a = ++dg.a;
+	sched_point(MMF_PT_ACCESS, &dg.a);
+	dg.b++;
+	if (dg.mode == 0) {
+		downgrade_write(&dg.sem);
+	} else {
+		up_write(&dg.sem);
+		down_read(&dg.sem);
+	}
+	__atomic_add_fetch(&dg.in_downgraded, 1, __ATOMIC_RELAXED);
+	sched_point(MMF_PT_ACCESS, &dg.a);
+	__atomic_sub_fetch(&dg.in_downgraded, 1, __ATOMIC_RELAXED);
+	if (dg.a != a)
+		MMF_FAIL(MMF_FAIL_INVARIANT, &dg.a, "a writer got in while the lock was downgraded");
+	up_read(&dg.sem);
+}
+
+static void dg_reader(void *arg)
+{
+	down_read(&dg.sem);
+	if (__atomic_load_n(&dg.in_downgraded, __ATOMIC_RELAXED))
+		dg.reader_overlaps++;
+	if (dg.a != dg.b)
+		MMF_FAIL(MMF_FAIL_INVARIANT, &dg.a, "reader saw a=%d b=%d", dg.a, dg.b);
+	up_read(&dg.sem);
+}
+
+static void dg_misuse(void *arg)
+{
+	if (dg.mode == 2) {
+		down_read(&dg.sem);
+		downgrade_write(&dg.sem);       /* not held for writing */
+	} else {
+		down_write(&dg.sem);
+		downgrade_write(&dg.sem);
+		up_write(&dg.sem);              /* it is a read hold now */
+	}
+}
+
+static void dg_setup(struct mmf_sched *s)
+{
+	init_rwsem(&dg.sem);
+	dg.a = dg.b = 0;
+	dg.in_downgraded = 0;
+	if (dg.mode >= 2) {
+		mmf_spawn(s, "misuse", 0, dg_misuse, NULL);
+		return;
+	}
+	mmf_spawn(s, "writer", 0, dg_writer, NULL);
+	mmf_spawn(s, "writer", 0, dg_writer, NULL);
+	mmf_spawn(s, "reader", 0, dg_reader, NULL);
+}
+
+static bool test_downgrade_write_keeps_writers_out_and_lets_readers_in(void)
+{
+	dg.mode = 0;
+	dg.reader_overlaps = 0;
+	struct outcome o = explore(dg_setup, NULL, -1);
+	CHECK(o.complete);
+	CHECK_EQ(total_fails(&o), 0);
+	CHECK(dg.reader_overlaps > 0);
+	dg.mode = 1;
+	o = explore(dg_setup, NULL, -1);
+	CHECK(o.fails[MMF_FAIL_INVARIANT] > 0);
+	for (dg.mode = 2; dg.mode <= 3; dg.mode++) {
+		CHECK_EQ(run_once(dg_setup, NULL), MMF_RUN_FAILED);
+		CHECK_EQ(one_sched.report.cls, MMF_FAIL_LOCKING);
+		mmf_sched_destroy(&one_sched);
+	}
+	return true;
+}
+
 /* ---- interrupts -------------------------------------------------------------- */
 
 static struct {
@@ -834,6 +925,7 @@ int main(int argc, char **argv)
 	static const struct test_case tests[] = {
 		TEST(test_spinlock_and_mutex_exclude_in_every_schedule),
 		TEST(test_rwsem_readers_never_see_partial_write),
+		TEST(test_downgrade_write_keeps_writers_out_and_lets_readers_in),
 		TEST(test_irq_never_runs_where_interrupts_are_off),
 		TEST(test_sleeping_in_irq_is_reported),
 		TEST(test_irq_spinning_on_lock_of_interrupted_task),
