@@ -57,7 +57,20 @@ void anon_vma_unlink(struct mm_struct *mm)
 	down_write(&av->rwsem);
 	for (int i = 0; i < av->nr_mms; i++) {
 		if (av->mms[i] == mm) {
-			av->mms[i] = av->mms[--av->nr_mms];
+			/* Keep the order: rmap_walk must visit a parent before
+			 * the children forked from it.  fork links the child,
+			 * then copies the parent's ptes without the anon_vma
+			 * lock.  Parent first, remove_migration_ptes either
+			 * restores the parent before the copy (the child copies
+			 * a present pte) or meets the copied migration entry in
+			 * the child later; child first, it can pass the child
+			 * before the copy and leave the copied entry behind for
+			 * good.  Swapping the last entry into the hole broke
+			 * the order (a hang found by the random source: a
+			 * fault waiting forever on a stale migration entry). */
+			for (int j = i; j + 1 < av->nr_mms; j++)
+				av->mms[j] = av->mms[j + 1];
+			av->nr_mms--;
 			break;
 		}
 	}
