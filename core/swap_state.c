@@ -162,7 +162,15 @@ out:
 }
 
 /* 1998 shape: look up, allocate (may sleep), look up again, insert, and
- * only then take the swap-map reference for the cache. */
+ * only then take the swap-map reference for the cache.  A mix: the
+ * reference is today's cache claim (2009's swapcache_prepare, the one
+ * SWAP_HAS_CACHE bit), with 1998's swap_duplicate only for a dead entry.
+ * In 1998 the cache's reference was one more count that any number of
+ * holders could take; here -EEXIST (another task owns the bit) is ignored
+ * and the folio sits in the cache unclaimed.  docs/bugs.md lists the
+ * reports that come from this mix rather than from the 1998 race.  The
+ * read that follows (swap_read_folio) refuses a dead slot as 1998's
+ * rw_swap_page did and leaves the folio locked. */
 static struct folio *read_swap_cache_historic(swp_entry_t e, bool *new_page)
 {
 	struct folio *f, *nf;
