@@ -58,8 +58,11 @@ int mm_create(void)
 	struct mm_struct *mm = &M->mm[id];
 	struct anon_vma *av = anon_vma_alloc();
 	if (!av)
+		return -ENOMEM;         /* the slot stays, never live */
+	if (anon_vma_link(av, mm)) {
+		kfree(av);
 		return -ENOMEM;
-	anon_vma_link(av, mm);
+	}
 	mm->live = true;
 	return id;
 }
@@ -340,7 +343,14 @@ int mm_fork(int parent_id)
 	}
 	struct mm_struct *child = &M->mm[id];
 	down_write(&child->mmap_lock);
-	anon_vma_link(parent->anon_vma, child);
+	if (anon_vma_link(parent->anon_vma, child)) {
+		/* dup_mmap fails with -ENOMEM before any pte is copied; the
+		 * kernel frees the new mm, the model's slot stays, never
+		 * live, like an exited one. */
+		up_write(&child->mmap_lock);
+		up_write(&parent->mmap_lock);
+		return -ENOMEM;
+	}
 
 	spin_lock(&parent->ptl);
 	spin_lock(&child->ptl);

@@ -142,8 +142,9 @@ void swap_writepage_nozswap(struct folio *f);
 void swap_read_folio(struct folio *f);          /* locked, new in the swap cache */
 
 /* ---- rmap.c: anon_vma and reverse mapping ----------------------------------------------------- */
-struct anon_vma *anon_vma_alloc(void);
-void anon_vma_link(struct anon_vma *av, struct mm_struct *mm);
+struct anon_vma *anon_vma_alloc(void);           /* NULL: no memory */
+/* Link mm to av (mm's mmap_lock held for writing): 0 or -ENOMEM. */
+int anon_vma_link(struct anon_vma *av, struct mm_struct *mm);
 void anon_vma_unlink(struct mm_struct *mm);
 void get_anon_vma(struct anon_vma *av);
 void put_anon_vma(struct anon_vma *av);

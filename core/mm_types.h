@@ -107,16 +107,22 @@ static inline swp_entry_t pte_to_swp_entry(pte_t p) { return (swp_entry_t){pte_p
 
 /* ---- anon_vma ----------------------------------------------------------------------
  * One per family of address spaces (a parent and its forks share it, a
- * simplification of the kernel's per-vma anon_vma chains).  Freed after an
- * RCU grace period when its refcount drops to zero. */
+ * simplification of the kernel's per-vma anon_vmas).  Each member is
+ * linked to it by an anon_vma_chain, which fork allocates (and may fail to)
+ * as anon_vma_fork allocates the child's chains and anon_vma.  Freed after
+ * an RCU grace period when its refcount drops to zero. */
 #define ANON_VMA_MAGIC 0xa40f3a11u
 struct mm_struct;
+struct anon_vma_chain {
+	struct mm_struct *mm;           /* its one vma */
+	struct anon_vma *anon_vma;
+	struct list_head same_anon_vma; /* anon_vma->rwsem */
+};
 struct anon_vma {
 	unsigned magic;
-	struct rw_semaphore rwsem;      /* protects mms[] */
+	struct rw_semaphore rwsem;      /* protects head */
 	atomic_t refcount;              /* one per linked mm + external holds */
-	struct mm_struct *mms[MM_MAX_MMS];
-	int nr_mms;
+	struct list_head head;          /* chains in link order: a parent before its forks */
 	struct rcu_head rcu;
 };
 
@@ -128,6 +134,7 @@ struct mm_struct {
 	spinlock_t ptl;                 /* protects pte[] */
 	pte_t pte[MM_VPAGES];
 	struct anon_vma *anon_vma;      /* mmap_lock */
+	struct anon_vma_chain *avc;     /* mmap_lock */
 	int parent;                     /* forked from, -1 for none */
 };
 

@@ -29,7 +29,7 @@ void mm_page_alloc_init(struct mm_model *M, int nr_frames)
 	z->state = FRAME_ALLOCATED;
 	atomic_set(&z->_refcount, 1);
 	INIT_LIST_HEAD(&z->lru);
-	z->data[0] = kzalloc(MM_PAGE_BYTES, GFP_ATOMIC, "zero page");
+	z->data[0] = kzalloc(MM_PAGE_BYTES, GFP_ATOMIC | __GFP_NOFAIL, "zero page");
 }
 
 struct folio *pfn_folio(int pfn)
@@ -51,7 +51,7 @@ struct folio *folio_alloc(int nr_pages, enum mmf_gfp gfp)
 	const struct mmf_site *site = MMF_SITE("folio_alloc");
 
 	BUG_ON(nr_pages < 1 || nr_pages > MM_MAX_FOLIO_PAGES);
-	if (gfp == GFP_KERNEL) {
+	if ((gfp & MMF_GFP_MODE) == GFP_KERNEL) {
 		mmf_might_sleep(site);
 		mmf_point(MMF_PT_ALLOC, M, site);
 		/* The slow path: below the low watermark, or when the fast
@@ -93,7 +93,8 @@ struct folio *folio_alloc(int nr_pages, enum mmf_gfp gfp)
 	f->index = 0;
 	f->alloc_site = site;
 	for (int i = 0; i < nr_pages; i++)
-		f->data[i] = kzalloc(MM_PAGE_BYTES, GFP_ATOMIC, "page data");
+		/* The frame's own memory, not a slab object: cannot fail. */
+		f->data[i] = kzalloc(MM_PAGE_BYTES, GFP_ATOMIC | __GFP_NOFAIL, "page data");
 	__atomic_store_n(&f->_mapcount.counter, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&f->_refcount.counter, 1, __ATOMIC_RELEASE);
 	return f;

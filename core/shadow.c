@@ -27,7 +27,7 @@ struct mm_shadow {
 
 struct mm_shadow *shadow_new(void)
 {
-	return kzalloc(sizeof(struct mm_shadow), GFP_ATOMIC, "mm_shadow");
+	return kzalloc(sizeof(struct mm_shadow), GFP_ATOMIC | __GFP_NOFAIL, "mm_shadow");
 }
 
 MMF_WRAPS static uint8_t pattern(uint64_t version, int i)

@@ -94,10 +94,14 @@ bool zswap_store(struct folio *f)
 	if (zrc != Z_OK)
 		mmf_internal("zlib compress2 failed");
 	struct zswap_entry *entry = kzalloc(sizeof(*entry), GFP_KERNEL, "zswap_entry");
-	void *handle = entry ? kmalloc(len, GFP_KERNEL, "zswap compressed page") : NULL;
+	if (!entry)
+		goto reject;
+	/* zpool_malloc with __GFP_NORETRY | __GFP_KSWAPD_RECLAIM: no direct
+	 * reclaim, so it does not sleep. */
+	void *handle = kmalloc(len, GFP_NOWAIT, "zswap compressed page");
 	if (!handle) {
 		kfree(entry);
-		return false;
+		goto reject;
 	}
 	memcpy(handle, buf, len);
 	entry->handle = handle;
@@ -136,6 +140,13 @@ bool zswap_store(struct folio *f)
 	if (dup)
 		zswap_free_entry(dup);
 	return true;
+
+reject:
+	/* The folio goes to the device instead.  An older copy of this slot
+	 * must not stay in the tree, or a load or a writeback would bring the
+	 * old data back over the new (6.12's check_old). */
+	zswap_invalidate(si, swp_offset(f->swap));
+	return false;
 }
 
 static void decompress(struct zswap_entry *entry, uint8_t *dst)
