@@ -88,7 +88,7 @@ void folio_add_lru(struct folio *f);
  * the LRU's claim becomes an extra reference the caller must put. */
 bool folio_isolate_lru(struct folio *f);
 void folio_putback_lru(struct folio *f);
-/* Isolate up to nr folios from the inactive end; returns how many. */
+/* Isolate up to nr folios from the head of the LRU; returns how many. */
 int isolate_lru_folios(int nr, struct folio **out);
 
 /* ---- swapfile.c: swap devices and swap_map ---------------------------------------------- */
@@ -121,7 +121,7 @@ void free_folio_and_swap_cache(struct folio *f);
 struct folio *read_swap_cache_async(swp_entry_t e, bool *new_page);
 
 /* ---- vmscan.c: reclaim ------------------------------------------------------------------ */
-/* Reclaim up to nr folios from the inactive LRU: add to swap, unmap,
+/* Reclaim up to nr folios from the LRU: add to swap, unmap,
  * write out (zswap or the device), free.  Returns folios freed. */
 int mm_reclaim(int nr);
 

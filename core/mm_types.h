@@ -60,7 +60,8 @@ enum pageflags {
 	PG_uptodate,
 	PG_dirty,
 	PG_lru,         /* on an LRU list (lru_lock) */
-	PG_active,
+	PG_active,      /* never set: activation is left out (swap.c); kept for the
+			 * bad-page check's flag set, as the kernel's */
 	PG_swapcache,   /* in the swap cache; folio->swap is valid */
 	PG_writeback,
 	PG_swapbacked,
@@ -182,7 +183,7 @@ struct mm_model {
 	struct folio zero_folio;        /* the shared zero page of read faults */
 	/* LRU */
 	spinlock_t lru_lock;
-	struct list_head lru_inactive, lru_active;
+	struct list_head lru_list;      /* one list: no active list (swap.c) */
 	int nr_lru;
 	/* swap devices: pointers published with rcu_assign_pointer */
 	struct mutex swapon_mutex;

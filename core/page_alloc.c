@@ -176,7 +176,6 @@ static void __folio_put(struct folio *f)
 		}
 		spin_unlock_irqrestore(&M->lru_lock, irqf);
 	}
-	folio_clear(f, PG_active);
 	free_unref_folio(f);
 }
 
