@@ -5,7 +5,15 @@
  * address-space lifecycle of kernel/fork.c and mm/mmap.c.
  * Deviations: one vma per mm covering MM_VPAGES pages, one page-table lock
  * per mm, no TLB batching (pages are released right after the lock drops),
- * read faults on an empty pte map the shared zero page. */
+ * read faults on an empty pte map the shared zero page.
+ *
+ * Kernel: Linux 6.12 (do_anonymous_page with the pte re-check and mTHP,
+ * do_swap_page, copy_pte_range, munmap's write lock and downgrade,
+ * exit_mmap); do_wp_page reuses by 6.12's refcount rule for small folios
+ * (wp_can_reuse_anon_folio) without the PG_anon_exclusive fast path;
+ * no per-VMA locks; do_swap_page always goes through the swap cache (no
+ * SWP_SYNCHRONOUS_IO bypass).
+ */
 #define _GNU_SOURCE
 #include "memory.h"
 #include "shadow.h"

@@ -1,5 +1,8 @@
 /* mm.h - the model's functions, grouped by the file that defines them.
- * Each states its locking rule; "__" means the caller holds the lock. */
+ * Each states its locking rule; "__" means the caller holds the lock.
+ *
+ * Kernel: each function follows what its .c file's header says.
+ */
 #ifndef MM_H
 #define MM_H
 

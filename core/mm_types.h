@@ -9,6 +9,11 @@
  * A folio lock is only trylocked under the ptl (zap, do_wp_page), which
  * orders nothing.  The folio lock is a bit lock with a lock class of its
  * own, so the lock-order checker checks it with the others (sync.h).
+ *
+ * Kernel: the fields modelled follow Linux 6.12's struct folio,
+ * swap_info_struct, swap_cluster_info, anon_vma and anon_vma_chain (one
+ * anon_vma per fork family: rmap.c); zswap's structures (zswap.h) are
+ * 6.6/6.7's.
  */
 #ifndef MM_TYPES_H
 #define MM_TYPES_H

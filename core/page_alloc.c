@@ -2,7 +2,11 @@
  * include/linux/mm.h: a fixed frame table with a free list, allocation that
  * may sleep and may fail, and the free path's bad-page checks.
  * Deviations: no zones, orders or per-cpu lists; a folio is one frame
- * entry with 1 or 2 separately allocated data pages. */
+ * entry with 1 or 2 separately allocated data pages.
+ *
+ * Kernel: Linux 6.12 (folio refcounts, __folio_put taking the folio off
+ * the LRU, free_unref_folio's bad-page checks), simplified as above.
+ */
 #define _GNU_SOURCE
 #include "mm.h"
 

@@ -3,7 +3,11 @@
  * end_io).  Deviations: no bios or plugging; the write copies the data at
  * submission (a device that DMAs at once), the read copies at completion.
  * The swapin-dead-entry variant restores 1998's refusal to read a dead
- * slot (rw_swap_page), which left the page locked. */
+ * slot (rw_swap_page), which left the page locked.
+ *
+ * Kernel: Linux 6.12 (zswap first on write and read; the read's completion
+ * marks uptodate and unlocks).
+ */
 #define _GNU_SOURCE
 #include "mm.h"
 #include "zswap.h"

@@ -4,7 +4,13 @@
  * remove_migration_ptes.
  * Deviations: a family of forked address spaces shares one anon_vma and
  * every mapping of a folio sits at the same virtual page (no mremap), so
- * the walk visits folio->index in each linked mm. */
+ * the walk visits folio->index in each linked mm.
+ *
+ * Kernel: Linux 6.12 (anon_vma refcount and RCU freeing,
+ * folio_get_anon_vma, folio_lock_anon_vma_read's protocol, try_to_unmap
+ * and try_to_migrate, remove_migration_ptes), with one anon_vma per fork
+ * family instead of one per vma.
+ */
 #define _GNU_SOURCE
 #include "mm.h"
 

@@ -3,7 +3,10 @@
  * derived from the version; the shadow records what each (mm, page) must
  * hold.  Every read, fault and teardown compares the whole page with it:
  * lost, stale or torn data is a reported failure.  Callers hold the
- * page-table lock of the mm, which orders the data and the shadow. */
+ * page-table lock of the mm, which orders the data and the shadow.
+ *
+ * Kernel: none (an oracle).
+ */
 #define _GNU_SOURCE
 #include "shadow.h"
 #include "sanitizer.h"

@@ -4,7 +4,12 @@
  * active list and no aging: every folio is on the one list that reclaim
  * takes from the head, as the kernel's inactive list); no per-cpu batches
  * (folio_add_lru puts the folio on the list at once); one lruvec, no
- * memcg. */
+ * memcg.
+ *
+ * Kernel: Linux 6.12 (add, isolate with try-get and test-and-clear of
+ * PG_lru, putback), without its per-CPU LRU batches and without
+ * activation.
+ */
 #define _GNU_SOURCE
 #include "mm.h"
 

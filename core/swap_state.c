@@ -1,7 +1,12 @@
 /* swap_state.c - models mm/swap_state.c: the swap cache (add, delete,
  * lookup), freeing a folio's swap, and read_swap_cache_async.
  * Deviations: the cache is a per-device array under the device's cache
- * lock instead of an xarray; no readahead. */
+ * lock instead of an xarray; no readahead.
+ *
+ * Kernel: Linux 6.12 (__read_swap_cache_async: allocate,
+ * swapcache_prepare, on -EEXIST sleep a jiffy and retry; add, delete,
+ * folio_free_swap); the swapin-dead-entry variant restores the 1998 order.
+ */
 #define _GNU_SOURCE
 #include "mm.h"
 

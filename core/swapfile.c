@@ -7,7 +7,12 @@
  * (counts stay below SWAP_MAP_MAX), one in-memory device per type, and
  * swap_info_struct is freed by swapoff (the kernel keeps it) so that a
  * stale user is a use-after-free the sanitizers see.  swapoff is in
- * swapoff.c beside try_to_unuse's page-table walk. */
+ * swapoff.c beside try_to_unuse's page-table walk.
+ *
+ * Kernel: Linux 6.12 for one entry at a time (free_swap_and_cache with
+ * get_swap_device, the 2024 fix; not the _nr batching), without its mTHP
+ * cluster allocator (a first-fit scan).
+ */
 #define _GNU_SOURCE
 #include "mm.h"
 #include "zswap.h"

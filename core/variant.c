@@ -1,4 +1,7 @@
-/* variant.c - names of the historic bug variants. */
+/* variant.c - names of the historic bug variants.
+ *
+ * Kernel: none (the variant table).
+ */
 #define _GNU_SOURCE
 #include "variant.h"
 

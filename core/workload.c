@@ -1,4 +1,7 @@
-/* workload.c - the generic workload and the teardown task (workload.h). */
+/* workload.c - the generic workload and the teardown task (workload.h).
+ *
+ * Kernel: none (the workload, the teardown and the audit).
+ */
 #define _GNU_SOURCE
 #include "workload.h"
 #include "memory.h"

@@ -4,7 +4,16 @@
  * compressed buffer is its own allocation so a leak or a use after free
  * is visible to the leak audit and the sanitizers.
  * Deviations: an array indexed by offset stands for the rbtree, one LRU
- * per tree, no pool limits (the shrinker runs when the workload asks). */
+ * per tree, no pool limits (the shrinker runs when the workload asks).
+ *
+ * Kernel: the Linux 6.6/6.7 design (a tree per swap device under a tree
+ * lock, refcounted entries with the 3.13 put-frees-at-zero rule, loads
+ * that keep the entry, writeback from one LRU with the 2023 tree re-
+ * check); a rejected store drops the slot's old copy as 6.12 does.  6.12
+ * has an xarray per 64 MB of swap, no entry refcount (loads are exclusive,
+ * writeback relies on the swap cache), a memcg-aware list_lru and
+ * shrinker.
+ */
 #define _GNU_SOURCE
 #include "zswap.h"
 #include "mm.h"
