@@ -5,7 +5,15 @@
  * address-space lifecycle of kernel/fork.c and mm/mmap.c.
  * Deviations: one vma per mm covering MM_VPAGES pages, one page-table lock
  * per mm, no TLB batching (pages are released right after the lock drops),
- * read faults on an empty pte map the shared zero page. */
+ * read faults on an empty pte map the shared zero page.
+ *
+ * Kernel: Linux 6.12 (do_anonymous_page with the pte re-check and mTHP,
+ * do_swap_page, copy_pte_range, munmap's write lock and downgrade,
+ * exit_mmap); do_wp_page reuses by 6.12's refcount rule for small folios
+ * (wp_can_reuse_anon_folio) without the PG_anon_exclusive fast path;
+ * no per-VMA locks; do_swap_page always goes through the swap cache (no
+ * SWP_SYNCHRONOUS_IO bypass).
+ */
 #define _GNU_SOURCE
 #include "memory.h"
 #include "shadow.h"
@@ -58,8 +66,11 @@ int mm_create(void)
 	struct mm_struct *mm = &M->mm[id];
 	struct anon_vma *av = anon_vma_alloc();
 	if (!av)
+		return -ENOMEM;         /* the slot stays, never live */
+	if (anon_vma_link(av, mm)) {
+		kfree(av);
 		return -ENOMEM;
-	anon_vma_link(av, mm);
+	}
 	mm->live = true;
 	return id;
 }
@@ -340,7 +351,14 @@ int mm_fork(int parent_id)
 	}
 	struct mm_struct *child = &M->mm[id];
 	down_write(&child->mmap_lock);
-	anon_vma_link(parent->anon_vma, child);
+	if (anon_vma_link(parent->anon_vma, child)) {
+		/* dup_mmap fails with -ENOMEM before any pte is copied; the
+		 * kernel frees the new mm, the model's slot stays, never
+		 * live, like an exited one. */
+		up_write(&child->mmap_lock);
+		up_write(&parent->mmap_lock);
+		return -ENOMEM;
+	}
 
 	spin_lock(&parent->ptl);
 	spin_lock(&child->ptl);
@@ -384,8 +402,8 @@ int mm_fork(int parent_id)
 
 /* ---- zap: munmap and exit -------------------------------------------------------- */
 
-/* Caller holds mmap_lock for reading: as today's munmap (after
- * downgrading) and exit_mmap do, the zap runs concurrently with faults,
+/* Caller holds mmap_lock for reading: as munmap (after downgrading) and
+ * exit_mmap do, the zap runs concurrently with faults,
  * swapoff's unuse walk and other readers; the page-table lock orders it
  * against them pte by pte. */
 static void zap_range(struct mm_struct *mm, int first, int n)
@@ -423,15 +441,26 @@ static void zap_range(struct mm_struct *mm, int first, int n)
 		free_folio_and_swap_cache(release[i]);
 }
 
-/* munmap: the range's vmas are detached under the write lock (the model
- * has none: an unmapped page simply faults back in as a new anonymous
- * page), then the lock is downgraded and the ptes are zapped. */
+/* munmap (do_vmi_align_munmap): under the write lock the kernel detaches
+ * the range's vmas, so that no fault finds them again; then it downgrades
+ * to the read lock and zaps the ptes while faults elsewhere in the mm and
+ * swapoff's walk go on.  The model has no vmas: every address space is one
+ * anonymous range that stays mapped, and an unmapped page faults back in as
+ * new anonymous memory (as after MADV_DONTNEED), so there is nothing to
+ * detach.  What the write lock still does here is the kernel's exclusion:
+ * munmap waits for the faults and unuse walks already in this mm, and none
+ * starts until the downgrade. */
 void mm_munmap(int id, int first, int n)
 {
 	struct mm_struct *mm = get_mm(id);
-	down_read(&mm->mmap_lock);
-	if (mm->live)
-		zap_range(mm, first, n);
+	down_write(&mm->mmap_lock);
+	if (!mm->live) {
+		up_write(&mm->mmap_lock);
+		return;
+	}
+	/* (detach: nothing in the model) */
+	downgrade_write(&mm->mmap_lock);
+	zap_range(mm, first, n);
 	up_read(&mm->mmap_lock);
 }
 

@@ -1,4 +1,8 @@
-/* memory.h - user-visible operations on address spaces (memory.c). */
+/* memory.h - user-visible operations on address spaces (memory.c).
+ *
+ * Kernel: none (the model's own entry points; memory.c says what it
+ * follows).
+ */
 #ifndef MM_MEMORY_H
 #define MM_MEMORY_H
 

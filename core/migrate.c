@@ -2,7 +2,14 @@
  * LRU, lock, pin the anon_vma, unmap to migration entries, copy to a new
  * folio, move the swap-cache slot, remove_migration_ptes, put back.
  * Deviations: one folio at a time, no retries, the destination is any
- * free frame. */
+ * free frame.
+ *
+ * Kernel: the 2.6.36 anon_vma rules (an unmapped folio outside the swap
+ * cache is not migrated; an unmapped swap-cache folio is migrated but not
+ * remapped) with folio_get_anon_vma's pinning (3.0 on), one folio at a
+ * time as unmap_and_move did before 6.3; 6.12 batches unmap and move and
+ * migrates any unmapped folio without remapping it.
+ */
 #define _GNU_SOURCE
 #include "memory.h"
 
@@ -92,7 +99,7 @@ static int unmap_and_move(struct folio *f)
 		goto out_restore;
 	}
 	/* The new folio is private to us until it is published. */
-	set_bit(PG_locked, &nf->flags);
+	__folio_set_locked(nf);
 	move_to_new_folio(nf, f);
 	if (remap)
 		remove_migration_ptes(f, nf);

@@ -1,5 +1,8 @@
 /* mm.h - the model's functions, grouped by the file that defines them.
- * Each states its locking rule; "__" means the caller holds the lock. */
+ * Each states its locking rule; "__" means the caller holds the lock.
+ *
+ * Kernel: each function follows what its .c file's header says.
+ */
 #ifndef MM_H
 #define MM_H
 
@@ -55,10 +58,16 @@ bool is_zero_folio(const struct folio *f);
 void free_unref_folio(struct folio *f);
 int mm_nr_free_frames(struct mm_model *M);
 
-/* folio lock (PG_locked bit lock) and writeback */
+/* folio lock (PG_locked bit lock, one lock class) and writeback */
 void folio_lock(struct folio *f);
 bool folio_trylock(struct folio *f);
+/* Lock a new folio nobody else can see yet (no wait, no scheduling point). */
+void __folio_set_locked(struct folio *f);
 void folio_unlock(struct folio *f);
+/* The caller passes its locked folio to the read, which unlocks it when it
+ * is done (from the completion, in interrupt context): the caller no longer
+ * holds the lock (sync.h, bit_lock_handoff). */
+void folio_lock_handoff(struct folio *f);
 void folio_wait_writeback(struct folio *f);
 void folio_start_writeback(struct folio *f);
 void folio_end_writeback(struct folio *f);
@@ -82,7 +91,7 @@ void folio_add_lru(struct folio *f);
  * the LRU's claim becomes an extra reference the caller must put. */
 bool folio_isolate_lru(struct folio *f);
 void folio_putback_lru(struct folio *f);
-/* Isolate up to nr folios from the inactive end; returns how many. */
+/* Isolate up to nr folios from the head of the LRU; returns how many. */
 int isolate_lru_folios(int nr, struct folio **out);
 
 /* ---- swapfile.c: swap devices and swap_map ---------------------------------------------- */
@@ -115,7 +124,7 @@ void free_folio_and_swap_cache(struct folio *f);
 struct folio *read_swap_cache_async(swp_entry_t e, bool *new_page);
 
 /* ---- vmscan.c: reclaim ------------------------------------------------------------------ */
-/* Reclaim up to nr folios from the inactive LRU: add to swap, unmap,
+/* Reclaim up to nr folios from the LRU: add to swap, unmap,
  * write out (zswap or the device), free.  Returns folios freed. */
 int mm_reclaim(int nr);
 
@@ -136,8 +145,9 @@ void swap_writepage_nozswap(struct folio *f);
 void swap_read_folio(struct folio *f);          /* locked, new in the swap cache */
 
 /* ---- rmap.c: anon_vma and reverse mapping ----------------------------------------------------- */
-struct anon_vma *anon_vma_alloc(void);
-void anon_vma_link(struct anon_vma *av, struct mm_struct *mm);
+struct anon_vma *anon_vma_alloc(void);           /* NULL: no memory */
+/* Link mm to av (mm's mmap_lock held for writing): 0 or -ENOMEM. */
+int anon_vma_link(struct anon_vma *av, struct mm_struct *mm);
 void anon_vma_unlink(struct mm_struct *mm);
 void get_anon_vma(struct anon_vma *av);
 void put_anon_vma(struct anon_vma *av);

@@ -1,6 +1,9 @@
 /* mm_config.h - every size limit of the mm model, each with its reason.
  * Workloads choose sizes below these at run time (from the decision
- * source); the limits only bound the fixed-size arrays. */
+ * source); the limits only bound the fixed-size arrays.
+ *
+ * Kernel: none (the model's sizes).
+ */
 #ifndef MM_CONFIG_H
 #define MM_CONFIG_H
 

@@ -2,9 +2,18 @@
  * anon_vma, swap devices and the model context.  Field comments say which
  * lock protects what; "__" functions expect that lock held.
  *
- * Lock order (outermost first), as in the kernel:
- *   mmap_lock -> anon_vma rwsem -> folio lock -> ptl -> swap_info lock ->
+ * Lock order (outermost first), as in the kernel (the list at the top of
+ * mm/rmap.c):
+ *   mmap_lock -> folio lock -> anon_vma rwsem -> ptl -> swap_info lock ->
  *   cluster lock -> swap-cache lock -> lru_lock; zswap tree lock is a leaf.
+ * A folio lock is only trylocked under the ptl (zap, do_wp_page), which
+ * orders nothing.  The folio lock is a bit lock with a lock class of its
+ * own, so the lock-order checker checks it with the others (sync.h).
+ *
+ * Kernel: the fields modelled follow Linux 6.12's struct folio,
+ * swap_info_struct, swap_cluster_info, anon_vma and anon_vma_chain (one
+ * anon_vma per fork family: rmap.c); zswap's structures (zswap.h) are
+ * 6.6/6.7's.
  */
 #ifndef MM_TYPES_H
 #define MM_TYPES_H
@@ -56,7 +65,8 @@ enum pageflags {
 	PG_uptodate,
 	PG_dirty,
 	PG_lru,         /* on an LRU list (lru_lock) */
-	PG_active,
+	PG_active,      /* never set: activation is left out (swap.c); kept for the
+			 * bad-page check's flag set, as the kernel's */
 	PG_swapcache,   /* in the swap cache; folio->swap is valid */
 	PG_writeback,
 	PG_swapbacked,
@@ -103,16 +113,22 @@ static inline swp_entry_t pte_to_swp_entry(pte_t p) { return (swp_entry_t){pte_p
 
 /* ---- anon_vma ----------------------------------------------------------------------
  * One per family of address spaces (a parent and its forks share it, a
- * simplification of the kernel's per-vma anon_vma chains).  Freed after an
- * RCU grace period when its refcount drops to zero. */
+ * simplification of the kernel's per-vma anon_vmas).  Each member is
+ * linked to it by an anon_vma_chain, which fork allocates (and may fail to)
+ * as anon_vma_fork allocates the child's chains and anon_vma.  Freed after
+ * an RCU grace period when its refcount drops to zero. */
 #define ANON_VMA_MAGIC 0xa40f3a11u
 struct mm_struct;
+struct anon_vma_chain {
+	struct mm_struct *mm;           /* its one vma */
+	struct anon_vma *anon_vma;
+	struct list_head same_anon_vma; /* anon_vma->rwsem */
+};
 struct anon_vma {
 	unsigned magic;
-	struct rw_semaphore rwsem;      /* protects mms[] */
+	struct rw_semaphore rwsem;      /* protects head */
 	atomic_t refcount;              /* one per linked mm + external holds */
-	struct mm_struct *mms[MM_MAX_MMS];
-	int nr_mms;
+	struct list_head head;          /* chains in link order: a parent before its forks */
 	struct rcu_head rcu;
 };
 
@@ -124,6 +140,7 @@ struct mm_struct {
 	spinlock_t ptl;                 /* protects pte[] */
 	pte_t pte[MM_VPAGES];
 	struct anon_vma *anon_vma;      /* mmap_lock */
+	struct anon_vma_chain *avc;     /* mmap_lock */
 	int parent;                     /* forked from, -1 for none */
 };
 
@@ -171,7 +188,7 @@ struct mm_model {
 	struct folio zero_folio;        /* the shared zero page of read faults */
 	/* LRU */
 	spinlock_t lru_lock;
-	struct list_head lru_inactive, lru_active;
+	struct list_head lru_list;      /* one list: no active list (swap.c) */
 	int nr_lru;
 	/* swap devices: pointers published with rcu_assign_pointer */
 	struct mutex swapon_mutex;

@@ -2,7 +2,11 @@
  * include/linux/mm.h: a fixed frame table with a free list, allocation that
  * may sleep and may fail, and the free path's bad-page checks.
  * Deviations: no zones, orders or per-cpu lists; a folio is one frame
- * entry with 1 or 2 separately allocated data pages. */
+ * entry with 1 or 2 separately allocated data pages.
+ *
+ * Kernel: Linux 6.12 (folio refcounts, __folio_put taking the folio off
+ * the LRU, free_unref_folio's bad-page checks), simplified as above.
+ */
 #define _GNU_SOURCE
 #include "mm.h"
 
@@ -29,7 +33,7 @@ void mm_page_alloc_init(struct mm_model *M, int nr_frames)
 	z->state = FRAME_ALLOCATED;
 	atomic_set(&z->_refcount, 1);
 	INIT_LIST_HEAD(&z->lru);
-	z->data[0] = kzalloc(MM_PAGE_BYTES, GFP_ATOMIC, "zero page");
+	z->data[0] = kzalloc(MM_PAGE_BYTES, GFP_ATOMIC | __GFP_NOFAIL, "zero page");
 }
 
 struct folio *pfn_folio(int pfn)
@@ -51,7 +55,7 @@ struct folio *folio_alloc(int nr_pages, enum mmf_gfp gfp)
 	const struct mmf_site *site = MMF_SITE("folio_alloc");
 
 	BUG_ON(nr_pages < 1 || nr_pages > MM_MAX_FOLIO_PAGES);
-	if (gfp == GFP_KERNEL) {
+	if ((gfp & MMF_GFP_MODE) == GFP_KERNEL) {
 		mmf_might_sleep(site);
 		mmf_point(MMF_PT_ALLOC, M, site);
 		/* The slow path: below the low watermark, or when the fast
@@ -93,7 +97,8 @@ struct folio *folio_alloc(int nr_pages, enum mmf_gfp gfp)
 	f->index = 0;
 	f->alloc_site = site;
 	for (int i = 0; i < nr_pages; i++)
-		f->data[i] = kzalloc(MM_PAGE_BYTES, GFP_ATOMIC, "page data");
+		/* The frame's own memory, not a slab object: cannot fail. */
+		f->data[i] = kzalloc(MM_PAGE_BYTES, GFP_ATOMIC | __GFP_NOFAIL, "page data");
 	__atomic_store_n(&f->_mapcount.counter, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&f->_refcount.counter, 1, __ATOMIC_RELEASE);
 	return f;
@@ -175,7 +180,6 @@ static void __folio_put(struct folio *f)
 		}
 		spin_unlock_irqrestore(&M->lru_lock, irqf);
 	}
-	folio_clear(f, PG_active);
 	free_unref_folio(f);
 }
 
@@ -197,9 +201,20 @@ void folio_put_refs(struct folio *f, int nr)
 
 /* ---- folio lock and writeback ------------------------------------------------------- */
 
-void folio_lock(struct folio *f) { bit_lock(PG_locked, &f->flags, "folio lock"); }
+/* Every folio's PG_locked is one lock class for the lock-order checker. */
+static MMF_BIT_CLASS(folio_lock_class, "folio lock");
 
-bool folio_trylock(struct folio *f) { return bit_trylock(PG_locked, &f->flags); }
+void folio_lock(struct folio *f) { bit_lock(PG_locked, &f->flags, &folio_lock_class); }
+
+bool folio_trylock(struct folio *f) { return bit_trylock(PG_locked, &f->flags, &folio_lock_class); }
+
+void __folio_set_locked(struct folio *f) { __bit_lock(PG_locked, &f->flags, &folio_lock_class); }
+
+void folio_lock_handoff(struct folio *f)
+{
+	VM_BUG_ON_FOLIO(!folio_test(f, PG_locked), f);
+	bit_lock_handoff(PG_locked, &f->flags);
+}
 
 void folio_unlock(struct folio *f)
 {
@@ -218,5 +233,5 @@ void folio_start_writeback(struct folio *f)
 void folio_end_writeback(struct folio *f)
 {
 	/* Clears PG_writeback and wakes its waiters. */
-	bit_unlock(PG_writeback, &f->flags);
+	bit_clear_wake(PG_writeback, &f->flags);
 }

@@ -4,9 +4,17 @@
  * remove_migration_ptes.
  * Deviations: a family of forked address spaces shares one anon_vma and
  * every mapping of a folio sits at the same virtual page (no mremap), so
- * the walk visits folio->index in each linked mm. */
+ * the walk visits folio->index in each linked mm.
+ *
+ * Kernel: Linux 6.12 (anon_vma refcount and RCU freeing,
+ * folio_get_anon_vma, folio_lock_anon_vma_read's protocol, try_to_unmap
+ * and try_to_migrate, remove_migration_ptes), with one anon_vma per fork
+ * family instead of one per vma.
+ */
 #define _GNU_SOURCE
 #include "mm.h"
+
+#include <errno.h>
 
 struct anon_vma *anon_vma_alloc(void)
 {
@@ -15,6 +23,7 @@ struct anon_vma *anon_vma_alloc(void)
 		return NULL;
 	av->magic = ANON_VMA_MAGIC;
 	init_rwsem(&av->rwsem);
+	INIT_LIST_HEAD(&av->head);
 	atomic_set(&av->refcount, 0);
 	return av;
 }
@@ -39,30 +48,43 @@ void put_anon_vma(struct anon_vma *av)
 		call_rcu(&av->rcu, anon_vma_free_rcu);
 }
 
-void anon_vma_link(struct anon_vma *av, struct mm_struct *mm)
+int anon_vma_link(struct anon_vma *av, struct mm_struct *mm)
 {
+	struct anon_vma_chain *avc = kzalloc(sizeof(*avc), GFP_KERNEL, "anon_vma_chain");
+	if (!avc)
+		return -ENOMEM;
+	avc->mm = mm;
+	avc->anon_vma = av;
 	atomic_inc(&av->refcount);
 	down_write(&av->rwsem);
-	BUG_ON(av->nr_mms >= MM_MAX_MMS);
-	av->mms[av->nr_mms++] = mm;
+	/* At the tail: rmap_walk must visit a parent before its forks (see
+	 * anon_vma_unlink). */
+	list_add_tail(&avc->same_anon_vma, &av->head);
 	up_write(&av->rwsem);
 	mm->anon_vma = av;
+	mm->avc = avc;
+	return 0;
 }
 
+/* The order of av->head matters: rmap_walk must visit a parent before the
+ * children forked from it.  fork links the child, then copies the
+ * parent's ptes without the anon_vma lock.  Parent first,
+ * remove_migration_ptes either restores the parent before the copy (the
+ * child copies a present pte) or meets the copied migration entry in the
+ * child later; child first, it can pass the child before the copy and
+ * leave the copied entry behind for good.  Unlinking keeps the order. */
 void anon_vma_unlink(struct mm_struct *mm)
 {
 	struct anon_vma *av = mm->anon_vma;
+	struct anon_vma_chain *avc = mm->avc;
 	if (!av)
 		return;
 	down_write(&av->rwsem);
-	for (int i = 0; i < av->nr_mms; i++) {
-		if (av->mms[i] == mm) {
-			av->mms[i] = av->mms[--av->nr_mms];
-			break;
-		}
-	}
+	list_del_init(&avc->same_anon_vma);
 	up_write(&av->rwsem);
 	mm->anon_vma = NULL;
+	mm->avc = NULL;
+	kfree(avc);
 	put_anon_vma(av);
 }
 
@@ -113,8 +135,10 @@ void folio_remove_rmap(struct folio *f)
 static void walk_mms(struct anon_vma *av, struct folio *f,
 		     void (*fn)(struct folio *, struct mm_struct *, int, void *), void *arg)
 {
-	for (int i = 0; i < av->nr_mms; i++)
-		fn(f, av->mms[i], (int)f->index, arg);
+	for (struct list_head *p = av->head.next; p != &av->head; p = p->next) {
+		struct anon_vma_chain *avc = list_entry(p, struct anon_vma_chain, same_anon_vma);
+		fn(f, avc->mm, (int)f->index, arg);
+	}
 }
 
 /* The caller keeps f's anon_vma alive (it holds a reference). */

@@ -3,7 +3,10 @@
  * derived from the version; the shadow records what each (mm, page) must
  * hold.  Every read, fault and teardown compares the whole page with it:
  * lost, stale or torn data is a reported failure.  Callers hold the
- * page-table lock of the mm, which orders the data and the shadow. */
+ * page-table lock of the mm, which orders the data and the shadow.
+ *
+ * Kernel: none (an oracle).
+ */
 #define _GNU_SOURCE
 #include "shadow.h"
 #include "sanitizer.h"
@@ -27,7 +30,7 @@ struct mm_shadow {
 
 struct mm_shadow *shadow_new(void)
 {
-	return kzalloc(sizeof(struct mm_shadow), GFP_ATOMIC, "mm_shadow");
+	return kzalloc(sizeof(struct mm_shadow), GFP_ATOMIC | __GFP_NOFAIL, "mm_shadow");
 }
 
 MMF_WRAPS static uint8_t pattern(uint64_t version, int i)

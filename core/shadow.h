@@ -1,4 +1,7 @@
-/* shadow.h - the data-integrity shadow (see shadow.c). */
+/* shadow.h - the data-integrity shadow (see shadow.c).
+ *
+ * Kernel: none (an oracle).
+ */
 #ifndef MM_SHADOW_H
 #define MM_SHADOW_H
 

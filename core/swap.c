@@ -1,15 +1,22 @@
 /* swap.c - models the LRU half of mm/swap.c and mm/vmscan.c's isolation:
- * folios on an inactive and an active list under the LRU lock.
- * Deviations: no per-cpu batches (folio_add_lru puts the folio on the list
- * at once), one lruvec, no memcg. */
+ * folios on one LRU list under the LRU lock.
+ * Deviations: activation is left out (PG_active is never set, there is no
+ * active list and no aging: every folio is on the one list that reclaim
+ * takes from the head, as the kernel's inactive list); no per-cpu batches
+ * (folio_add_lru puts the folio on the list at once); one lruvec, no
+ * memcg.
+ *
+ * Kernel: Linux 6.12 (add, isolate with try-get and test-and-clear of
+ * PG_lru, putback), without its per-CPU LRU batches and without
+ * activation.
+ */
 #define _GNU_SOURCE
 #include "mm.h"
 
 void mm_lru_init(struct mm_model *M)
 {
 	spin_lock_init(&M->lru_lock);
-	INIT_LIST_HEAD(&M->lru_inactive);
-	INIT_LIST_HEAD(&M->lru_active);
+	INIT_LIST_HEAD(&M->lru_list);
 	M->nr_lru = 0;
 }
 
@@ -23,7 +30,7 @@ void folio_add_lru(struct folio *f)
 	VM_BUG_ON_FOLIO(folio_test(f, PG_lru), f);
 	spin_lock_irqsave(&M->lru_lock, irqf);
 	folio_set(f, PG_lru);
-	list_add_tail(&f->lru, folio_test(f, PG_active) ? &M->lru_active : &M->lru_inactive);
+	list_add_tail(&f->lru, &M->lru_list);
 	M->nr_lru++;
 	spin_unlock_irqrestore(&M->lru_lock, irqf);
 }
@@ -59,8 +66,8 @@ int isolate_lru_folios(int nr, struct folio **out)
 	int n = 0;
 
 	spin_lock_irqsave(&M->lru_lock, irqf);
-	struct list_head *pos = M->lru_inactive.next, *next;
-	for (; pos != &M->lru_inactive && n < nr; pos = next) {
+	struct list_head *pos = M->lru_list.next, *next;
+	for (; pos != &M->lru_list && n < nr; pos = next) {
 		next = pos->next;
 		struct folio *f = list_entry(pos, struct folio, lru);
 		/* folio_try_get: the putter drops its count without this
@@ -84,7 +91,7 @@ int isolate_lru_folios(int nr, struct folio **out)
 				spin_unlock_irqrestore(&M->lru_lock, irqf);
 				free_unref_folio(f);
 				spin_lock_irqsave(&M->lru_lock, irqf);
-				next = M->lru_inactive.next;
+				next = M->lru_list.next;
 			}
 			/* Today a folio whose count reached zero is being freed
 			 * by its last putter; it is not ours to take. */

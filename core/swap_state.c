@@ -1,7 +1,12 @@
 /* swap_state.c - models mm/swap_state.c: the swap cache (add, delete,
  * lookup), freeing a folio's swap, and read_swap_cache_async.
  * Deviations: the cache is a per-device array under the device's cache
- * lock instead of an xarray; no readahead. */
+ * lock instead of an xarray; no readahead.
+ *
+ * Kernel: Linux 6.12 (__read_swap_cache_async: allocate,
+ * swapcache_prepare, on -EEXIST sleep a jiffy and retry; add, delete,
+ * folio_free_swap); the swapin-dead-entry variant restores the 1998 order.
+ */
 #define _GNU_SOURCE
 #include "mm.h"
 
@@ -144,7 +149,7 @@ static struct folio *read_swap_cache_fixed(swp_entry_t e, bool *new_page)
 		schedule_timeout(1);
 	}
 	/* A fresh folio nobody else can see yet: its lock is uncontended. */
-	set_bit(PG_locked, &nf->flags);
+	__folio_set_locked(nf);
 	folio_set(nf, PG_swapbacked);
 	if (add_to_swap_cache(nf, e)) {
 		put_swap_folio(nf, e);
@@ -162,7 +167,15 @@ out:
 }
 
 /* 1998 shape: look up, allocate (may sleep), look up again, insert, and
- * only then take the swap-map reference for the cache. */
+ * only then take the swap-map reference for the cache.  A mix: the
+ * reference is today's cache claim (2009's swapcache_prepare, the one
+ * SWAP_HAS_CACHE bit), with 1998's swap_duplicate only for a dead entry.
+ * In 1998 the cache's reference was one more count that any number of
+ * holders could take; here -EEXIST (another task owns the bit) is ignored
+ * and the folio sits in the cache unclaimed.  docs/bugs.md lists the
+ * reports that come from this mix rather than from the 1998 race.  The
+ * read that follows (swap_read_folio) refuses a dead slot as 1998's
+ * rw_swap_page did and leaves the folio locked. */
 static struct folio *read_swap_cache_historic(swp_entry_t e, bool *new_page)
 {
 	struct folio *f, *nf;
@@ -179,7 +192,7 @@ static struct folio *read_swap_cache_historic(swp_entry_t e, bool *new_page)
 		folio_put(nf);
 		return f;
 	}
-	set_bit(PG_locked, &nf->flags);
+	__folio_set_locked(nf);
 	folio_set(nf, PG_swapbacked);
 	if (add_to_swap_cache(nf, e)) {
 		folio_unlock(nf);

@@ -7,7 +7,12 @@
  * (counts stay below SWAP_MAP_MAX), one in-memory device per type, and
  * swap_info_struct is freed by swapoff (the kernel keeps it) so that a
  * stale user is a use-after-free the sanitizers see.  swapoff is in
- * swapoff.c beside try_to_unuse's page-table walk. */
+ * swapoff.c beside try_to_unuse's page-table walk.
+ *
+ * Kernel: Linux 6.12 for one entry at a time (free_swap_and_cache with
+ * get_swap_device, the 2024 fix; not the _nr batching), without its mTHP
+ * cluster allocator (a first-fit scan).
+ */
 #define _GNU_SOURCE
 #include "mm.h"
 #include "zswap.h"
@@ -53,7 +58,8 @@ int mm_swapon(int slots)
 	int ncl = (slots + MM_CLUSTER - 1) / MM_CLUSTER;
 	struct swap_cluster_info *ci = kzalloc(sizeof(*ci) * (size_t)ncl, GFP_KERNEL,
 					       "swap_cluster_info");
-	uint8_t *disk = kzalloc((size_t)slots * MM_PAGE_BYTES, GFP_KERNEL, "swap device");
+	/* The device itself, not a kernel allocation. */
+	uint8_t *disk = kzalloc((size_t)slots * MM_PAGE_BYTES, GFP_KERNEL | __GFP_NOFAIL, "swap device");
 	if (!si || !map || !ci || !disk) {
 		kfree(si);
 		kfree(map);
@@ -74,7 +80,18 @@ int mm_swapon(int slots)
 	si->max = (unsigned)slots;
 	init_completion(&si->comp);
 	percpu_ref_init(&si->users, swap_users_ref_free);
-	si->zswap = M->zswap_enabled ? zswap_swapon(type) : NULL;
+	if (M->zswap_enabled) {
+		si->zswap = zswap_swapon(type);
+		if (!si->zswap) {
+			/* swapon fails as a whole, as 6.12's does. */
+			kfree(si);
+			kfree(map);
+			kfree(ci);
+			kfree(disk);
+			mutex_unlock(&M->swapon_mutex);
+			return -ENOMEM;
+		}
+	}
 	si->flags = SWP_USED | SWP_WRITEOK;
 	/* Published under swap_lock (swapoff looks it up there) and with
 	 * release order for the lockless RCU readers. */

@@ -3,7 +3,13 @@
  * tables and out of the swap cache, then drain the device's live users
  * and free swap_map, cluster info, the device and its zswap tree.
  * Deviation: the walk visits address spaces in creation order (the
- * kernel's mmlist); a fork's child is always after its parent. */
+ * kernel's mmlist); a fork's child is always after its parent.
+ *
+ * Kernel: Linux 6.12's swapoff order, except that try_to_unuse gives up
+ * after MAX_PASSES passes with -EBUSY and puts the device back (Bill
+ * Hawes' 1998 patch); 6.12 retries until inuse_pages is 0 and fails only
+ * with -EINTR on a signal.
+ */
 #define _GNU_SOURCE
 #include "mm.h"
 #include "zswap.h"

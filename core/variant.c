@@ -1,4 +1,7 @@
-/* variant.c - names of the historic bug variants. */
+/* variant.c - names of the historic bug variants.
+ *
+ * Kernel: none (the variant table).
+ */
 #define _GNU_SOURCE
 #include "variant.h"
 
@@ -10,7 +13,7 @@
 const struct mm_variant_info mm_variants[V_NR] = {
 	VARIANT(V_SWAPIN_DEAD_ENTRY, "swapin-dead-entry", "1998",
 		"read_swap_cache_async references the entry after inserting the page",
-		"deadlock,hang,warning"),
+		"deadlock,warning"),
 	VARIANT(V_ANON_FAULT_DOUBLE_ALLOC, "anon-fault-double-alloc", "1998",
 		"do_anonymous_page installs its page without re-checking the pte",
 		"data-corruption,leak"),

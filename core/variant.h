@@ -1,6 +1,10 @@
 /* variant.h - historic bug variants: runtime switches that restore a
  * historic code path at the place the seed thread names.  Only model code
- * paths test them; no check, oracle or detector does. */
+ * paths test them; no check, oracle or detector does.
+ *
+ * Kernel: none (the variants' switches; each restores the historic code
+ * its seed thread names).
+ */
 #ifndef MM_VARIANT_H
 #define MM_VARIANT_H
 

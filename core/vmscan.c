@@ -2,7 +2,12 @@
  * isolate from the LRU, add to swap, unmap to swap entries, page out (to
  * zswap or the device), and free a clean unreferenced folio from the swap
  * cache (__remove_mapping's reference freeze).
- * Deviations: no active/inactive aging, no dirty throttling, one pass. */
+ * Deviations: one LRU list (no active list, no aging), no dirty throttling,
+ * one pass.
+ *
+ * Kernel: Linux 6.12 (shrink_folio_list and __remove_mapping for anonymous
+ * folios), one pass.
+ */
 #define _GNU_SOURCE
 #include "mm.h"
 

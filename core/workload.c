@@ -1,4 +1,7 @@
-/* workload.c - the generic workload and the teardown task (workload.h). */
+/* workload.c - the generic workload and the teardown task (workload.h).
+ *
+ * Kernel: none (the workload, the teardown and the audit).
+ */
 #define _GNU_SOURCE
 #include "workload.h"
 #include "memory.h"
@@ -53,6 +56,14 @@ static int live_mm(int idx)
 	int n = M->nr_mm;
 	spin_unlock(&M->mmlist_lock);
 	return idx % n;
+}
+
+/* Fault injection: the page allocator and the slab allocator (failslab)
+ * draw their faults from the decision source at the workload's rate. */
+static void mm_set_fail_rate(struct mm_model *M, unsigned rate)
+{
+	M->alloc_fail_rate = rate;
+	mmf_kmem_set_fail_rate(mmf_current_sched(), rate);
 }
 
 static void unpin_irq(void *arg)
@@ -139,7 +150,7 @@ static void teardown(void *arg)
 	wait_for_completion(&rs->workers_done);
 	/* As exit_aio does: outstanding I/O completes before teardown. */
 	wait_event(&rs->pins_wq, atomic_read(&rs->pins_inflight) == 0);
-	M->alloc_fail_rate = 0;
+	mm_set_fail_rate(M, 0);
 	spin_lock(&M->mmlist_lock);
 	int nr_mm = M->nr_mm;
 	spin_unlock(&M->mmlist_lock);
@@ -179,7 +190,7 @@ static int mm_model_build(struct mm_model *M, const struct mm_workload *w, char 
 			  size_t errlen)
 {
 	M->variants = w->variants;
-	M->alloc_fail_rate = 0;
+	mm_set_fail_rate(M, 0);
 	mm_page_alloc_init(M, w->frames);
 	mm_lru_init(M);
 	mutex_init(&M->swapon_mutex);
@@ -195,14 +206,14 @@ static int mm_model_build(struct mm_model *M, const struct mm_workload *w, char 
 	}
 	for (int i = 0; i < w->swapdevs; i++)
 		mm_swapon(MM_SWAP_SLOTS);
-	M->alloc_fail_rate = w->fail_rate;
+	mm_set_fail_rate(M, w->fail_rate);
 	return 0;
 }
 
 struct mm_model *mm_model_setup(struct mmf_sched *s, int frames, int mms, int swapdevs,
 				bool zswap, unsigned long variants)
 {
-	struct run_state *rs = kzalloc(sizeof(*rs), GFP_ATOMIC, "workload state");
+	struct run_state *rs = kzalloc(sizeof(*rs), GFP_ATOMIC | __GFP_NOFAIL, "workload state");
 	struct mm_workload *w = &rs->w;
 	char err[128];
 	s->prog = rs;
@@ -230,7 +241,7 @@ void mm_teardown(void)
 int mm_workload_setup(struct mmf_sched *s, const struct mm_workload_params *p,
 		      char *err, size_t errlen)
 {
-	struct run_state *rs = kzalloc(sizeof(*rs), GFP_ATOMIC, "workload state");
+	struct run_state *rs = kzalloc(sizeof(*rs), GFP_ATOMIC | __GFP_NOFAIL, "workload state");
 	struct mm_model *M = &rs->model;
 	struct mm_workload *w = &rs->w;
 

@@ -2,7 +2,10 @@
  * of mm operations on a few address spaces, with every size and choice
  * drawn from the decision source, then a teardown task that verifies all
  * data, exits every mm, swaps off every device and drains RCU; then the
- * leak audit. */
+ * leak audit.
+ *
+ * Kernel: none.
+ */
 #ifndef MM_WORKLOAD_H
 #define MM_WORKLOAD_H
 

@@ -4,7 +4,16 @@
  * compressed buffer is its own allocation so a leak or a use after free
  * is visible to the leak audit and the sanitizers.
  * Deviations: an array indexed by offset stands for the rbtree, one LRU
- * per tree, no pool limits (the shrinker runs when the workload asks). */
+ * per tree, no pool limits (the shrinker runs when the workload asks).
+ *
+ * Kernel: the Linux 6.6/6.7 design (a tree per swap device under a tree
+ * lock, refcounted entries with the 3.13 put-frees-at-zero rule, loads
+ * that keep the entry, writeback from one LRU with the 2023 tree re-
+ * check); a rejected store drops the slot's old copy as 6.12 does.  6.12
+ * has an xarray per 64 MB of swap, no entry refcount (loads are exclusive,
+ * writeback relies on the swap cache), a memcg-aware list_lru and
+ * shrinker.
+ */
 #define _GNU_SOURCE
 #include "zswap.h"
 #include "mm.h"
@@ -94,10 +103,14 @@ bool zswap_store(struct folio *f)
 	if (zrc != Z_OK)
 		mmf_internal("zlib compress2 failed");
 	struct zswap_entry *entry = kzalloc(sizeof(*entry), GFP_KERNEL, "zswap_entry");
-	void *handle = entry ? kmalloc(len, GFP_KERNEL, "zswap compressed page") : NULL;
+	if (!entry)
+		goto reject;
+	/* zpool_malloc with __GFP_NORETRY | __GFP_KSWAPD_RECLAIM: no direct
+	 * reclaim, so it does not sleep. */
+	void *handle = kmalloc(len, GFP_NOWAIT, "zswap compressed page");
 	if (!handle) {
 		kfree(entry);
-		return false;
+		goto reject;
 	}
 	memcpy(handle, buf, len);
 	entry->handle = handle;
@@ -136,6 +149,13 @@ bool zswap_store(struct folio *f)
 	if (dup)
 		zswap_free_entry(dup);
 	return true;
+
+reject:
+	/* The folio goes to the device instead.  An older copy of this slot
+	 * must not stay in the tree, or a load or a writeback would bring the
+	 * old data back over the new (6.12's check_old). */
+	zswap_invalidate(si, swp_offset(f->swap));
+	return false;
 }
 
 static void decompress(struct zswap_entry *entry, uint8_t *dst)
@@ -250,7 +270,7 @@ static int get_swap_cache_folio(swp_entry_t e, struct folio **out)
 		folio_put(f);
 		return err;
 	}
-	set_bit(PG_locked, &f->flags);
+	__folio_set_locked(f);
 	folio_set(f, PG_swapbacked);
 	if (add_to_swap_cache(f, e)) {
 		put_swap_folio(f, e);

@@ -1,4 +1,7 @@
-/* zswap.h - the compressed swap cache (models mm/zswap.c). */
+/* zswap.h - the compressed swap cache (models mm/zswap.c).
+ *
+ * Kernel: the Linux 6.6/6.7 zswap entry and tree (zswap.c).
+ */
 #ifndef MM_ZSWAP_H
 #define MM_ZSWAP_H
 

@@ -104,11 +104,11 @@ static void *__kmalloc(size_t size, enum mmf_gfp gfp, const char *type, const st
 	if (!s)
 		mmf_internal("kmalloc outside a run");
 	struct mmf_kmem *k = km(s);
-	if (gfp == GFP_KERNEL) {
+	if ((gfp & MMF_GFP_MODE) == GFP_KERNEL) {
 		mmf_might_sleep(site);
 		mmf_point(MMF_PT_ALLOC, NULL, site);
 	}
-	if (k->fail_rate && mmf_decide_fault(k->fail_rate, site))
+	if (!(gfp & __GFP_NOFAIL) && k->fail_rate && mmf_decide_fault(k->fail_rate, site))
 		return NULL;
 	void *p = malloc(size ? size : 1);
 	if (!p)
@@ -246,6 +246,7 @@ static void __kmem_reset(struct mmf_sched *s)
 	if (k->cap)
 		memset(k->tab, 0, k->cap * sizeof(*k->tab));
 	k->used = k->live = 0;
+	k->fail_rate = 0;       /* each run's program opts in */
 }
 
 void mmf_kmem_destroy(struct mmf_sched *s)

@@ -16,11 +16,23 @@
 
 #define MMF_POISON_FREE 0x6b   /* the kernel's POISON_FREE byte */
 
-enum mmf_gfp { GFP_KERNEL, GFP_ATOMIC, GFP_NOWAIT };
+/* One of GFP_KERNEL, GFP_ATOMIC, GFP_NOWAIT, optionally | __GFP_NOFAIL. */
+enum mmf_gfp {
+	GFP_KERNEL = 0,
+	GFP_ATOMIC = 1,
+	GFP_NOWAIT = 2,
+	/* Never failed by fault injection, as failslab skips __GFP_NOFAIL:
+	 * for memory that is not a kernel allocation that can fail (a
+	 * page's contents, the swap device itself, the harness's state). */
+	__GFP_NOFAIL = 0x10,
+};
+#define MMF_GFP_MODE 0x3
 
 /* GFP_KERNEL may sleep: it is a scheduling point and a might_sleep check.
- * It fails (returns NULL) when the decision source injects a fault at the
- * configured rate (0: never). */
+ * Any allocation without __GFP_NOFAIL fails (returns NULL) when the
+ * decision source injects a fault at the run's rate (failslab; 0: never),
+ * drawn from the same stream as the page allocator's faults.  The rate is
+ * 0 at the start of every run: the program sets it. */
 void *mmf_kmalloc(size_t size, enum mmf_gfp gfp, const char *type, const struct mmf_site *site);
 void mmf_kfree(const void *p, const struct mmf_site *site);
 void mmf_kmem_check(const void *p, const struct mmf_site *site);

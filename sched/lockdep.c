@@ -180,8 +180,9 @@ static bool check_irq_usage(struct mmf_lockdep *ld, struct mmf_task *t, int c,
 	return false;
 }
 
-static void lock_acquired(struct mmf_task *t, const void *lock, const struct mmf_site *cls,
-			  const char *name, const struct mmf_site *site, bool trylock)
+static void lock_acquired(struct mmf_task *t, const void *lock, int bit,
+			  const struct mmf_site *cls, const char *name,
+			  const struct mmf_site *site, bool trylock)
 {
 	struct mmf_sched *s = t->s;
 	char msg[768];
@@ -203,20 +204,27 @@ static void lock_acquired(struct mmf_task *t, const void *lock, const struct mmf
 	if (t->nheld == MMF_MAX_HELD_LOCKS)
 		mmf_fail(MMF_FAIL_LOCKING, lock, site,
 			 "task '%s' holds more than %d locks", t->name, MMF_MAX_HELD_LOCKS);
-	t->held[t->nheld++] = (struct mmf_held){lock, cls, site, name};
+	t->held[t->nheld++] = (struct mmf_held){lock, bit, cls, site, name};
 	if (bad)
 		mmf_fail(MMF_FAIL_LOCK_ORDER, lock, site, "%s", msg);
 }
 
-static void lock_released(struct mmf_task *t, const void *lock, const struct mmf_site *site)
+static int held_index(const struct mmf_task *t, const void *lock, int bit)
 {
-	for (int i = t->nheld - 1; i >= 0; i--) {
-		if (t->held[i].lock == lock) {
-			memmove(&t->held[i], &t->held[i + 1],
-				sizeof(t->held[0]) * (size_t)(t->nheld - i - 1));
-			t->nheld--;
-			return;
-		}
+	for (int i = t->nheld - 1; i >= 0; i--)
+		if (t->held[i].lock == lock && t->held[i].bit == bit)
+			return i;
+	return -1;
+}
+
+static void lock_released(struct mmf_task *t, const void *lock, int bit,
+			  const struct mmf_site *site)
+{
+	int i = held_index(t, lock, bit);
+	if (i >= 0) {
+		memmove(&t->held[i], &t->held[i + 1], sizeof(t->held[0]) * (size_t)(t->nheld - i - 1));
+		t->nheld--;
+		return;
 	}
 	mmf_fail(MMF_FAIL_LOCKING, lock, site,
 		 "task '%s' releases lock %p that it does not hold", t->name, lock);
@@ -229,7 +237,7 @@ void mmf__lock_acquired(const void *lock, const struct mmf_site *cls, const char
 	if (!t)
 		return;
 	MMF_SCHED_ENTER();
-	lock_acquired(t, lock, cls, name, site, trylock);
+	lock_acquired(t, lock, 0, cls, name, site, trylock);
 	MMF_SCHED_LEAVE();
 }
 
@@ -239,6 +247,50 @@ void mmf__lock_released(const void *lock, const struct mmf_site *site)
 	if (!t)
 		return;
 	MMF_SCHED_ENTER();
-	lock_released(t, lock, site);
+	lock_released(t, lock, 0, site);
 	MMF_SCHED_LEAVE();
+}
+
+void mmf__lock_downgraded(const void *lock, const struct mmf_site *site)
+{
+	struct mmf_task *t = mmf_current();
+	if (!t)
+		return;
+	MMF_SCHED_ENTER();
+	/* The checker does not tell read from write holds, so the held entry
+	 * (class, where it was taken) stands as it is; it must be there. */
+	bool held = held_index(t, lock, 0) >= 0;
+	MMF_SCHED_LEAVE();
+	if (!held)
+		mmf_fail(MMF_FAIL_LOCKING, lock, site,
+			 "task '%s' downgrades lock %p that it does not hold", t->name, lock);
+}
+
+/* Bit locks: the class is the site of their MMF_BIT_CLASS definition, so
+ * every folio's PG_locked is one class, as lockdep has one per lock type. */
+void mmf__bitlock_acquired(const unsigned long *word, int nr, const struct mmf_site *cls,
+			   const char *name, const struct mmf_site *site, bool trylock)
+{
+	struct mmf_task *t = mmf_current();
+	if (!t)
+		return;
+	MMF_SCHED_ENTER();
+	lock_acquired(t, word, nr + 1, cls, name, site, trylock);
+	MMF_SCHED_LEAVE();
+}
+
+void mmf__bitlock_released(const unsigned long *word, int nr, const struct mmf_site *site)
+{
+	struct mmf_task *t = mmf_current();
+	if (!t)
+		return;
+	MMF_SCHED_ENTER();
+	lock_released(t, word, nr + 1, site);
+	MMF_SCHED_LEAVE();
+}
+
+bool mmf__bitlock_held_by_current(const unsigned long *word, int nr)
+{
+	struct mmf_task *t = mmf_current();
+	return t && held_index(t, word, nr + 1) >= 0;
 }

@@ -1,5 +1,7 @@
 /* lockdep.h - a small lock-order checker in the spirit of the kernel's
- * lockdep: lock classes are initialisation sites; taking class B while
+ * lockdep: lock classes are initialisation sites (a bit lock's class is
+ * where its MMF_BIT_CLASS is defined: one per kind of bit lock, as lockdep
+ * has one per lock type); taking class B while
  * holding class A adds the edge A -> B; an edge that closes a cycle is a
  * possible deadlock and is reported even when this schedule did not
  * deadlock.  It also reports a class taken both in interrupt context and in

@@ -260,7 +260,8 @@ enum mmf_task_state { MMF_T_UNUSED, MMF_T_RUNNABLE, MMF_T_BLOCKED, MMF_T_EXITED 
 enum mmf_wait_kind { MMF_WAIT_SPIN, MMF_WAIT_SLEEP };
 
 struct mmf_held {
-	const void *lock;
+	const void *lock;               /* bit locks: the word */
+	int bit;                        /* bit locks: bit number + 1; 0 for other locks */
 	const struct mmf_site *cls;     /* lock class: its init site */
 	const struct mmf_site *site;    /* where it was taken */
 	const char *name;
@@ -467,6 +468,14 @@ bool mmf_obj_wait_timeout(const void *obj, const char *desc, uint64_t timeout,
 void mmf__lock_acquired(const void *lock, const struct mmf_site *cls, const char *name,
 			const struct mmf_site *site, bool trylock);
 void mmf__lock_released(const void *lock, const struct mmf_site *site);
+/* A held rwsem goes from write to read (downgrade_write): it stays held. */
+void mmf__lock_downgraded(const void *lock, const struct mmf_site *site);
+/* The same for bit locks, a lock being (word, bit); held_by_current says
+ * whether the running task holds it. */
+void mmf__bitlock_acquired(const unsigned long *word, int nr, const struct mmf_site *cls,
+			   const char *name, const struct mmf_site *site, bool trylock);
+void mmf__bitlock_released(const unsigned long *word, int nr, const struct mmf_site *site);
+bool mmf__bitlock_held_by_current(const unsigned long *word, int nr);
 void mmf__timer_fire_due(struct mmf_sched *s);
 void mmf__timers_next(const struct mmf_sched *s, uint64_t *next);
 void mmf__set_current(struct mmf_task *t);

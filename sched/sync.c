@@ -361,6 +361,26 @@ void mmf_up_write(struct rw_semaphore *r, const struct mmf_site *site)
 	mmf_obj_unlock(r);
 }
 
+void mmf_downgrade_write(struct rw_semaphore *r, const struct mmf_site *site)
+{
+	check_not_freed(r, r->cls, "rw_semaphore", site);
+	if (!r->writer || r->owner != CUR()) {
+		mmf_fail(MMF_FAIL_LOCKING, r, site, "downgrade_write of %s by a task that does not "
+			 "own it", r->name);
+		return;
+	}
+	/* The held lock stays held (now for reading): lockdep's lock_downgrade. */
+	mmf__lock_downgraded(r, site);
+	/* Readers that get in now see what the writer did. */
+	mmf_tsan_release(r);
+	mmf_obj_lock(r);
+	r->writer = false;
+	r->owner = NULL;
+	r->readers++;
+	mmf_obj_wake(r);
+	mmf_obj_unlock(r);
+}
+
 bool mmf_rwsem_held_by_current(const struct rw_semaphore *r)
 {
 	struct mmf_task *t = CUR();
@@ -506,20 +526,28 @@ static const struct mmf_task *bitlock_owner(const void *word, int bit)
 	return NULL;
 }
 
-void mmf_bit_lock(int nr, unsigned long *word, const char *name, const struct mmf_site *site)
+void mmf_bit_lock(int nr, unsigned long *word, const struct mmf_bit_class *cls,
+		  const struct mmf_site *site)
 {
 	struct mmf_task *t = CUR();
 	mmf_might_sleep(site);
 	mmf_point(MMF_PT_PAGE_LOCK, word, site);
+	if (mmf__bitlock_held_by_current(word, nr)) {
+		mmf_fail(MMF_FAIL_LOCKING, word, site, "recursive locking: task '%s' already holds "
+			 "%s %p", t->name, cls->name, (void *)word);
+		return;
+	}
 	mmf_obj_lock(word);
 	while (test_and_set_bit(nr, word))
-		mmf_obj_wait(word, MMF_WAIT_SLEEP, name, bitlock_owner(word, nr), site);
+		mmf_obj_wait(word, MMF_WAIT_SLEEP, cls->name, bitlock_owner(word, nr), site);
 	bitlock_owner_set(word, nr, t ? t->id : -1);
 	mmf_obj_unlock(word);
+	mmf__bitlock_acquired(word, nr, &cls->key, cls->name, site, false);
 	mmf_tsan_acquire(word);
 }
 
-bool mmf_bit_trylock(int nr, unsigned long *word, const struct mmf_site *site)
+bool mmf_bit_trylock(int nr, unsigned long *word, const struct mmf_bit_class *cls,
+		     const struct mmf_site *site)
 {
 	struct mmf_task *t = CUR();
 	mmf_point(MMF_PT_PAGE_LOCK, word, site);
@@ -528,13 +556,49 @@ bool mmf_bit_trylock(int nr, unsigned long *word, const struct mmf_site *site)
 	if (got)
 		bitlock_owner_set(word, nr, t ? t->id : -1);
 	mmf_obj_unlock(word);
-	if (got)
+	if (got) {
+		mmf__bitlock_acquired(word, nr, &cls->key, cls->name, site, true);
 		mmf_tsan_acquire(word);
+	}
 	return got;
+}
+
+void mmf_bit_lock_new(int nr, unsigned long *word, const struct mmf_bit_class *cls,
+		      const struct mmf_site *site)
+{
+	struct mmf_task *t = CUR();
+	mmf_obj_lock(word);
+	bool was = test_and_set_bit(nr, word);
+	if (!was)
+		bitlock_owner_set(word, nr, t ? t->id : -1);
+	mmf_obj_unlock(word);
+	if (was) {
+		mmf_fail(MMF_FAIL_BUG, word, site, "kernel BUG: %s %p of a new object is already "
+			 "locked", cls->name, (void *)word);
+		return;
+	}
+	/* Uncontended by construction: like a trylock, no ordering of its own. */
+	mmf__bitlock_acquired(word, nr, &cls->key, cls->name, site, true);
+	mmf_tsan_acquire(word);
 }
 
 void mmf_bit_unlock(int nr, unsigned long *word, const struct mmf_site *site)
 {
+	struct mmf_task *t = CUR();
+	bool mine = mmf__bitlock_held_by_current(word, nr);
+	if (!mine) {
+		/* Not ours: fine if it was handed off, a mistake if another
+		 * task still holds it (as far as the side table knows). */
+		mmf_obj_lock(word);
+		const struct mmf_task *o = test_bit(nr, word) ? bitlock_owner(word, nr) : NULL;
+		mmf_obj_unlock(word);
+		if (o && o != t) {
+			mmf_fail(MMF_FAIL_LOCKING, word, site, "bit %d of %p unlocked by %s, but task "
+				 "%d '%s' holds it and did not hand it off", nr, (void *)word,
+				 t ? t->name : "the host", o->id, o->name);
+			return;
+		}
+	}
 	mmf_tsan_release(word);
 	mmf_obj_lock(word);
 	if (!test_and_clear_bit(nr, word)) {
@@ -546,6 +610,27 @@ void mmf_bit_unlock(int nr, unsigned long *word, const struct mmf_site *site)
 	bitlock_owner_set(word, nr, -1);
 	mmf_obj_wake(word);
 	mmf_obj_unlock(word);
+	if (mine)
+		mmf__bitlock_released(word, nr, site);
+}
+
+void mmf_bit_lock_handoff(int nr, unsigned long *word, const struct mmf_site *site)
+{
+	if (!mmf__bitlock_held_by_current(word, nr)) {
+		struct mmf_task *t = CUR();
+		mmf_fail(MMF_FAIL_LOCKING, word, site, "%s hands off bit %d of %p, which it does "
+			 "not hold", t ? t->name : "the host", nr, (void *)word);
+		return;
+	}
+	mmf_obj_lock(word);
+	bitlock_owner_set(word, nr, -1);
+	mmf_obj_unlock(word);
+	mmf__bitlock_released(word, nr, site);
+}
+
+bool mmf_bit_lock_held_by_current(int nr, const unsigned long *word)
+{
+	return mmf__bitlock_held_by_current(word, nr);
 }
 
 void mmf_bit_wait(int nr, unsigned long *word, const char *name, const struct mmf_site *site)
@@ -557,6 +642,18 @@ void mmf_bit_wait(int nr, unsigned long *word, const char *name, const struct mm
 		mmf_obj_wait(word, MMF_WAIT_SLEEP, name, bitlock_owner(word, nr), site);
 	mmf_obj_unlock(word);
 	mmf_tsan_acquire(word);
+}
+
+void mmf_bit_clear_wake(int nr, unsigned long *word, const struct mmf_site *site)
+{
+	mmf_tsan_release(word);
+	mmf_obj_lock(word);
+	bool was = test_and_clear_bit(nr, word);
+	mmf_obj_wake(word);
+	mmf_obj_unlock(word);
+	if (!was)
+		mmf_fail(MMF_FAIL_BUG, word, site, "kernel BUG: clearing bit %d of %p, which is "
+			 "not set", nr, (void *)word);
 }
 
 /* ---- atomics ------------------------------------------------------------------------ */

@@ -98,6 +98,10 @@ void mmf_up_read(struct rw_semaphore *r, const struct mmf_site *site);
 void mmf_down_write(struct rw_semaphore *r, const struct mmf_site *site);
 bool mmf_down_write_trylock(struct rw_semaphore *r, const struct mmf_site *site);
 void mmf_up_write(struct rw_semaphore *r, const struct mmf_site *site);
+/* downgrade_write(): the writer becomes a reader without letting another
+ * writer in between; waiting readers may enter.  Not a scheduling point (it
+ * releases); the caller ends with up_read(). */
+void mmf_downgrade_write(struct rw_semaphore *r, const struct mmf_site *site);
 bool mmf_rwsem_held_by_current(const struct rw_semaphore *r);
 #define init_rwsem(r) mmf_rwsem_init((r), #r, MMF_SITE("init_rwsem"))
 #define down_read(r) mmf_down_read((r), MMF_SITE("down_read"))
@@ -106,6 +110,7 @@ bool mmf_rwsem_held_by_current(const struct rw_semaphore *r);
 #define down_write(r) mmf_down_write((r), MMF_SITE("down_write"))
 #define down_write_trylock(r) mmf_down_write_trylock((r), MMF_SITE("down_write_trylock"))
 #define up_write(r) mmf_up_write((r), MMF_SITE("up_write"))
+#define downgrade_write(r) mmf_downgrade_write((r), MMF_SITE("downgrade_write"))
 
 /* lockdep_assert_held(): the current task holds the lock (any lock type). */
 #define lockdep_assert_held(l)                                                 \
@@ -161,18 +166,56 @@ void mmf_wake_up(wait_queue_head_t *wq, const struct mmf_site *site);
 	} while (0)
 
 /* ---- bit locks (page lock) ---------------------------------------------------
- * Sleeping bit locks with waiters, as PG_locked: lock, trylock, unlock,
- * wait until clear.  They have no owner (an I/O completion may unlock a
- * page another task locked), so they are outside the lock-order checker;
- * a side table remembers who took one, only to name it in reports. */
-void mmf_bit_lock(int nr, unsigned long *word, const char *name, const struct mmf_site *site);
-bool mmf_bit_trylock(int nr, unsigned long *word, const struct mmf_site *site);
+ * Sleeping bit locks with waiters, as PG_locked: lock, trylock, unlock.
+ * Each kind of bit lock has a lock class, defined once with MMF_BIT_CLASS
+ * (every folio's PG_locked is one class, as lockdep has one class per lock
+ * type); acquisitions and releases go through the same held-lock
+ * bookkeeping and lock-order graph as spinlocks, mutexes and rwsems, a
+ * trylock adding no ordering of its own.
+ *
+ * The kernel's bit locks have no owner: any context may unlock one (a read
+ * completion unlocks the page the faulting task locked).  The checker needs
+ * a holder, so a task that passes a locked object on to be unlocked
+ * elsewhere says so with bit_lock_handoff(): from then on it no longer
+ * holds the lock, and whoever unlocks it (holding it or not) is fine.  This
+ * is what percpu_rwsem_release() tells the kernel's lockdep.  Unlocking a
+ * bit lock that another task holds (never handed off) is reported, as are
+ * taking one the task holds already and exiting with one held.
+ *
+ * __bit_lock() takes a bit lock on an object no other task can see yet
+ * (__folio_set_locked on a new folio): no scheduling point, cannot block,
+ * and held from then on like a trylock's.
+ *
+ * A side table remembers who took each, to name it in deadlock reports. */
+struct mmf_bit_class {
+	struct mmf_site key;            /* where the class is defined: lockdep's key */
+	const char *name;
+};
+#define MMF_BIT_CLASS(var, name_)                                              \
+	const struct mmf_bit_class var = {{__FILE__, __LINE__, #var, "bit lock class"}, (name_)}
+
+void mmf_bit_lock(int nr, unsigned long *word, const struct mmf_bit_class *cls,
+		  const struct mmf_site *site);
+bool mmf_bit_trylock(int nr, unsigned long *word, const struct mmf_bit_class *cls,
+		     const struct mmf_site *site);
+void mmf_bit_lock_new(int nr, unsigned long *word, const struct mmf_bit_class *cls,
+		      const struct mmf_site *site);
 void mmf_bit_unlock(int nr, unsigned long *word, const struct mmf_site *site);
-void mmf_bit_wait(int nr, unsigned long *word, const char *name, const struct mmf_site *site);
-#define bit_lock(nr, word, name) mmf_bit_lock((nr), (word), (name), MMF_SITE("bit_lock"))
-#define bit_trylock(nr, word) mmf_bit_trylock((nr), (word), MMF_SITE("bit_trylock"))
+void mmf_bit_lock_handoff(int nr, unsigned long *word, const struct mmf_site *site);
+bool mmf_bit_lock_held_by_current(int nr, const unsigned long *word);
+#define bit_lock(nr, word, cls) mmf_bit_lock((nr), (word), (cls), MMF_SITE("bit_lock"))
+#define bit_trylock(nr, word, cls) mmf_bit_trylock((nr), (word), (cls), MMF_SITE("bit_trylock"))
+#define __bit_lock(nr, word, cls) mmf_bit_lock_new((nr), (word), (cls), MMF_SITE("__bit_lock"))
 #define bit_unlock(nr, word) mmf_bit_unlock((nr), (word), MMF_SITE("bit_unlock"))
+#define bit_lock_handoff(nr, word) mmf_bit_lock_handoff((nr), (word), MMF_SITE("bit_lock_handoff"))
+
+/* Bits others wait on without taking them (PG_writeback, or a lock bit
+ * waited for without locking): wait until clear; clear and wake the
+ * waiters.  Neither is a lock operation. */
+void mmf_bit_wait(int nr, unsigned long *word, const char *name, const struct mmf_site *site);
+void mmf_bit_clear_wake(int nr, unsigned long *word, const struct mmf_site *site);
 #define bit_wait(nr, word, name) mmf_bit_wait((nr), (word), (name), MMF_SITE("bit_wait"))
+#define bit_clear_wake(nr, word) mmf_bit_clear_wake((nr), (word), MMF_SITE("bit_clear_wake"))
 
 /* Atomic bit operations that are not scheduling points (page flags). */
 static inline bool test_bit(int nr, const unsigned long *w)

@@ -74,13 +74,15 @@ static void unit_release(void)
 	s_live = false;
 }
 
-/* Build the model, run body(arg) as the only task, return the status. */
-static enum mmf_run_status unit_run(const struct unit *u, void (*body)(void *), void *arg)
+/* Build the model, run body(arg) as the only task under the decision
+ * source dec (NULL: the unit's input bytes), return the status. */
+static enum mmf_run_status unit_run_with(const struct unit *u, void (*body)(void *), void *arg,
+					 struct mmf_decider *dec)
 {
 	unit_release();
 	tfail[0] = 0;
 	mmf_input_src_init(&in_src, u->input, u->input_len);
-	mmf_sched_init(&S, NULL, &in_src.base);
+	mmf_sched_init(&S, NULL, dec ? dec : &in_src.base);
 	s_live = true;
 	mmf_sched_reset(&S);
 	UM = mm_model_setup(&S, u->frames, u->mms, u->swapdevs, u->zswap, u->variants);
@@ -88,6 +90,11 @@ static enum mmf_run_status unit_run(const struct unit *u, void (*body)(void *), 
 		mmf_internal("mm_model_setup failed");
 	mmf_spawn(&S, "unit", 0, body, arg);
 	return mmf_sched_run(&S);
+}
+
+static enum mmf_run_status unit_run(const struct unit *u, void (*body)(void *), void *arg)
+{
+	return unit_run_with(u, body, arg, NULL);
 }
 
 /* The run was clean, every in-task check held, and (if asked) the leak
@@ -1096,6 +1103,106 @@ static bool test_corrupted_page_is_reported_as_data_failure(void)
 	return true;
 }
 
+/* ---- slab fault injection: the error paths run ------------------------------------
+ * A decision source that takes every default and fails exactly the
+ * fail_at-th fault drawn (the kernel's fail_nth), with the slab's fault
+ * rate on (the page allocator's off).  Each error path must unwind
+ * completely: the run ends with the leak audit. */
+static struct {
+	struct mmf_decider base;
+	uint64_t draws, fail_at;
+} nth;
+
+static void nth_begin(struct mmf_decider *d) { nth.draws = 0; nth.fail_at = 0; }
+static int nth_pick(struct mmf_decider *d, const struct mmf_choice *c) { return c->dflt; }
+static uint64_t nth_value(struct mmf_decider *d, uint64_t bound) { return 0; }
+static bool nth_fault(struct mmf_decider *d, unsigned rate) { return ++nth.draws == nth.fail_at; }
+static const struct mmf_decider_ops nth_ops = {
+	.name = "fail-nth", .begin = nth_begin, .pick = nth_pick, .value = nth_value,
+	.fault = nth_fault,
+};
+
+/* Fail the k-th slab allocation from now on (k >= 1). */
+static void fail_nth(uint64_t k) { nth.fail_at = nth.draws + k; }
+
+static void failslab_body(void *arg)
+{
+	struct mm_model *M = MM();
+	struct swap_info_struct *si = M->swap_info[0];
+	uint8_t old[MM_PAGE_BYTES], new[MM_PAGE_BYTES];
+	for (int i = 0; i < MM_PAGE_BYTES; i++) {
+		old[i] = (uint8_t)(i * 7 + 3);
+		new[i] = (uint8_t)(i * 5 + 1);
+	}
+	mmf_kmem_set_fail_rate(mmf_current_sched(), 1);
+
+	/* zswap_store: the entry (1st allocation) or the compressed buffer
+	 * (2nd) fails.  The store is rejected, nothing is left allocated, and
+	 * the slot's older copy is dropped so that it cannot come back over
+	 * the data that now goes to the device. */
+	struct folio *f = folio_alloc(1, GFP_KERNEL);
+	folio_lock(f);
+	swp_entry_t e = folio_alloc_swap(f);
+	unsigned long off = swp_offset(e);
+	TREQUIRE(add_to_swap_cache(f, e) == 0);
+	for (int k = 1; k <= 2; k++) {
+		memcpy(f->data[0], old, MM_PAGE_BYTES);
+		TCHECK(zswap_store(f));
+		TCHECK(si->zswap->slot[off] != NULL);
+		memcpy(f->data[0], new, MM_PAGE_BYTES);
+		uint64_t before = nth.draws;
+		fail_nth((uint64_t)k);
+		TCHECK(!zswap_store(f));
+		TCHECK_EQ(nth.draws - before, k);       /* the k-th allocation failed */
+		TCHECK(si->zswap->slot[off] == NULL);
+		TCHECK_EQ(atomic_read(&M->zswap_stored_pages), 0);
+		TCHECK_EQ(atomic_long_read(&M->zswap_pool_bytes), 0);
+		TCHECK(!zswap_load(f));
+	}
+	delete_from_swap_cache(f);
+	folio_unlock(f);
+	folio_put(f);
+
+	/* ... and through reclaim: the page goes to the device and comes
+	 * back intact. */
+	TCHECK_EQ(mm_access(0, 0, true), 0);
+	fail_nth(1);
+	reclaim_fully(1);
+	TCHECK_EQ(pte_kind(pte_of(0, 0)), PTE_SWAP);
+	TCHECK_EQ(atomic_read(&M->zswap_stored_pages), 0);
+	TCHECK(!all_zero(disk_slot(pte_to_swp_entry(pte_of(0, 0))), MM_PAGE_BYTES));
+	TCHECK_EQ(mm_access(0, 0, false), 0);   /* the shadow checks the data */
+
+	/* swapon: swap_info_struct, swap_map, cluster info or the zswap tree
+	 * (the 1st to 4th allocation) fails: -ENOMEM, nothing published,
+	 * nothing left allocated.  Then it succeeds. */
+	for (int k = 1; k <= 4; k++) {
+		fail_nth((uint64_t)k);
+		TCHECK_EQ(mm_swapon(MM_SWAP_SLOTS), -ENOMEM);
+		TCHECK(M->swap_info[1] == NULL);
+	}
+	TCHECK_EQ(mm_swapon(MM_SWAP_SLOTS), 1);
+
+	/* fork: the child's anon_vma_chain fails: -ENOMEM, the child never
+	 * goes live and holds nothing. */
+	fail_nth(1);
+	TCHECK_EQ(mm_fork(0), -ENOMEM);
+	TCHECK(!mm_is_live(1));
+	TCHECK_EQ(mm_fork(0), 2);
+	TCHECK_EQ(mm_access(2, 0, false), 0);
+	mm_teardown();
+}
+
+static bool test_slab_faults_reach_zswap_store_swapon_and_fork_error_paths(void)
+{
+	struct unit u = {.frames = 8, .mms = 1, .swapdevs = 1, .zswap = true};
+	nth.base.ops = &nth_ops;
+	CHECK(unit_clean(unit_run_with(&u, failslab_body, NULL, &nth.base), true));
+	CHECK(nth.draws > 10);
+	unit_release();
+	return true;
+}
+
 /* ---- workload.c: the teardown audit ------------------------------------------ */
 
 static int leak_mode;
@@ -1975,6 +2082,7 @@ int main(int argc, char **argv)
 		TEST(test_migration_moves_a_two_page_folio),
 		TEST(test_corrupted_page_is_reported_as_data_failure),
 		TEST(test_leak_audit_finds_leaks_and_passes_clean_runs),
+		TEST(test_slab_faults_reach_zswap_store_swapon_and_fork_error_paths),
 		TEST(test_sched_swap_out_and_in_keeps_data),
 		TEST(test_sched_fork_cow_over_swapped_pages),
 		TEST(test_sched_swapoff_while_faults_run),

@@ -195,6 +195,97 @@ static bool test_rwsem_readers_never_see_partial_write(void)
 	return true;
 }
 
+/* ---- downgrade_write: no writer gets in between, readers do ------------------
+ *
+ *   writer: down_write, a++, b++, downgrade_write, [a is still ours], up_read
+ *
+ * Two writers and a reader, every schedule: no writer changes a from the
+ * write to the end of the downgraded hold, and a reader does get in there.  The
+ * negative control (up_write then down_read instead) lets a writer in
+ * between.  Misuse: downgrading a lock not held for writing, and up_write
+ * after downgrading, are bad-locking. */
+static struct {
+	struct rw_semaphore sem;
+	int a, b;
+	int in_downgraded, reader_overlaps;
+	int mode;
+} dg;
+
+static void dg_writer(void *arg)
+{
+	down_write(&dg.sem);
+	int a = ++dg.a;
+	sched_point(MMF_PT_ACCESS, &dg.a);
+	dg.b++;
+	if (dg.mode == 0) {
+		downgrade_write(&dg.sem);
+	} else {
+		up_write(&dg.sem);
+		down_read(&dg.sem);
+	}
+	__atomic_add_fetch(&dg.in_downgraded, 1, __ATOMIC_RELAXED);
+	sched_point(MMF_PT_ACCESS, &dg.a);
+	__atomic_sub_fetch(&dg.in_downgraded, 1, __ATOMIC_RELAXED);
+	if (dg.a != a)
+		MMF_FAIL(MMF_FAIL_INVARIANT, &dg.a, "a writer got in while the lock was downgraded");
+	up_read(&dg.sem);
+}
+
+static void dg_reader(void *arg)
+{
+	down_read(&dg.sem);
+	if (__atomic_load_n(&dg.in_downgraded, __ATOMIC_RELAXED))
+		dg.reader_overlaps++;
+	if (dg.a != dg.b)
+		MMF_FAIL(MMF_FAIL_INVARIANT, &dg.a, "reader saw a=%d b=%d", dg.a, dg.b);
+	up_read(&dg.sem);
+}
+
+static void dg_misuse(void *arg)
+{
+	if (dg.mode == 2) {
+		down_read(&dg.sem);
+		downgrade_write(&dg.sem);       /* not held for writing */
+	} else {
+		down_write(&dg.sem);
+		downgrade_write(&dg.sem);
+		up_write(&dg.sem);              /* it is a read hold now */
+	}
+}
+
+static void dg_setup(struct mmf_sched *s)
+{
+	init_rwsem(&dg.sem);
+	dg.a = dg.b = 0;
+	dg.in_downgraded = 0;
+	if (dg.mode >= 2) {
+		mmf_spawn(s, "misuse", 0, dg_misuse, NULL);
+		return;
+	}
+	mmf_spawn(s, "writer", 0, dg_writer, NULL);
+	mmf_spawn(s, "writer", 0, dg_writer, NULL);
+	mmf_spawn(s, "reader", 0, dg_reader, NULL);
+}
+
+static bool test_downgrade_write_keeps_writers_out_and_lets_readers_in(void)
+{
+	dg.mode = 0;
+	dg.reader_overlaps = 0;
+	struct outcome o = explore(dg_setup, NULL, -1);
+	CHECK(o.complete);
+	CHECK_EQ(total_fails(&o), 0);
+	CHECK(dg.reader_overlaps > 0);
+	dg.mode = 1;
+	o = explore(dg_setup, NULL, -1);
+	CHECK(o.fails[MMF_FAIL_INVARIANT] > 0);
+	for (dg.mode = 2; dg.mode <= 3; dg.mode++) {
+		CHECK_EQ(run_once(dg_setup, NULL), MMF_RUN_FAILED);
+		CHECK_EQ(one_sched.report.cls, MMF_FAIL_LOCKING);
+		mmf_sched_destroy(&one_sched);
+	}
+	return true;
+}
+
 /* ---- interrupts -------------------------------------------------------------- */
 
 static struct {
@@ -648,6 +739,141 @@ static bool test_refcount_and_heap_misuse_are_reported(void)
 	return true;
 }
 
+/* ---- bit locks are in the lock-order graph ---------------------------------------
+ *
+ *   ab mode 0 (AB-BA):   t0: bit B -> mutex M      t1: mutex M -> bit B
+ *   ab mode 1 (same):    t0: bit B -> mutex M      t1: bit B -> mutex M
+ *   ab mode 2 (trylock): t0: bit B -> spin S       t1: spin S -> trylock bit B
+ *
+ * Mode 0 is reported as lock-order even on the schedule that does not
+ * deadlock; modes 1 and 2 (the kernel's folio lock -> ptl, and a trylock of
+ * the folio under the ptl) are silent in every schedule. */
+
+static struct {
+	unsigned long word;
+	struct mutex m;
+	spinlock_t s;
+	int mode;
+} ab;
+static MMF_BIT_CLASS(ab_bit_class, "test bit lock");
+
+static void ab_t0(void *arg)
+{
+	bit_lock(0, &ab.word, &ab_bit_class);
+	if (ab.mode == 2) {
+		spin_lock(&ab.s);
+		spin_unlock(&ab.s);
+	} else {
+		mutex_lock(&ab.m);
+		mutex_unlock(&ab.m);
+	}
+	bit_unlock(0, &ab.word);
+}
+
+static void ab_t1(void *arg)
+{
+	switch (ab.mode) {
+	case 0:
+		mutex_lock(&ab.m);
+		bit_lock(0, &ab.word, &ab_bit_class);
+		bit_unlock(0, &ab.word);
+		mutex_unlock(&ab.m);
+		break;
+	case 1:
+		ab_t0(arg);
+		break;
+	case 2:
+		spin_lock(&ab.s);
+		if (bit_trylock(0, &ab.word, &ab_bit_class))
+			bit_unlock(0, &ab.word);
+		spin_unlock(&ab.s);
+		break;
+	}
+}
+
+static void ab_setup(struct mmf_sched *s)
+{
+	ab.word = 0;
+	mutex_init(&ab.m);
+	spin_lock_init(&ab.s);
+	mmf_spawn(s, "t0", 0, ab_t0, NULL);
+	mmf_spawn(s, "t1", 0, ab_t1, NULL);
+}
+
+static bool test_bit_lock_order_inversion_is_reported(void)
+{
+	ab.mode = 0;
+	/* The default schedule runs t0 to its end, then t1: no deadlock, and
+	 * still the inversion is reported. */
+	CHECK_EQ(run_once(ab_setup, NULL), MMF_RUN_FAILED);
+	CHECK_EQ(one_sched.report.cls, MMF_FAIL_LOCK_ORDER);
+	CHECK(strstr(one_sched.report.text, "test bit lock"));
+	CHECK(strstr(one_sched.report.text, "&ab.m"));
+	mmf_sched_destroy(&one_sched);
+	struct outcome o = explore(ab_setup, NULL, -1);
+	CHECK(o.complete);
+	CHECK_EQ(o.fails[MMF_FAIL_LOCK_ORDER], o.schedules - o.fails[MMF_FAIL_DEADLOCK]);
+	for (ab.mode = 1; ab.mode <= 2; ab.mode++) {
+		o = explore(ab_setup, NULL, -1);
+		CHECK(o.complete);
+		CHECK_EQ(total_fails(&o), 0);
+	}
+	return true;
+}
+
+/* A holder passes a locked bit on: the interrupt that unlocks it needs no
+ * hold of its own once the holder handed it off (hf.handoff), and the
+ * holder waits for it by locking it again.  Without the hand-off the
+ * interrupt's unlock is reported; a task exiting with a bit lock held, and
+ * taking one it holds, are reported too. */
+static struct {
+	unsigned long word;
+	int mode;
+} hf;
+
+static void hf_irq(void *arg) { bit_unlock(0, &hf.word); }
+
+static void hf_task(void *arg)
+{
+	bit_lock(0, &hf.word, &ab_bit_class);
+	switch (hf.mode) {
+	case 0:
+	case 1:
+		if (hf.mode == 0)
+			bit_lock_handoff(0, &hf.word);
+		mmf_raise_irq("unlock", hf_irq, NULL);
+		bit_lock(0, &hf.word, &ab_bit_class);  /* waits for the interrupt */
+		bit_unlock(0, &hf.word);
+		break;
+	case 2:
+		break;                                  /* exits holding it */
+	case 3:
+		bit_lock(0, &hf.word, &ab_bit_class);  /* recursive */
+		break;
+	}
+}
+
+static void hf_setup(struct mmf_sched *s)
+{
+	hf.word = 0;
+	mmf_spawn(s, "holder", 0, hf_task, NULL);
+}
+
+static bool test_bit_lock_handoff_and_misuse(void)
+{
+	hf.mode = 0;
+	struct outcome o = explore(hf_setup, NULL, -1);
+	CHECK(o.complete);
+	CHECK(o.schedules >= 2);
+	CHECK_EQ(total_fails(&o), 0);
+	for (hf.mode = 1; hf.mode <= 3; hf.mode++) {
+		CHECK_EQ(run_once(hf_setup, NULL), MMF_RUN_FAILED);
+		CHECK_EQ(one_sched.report.cls, MMF_FAIL_LOCKING);
+		mmf_sched_destroy(&one_sched);
+	}
+	return true;
+}
+
 /* ---- deadlock reports name waiter, object, place and holder ---------------------------------- */
 
 static struct { struct mutex a, b; } dl;
@@ -699,6 +925,7 @@ int main(int argc, char **argv)
 	static const struct test_case tests[] = {
 		TEST(test_spinlock_and_mutex_exclude_in_every_schedule),
 		TEST(test_rwsem_readers_never_see_partial_write),
+		TEST(test_downgrade_write_keeps_writers_out_and_lets_readers_in),
 		TEST(test_irq_never_runs_where_interrupts_are_off),
 		TEST(test_sleeping_in_irq_is_reported),
 		TEST(test_irq_spinning_on_lock_of_interrupted_task),
@@ -711,6 +938,8 @@ int main(int argc, char **argv)
 		TEST(test_step_budget_reports_a_hang),
 		TEST(test_refcount_and_heap_misuse_are_reported),
 		TEST(test_deadlock_report_names_waits_and_holders),
+		TEST(test_bit_lock_order_inversion_is_reported),
+		TEST(test_bit_lock_handoff_and_misuse),
 	};
 	return RUN_TESTS(tests);
 }
