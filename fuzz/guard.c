@@ -61,7 +61,9 @@ static void on_timeout(int sig)
 
 #if MMF_ASAN || MMF_TSAN
 static char sanitizer_line[400];
+#endif
 
+#if MMF_ASAN
 /* ASan hands us the report text before it ends the process: keep its
  * "ERROR: AddressSanitizer: ..." line for the finding's report. */
 static void on_sanitizer_report(const char *text)
@@ -76,7 +78,9 @@ static void on_sanitizer_report(const char *text)
 	memcpy(sanitizer_line, e, n);
 	sanitizer_line[n] = 0;
 }
+#endif
 
+#if MMF_ASAN || MMF_TSAN
 static void on_sanitizer_death(void)
 {
 	const char *cls = "crash";

@@ -237,6 +237,7 @@ static void reset_state(struct mmf_sched *s)
 		memset(&s->tasks[i], 0, sizeof(s->tasks[i]));
 	s->ntasks = 0;
 	s->steps = 0;
+	s->irqs_raised = 0;
 	s->preemptions = 0;
 	s->vtime = 0;
 	s->ntimers = 0;
@@ -430,6 +431,8 @@ static struct mmf_task *spawn(struct mmf_sched *s, const char *name, unsigned fl
 	t->fn = fn;
 	t->arg = arg;
 	t->s = s;
+	if (flags & MMF_TASK_IRQ)
+		t->incarnation = ++s->irqs_raised;
 	if (s->opts.mode == MMF_MODE_FIBERS) {
 		struct mmf_fiber *f = &s->fibers[t->id];
 		if (!f->map && mmf_fiber_create(f, MMF_STACK_SIZE))
@@ -663,7 +666,10 @@ static void build_choice(struct mmf_sched *s, struct mmf_task *cur, struct mmf_c
 	c->step = s->steps;
 	c->prev = cur ? cur->id : -1;
 	c->prev_points = cur ? cur->points++ : 0;
-	c->prev_phase = cur ? cur->phase : 0;
+	/* An interrupt's slot is reused by later interrupts: its position
+	 * names which interrupt it is, so that positions stay unique. */
+	c->prev_phase = !cur ? 0 : (cur->flags & MMF_TASK_IRQ) ? 0x8000u | (cur->incarnation & 0x7fffu) :
+		cur->phase;
 	c->prev_phase_points = cur ? cur->phase_points++ : 0;
 	for (int i = 0; i < s->ntasks; i++) {
 		struct mmf_task *t = &s->tasks[i];

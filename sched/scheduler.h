@@ -157,7 +157,8 @@ struct mmf_choice {
 	 * when other tasks' schedules change (the minimizer keys on it). */
 	int prev;
 	uint32_t prev_points;
-	uint32_t prev_phase;            /* its phase (mmf_task_phase), and the */
+	uint32_t prev_phase;            /* its phase (mmf_task_phase; for an
+					 * interrupt, which one of the run's), and the */
 	uint32_t prev_phase_points;     /* decisions it reached in that phase */
 };
 
@@ -285,6 +286,8 @@ struct mmf_task {
 	unsigned long model_flags;      /* the model's own (task_struct->flags) */
 	uint32_t points;                /* decisions reached while it ran */
 	uint32_t phase;                 /* set by the program (mmf_task_phase) */
+	uint32_t incarnation;           /* interrupts: which of the run's interrupts
+					 * this slot holds (slots are reused) */
 	/* irq: completions coalesced into this interrupt (mmf_raise_irq when
 	 * no slot is free), run after fn in order */
 	struct { void (*fn)(void *); void *arg; } irq_more[MMF_IRQ_COALESCE];
@@ -388,6 +391,7 @@ struct mmf_sched {
 	struct mmf_threads *threads;
 
 	int tsan_join;                  /* address used for join edges */
+	uint32_t irqs_raised;           /* interrupts spawned in this run */
 
 	void *prog;                     /* the running program's state */
 
