@@ -33,6 +33,11 @@ struct mm_variant_info {
 	 * it looks for.  Documentation for tests and reports; no check reads
 	 * it. */
 	const char *classes;
+	/* Other classes a hunt of the variant reports as well: side effects of
+	 * the same broken state, reached by other paths (measured with
+	 * `mmfuzz hunt --bugs each --jobs 2 --execs 4000000`, gcc build; "":
+	 * none seen).  Documentation only, like classes. */
+	const char *also;
 };
 extern const struct mm_variant_info mm_variants[V_NR];
 

@@ -13,7 +13,8 @@ int cmd_list(int argc, char **argv)
 {
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		printf("usage: mmfuzz list\n  Print the programs, decision sources, workload operations, bug "
-		       "variants (with the\n  failure classes they are caught as) and failure classes.\n");
+		       "variants (with the\n  failure classes they are caught as, and the side effects a hunt also reports)\n"
+		       "  and failure classes.\n");
 		return EXIT_CLEAN;
 	}
 	if (argc > 1)
@@ -27,9 +28,14 @@ int cmd_list(int argc, char **argv)
 	for (int k = 0; k < OP_NR; k++)
 		printf(" %s", mm_op_names[k]);
 	printf("\nbug variants of the mm model (bugs=a,b):\n");
-	for (int v = 0; v < V_NR; v++)
+	for (int v = 0; v < V_NR; v++) {
 		printf("  %-34s %s %s [caught as: %s]\n", mm_variants[v].name, mm_variants[v].year,
 		       mm_variants[v].summary, mm_variants[v].classes);
+		/* on a line of its own: scripts read the line above */
+		if (mm_variants[v].also && *mm_variants[v].also)
+			printf("  %-34s      side effects hunt also reports: %s\n", "",
+			       mm_variants[v].also);
+	}
 	printf("failure classes:");
 	for (int c = 1; c < MMF_FAIL_NR; c++)
 		printf(" %s", mmf_fail_name((enum mmf_fail_class)c));
