@@ -55,11 +55,16 @@ static bool same_text(const char *a, const char *b)
 	return !*a && !*b;
 }
 
+/* Lines may differ by the few lines a macro call spans: gcc numbers such a
+ * call by its first line, clang by its last, and a trace recorded by one
+ * build must replay in the other. */
+#define SITE_LINE_SLACK 8
+
 bool mmf_site_same(const struct mmf_site *a, const struct mmf_site *b)
 {
 	if (a == b)
 		return true;
-	if (!a || !b || a->line != b->line)
+	if (!a || !b || a->line - b->line > SITE_LINE_SLACK || b->line - a->line > SITE_LINE_SLACK)
 		return false;
 	const char *wa = a->what && *a->what ? a->what : "-";
 	const char *wb = b->what && *b->what ? b->what : "-";

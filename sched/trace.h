@@ -65,8 +65,9 @@ const char *mmf_param(const char *params, const char *key, char *buf, size_t len
 int mmf_parse_magic(const char *line, const char *magic, int *version);
 
 /* A site as one token, file:line:function:operation ('-' for none), and
- * whether two sites are the same place (a parsed site equals the live one
- * it was written from). */
+ * whether two sites are the same place: the same file, function and
+ * operation, the lines within the few a multi-line macro call spans
+ * (compilers number such a call by its first or its last line). */
 void mmf_site_token(const struct mmf_site *site, char *buf, size_t len);
 bool mmf_site_same(const struct mmf_site *a, const struct mmf_site *b);
 
