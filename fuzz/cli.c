@@ -417,8 +417,10 @@ void cli_execute(const struct run_file *rf, unsigned timeout_ms, struct run_resu
 	pid_t pid = mmf_guard_spawn(exec_child, &c, -1);
 	mmf_guard_wait(pid, c.f, timeout_ms, &res->end);
 	mmf_guard_adopt(c.f, &res->s);
-	if (res->end.how == MMF_GUARD_DONE && res->end.exit_code)
-		mmf_internal("replaying '%s' stopped with status %d", rf->path, res->end.exit_code);
+	if (res->end.how == MMF_GUARD_DONE && res->end.exit_code == 2)
+		mmf_internal("replaying '%s': the child refused its parameters", rf->path);
+	if (res->end.how == MMF_GUARD_DONE)
+		res->child_exit = res->end.exit_code;
 	if (rf->kind == RUN_TRACE) {
 		res->diverged = res->s.status == MMF_RUN_DIVERGED;
 		snprintf(res->why, sizeof(res->why), "%s", rs->base.why);

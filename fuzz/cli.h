@@ -119,6 +119,9 @@ struct run_result {
 	bool off;                       /* lenient replay left the recording ... */
 	size_t off_at;                  /* ... at this decision */
 	char off_why[256];
+	int child_exit;                 /* the run ended normally but the child then
+					 * exited with this status (a sanitizer that
+					 * reports without halting) */
 };
 
 /* Execute a run file once in a supervised child, with the step log. */

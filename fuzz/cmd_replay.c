@@ -98,6 +98,12 @@ int cmd_replay(int argc, char **argv)
 	else
 		printf("result: %s\n", now);
 	int rc = s->failed ? EXIT_BUG : EXIT_CLEAN;
+	if (res.child_exit) {
+		printf("note: the run ended, then its process exited with status %d: a sanitizer "
+		       "reported an error without stopping the run (see its report above; with "
+		       "halt_on_error=1 it is a finding of its own)\n", res.child_exit);
+		rc = EXIT_BUG;
+	}
 	if (o.trace_out) {
 		char source[1100];
 		snprintf(source, sizeof(source), "replay %.1000s", path);

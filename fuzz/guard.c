@@ -97,6 +97,16 @@ static void on_sanitizer_death(void)
 }
 #endif
 
+#if MMF_TSAN
+/* A data race is a finding only if TSan ends the process at its report
+ * (the run and its decisions are known then); without halt_on_error it
+ * prints and goes on, and the report is not tied to an execution.  The
+ * user's TSAN_OPTIONS still override this.  atexit_sleep_ms=0: each supervised
+ * child exits at once (TSan would wait a second for stray reports). */
+const char *__tsan_default_options(void);
+const char *__tsan_default_options(void) { return "halt_on_error=1:atexit_sleep_ms=0"; }
+#endif
+
 static void note_ubsan(const char *line) { mmf_flight_note_sanitizer("crash", line); }
 static void (*ubsan_hook)(const char *line) = note_ubsan;
 
@@ -228,9 +238,12 @@ static void fill_report(struct mmf_flight *f, enum mmf_fail_class cls, const cha
 	r->step = step;
 	int n = snprintf(r->text, sizeof(r->text), "%s", line);
 	if (task >= 0 && n >= 0 && (size_t)n < sizeof(r->text))
-		snprintf(r->text + n, sizeof(r->text) - (size_t)n, "\n  in task %d%s%s", task,
-			 site ? ", its last scheduling point: " : "",
-			 site ? site->func : "");
+		n += snprintf(r->text + n, sizeof(r->text) - (size_t)n, "\n  in task %d '%s'", task,
+			      task < f->ntasks ? f->tasks[task].name : "?");
+	if (site && n >= 0 && (size_t)n < sizeof(r->text))
+		snprintf(r->text + n, sizeof(r->text) - (size_t)n,
+			 "\n  its last scheduling point: %s:%d %s(), step %llu", mmf_site_file(site),
+			 site->line, site->func, (unsigned long long)step);
 	f->failed = 1;
 	f->status = MMF_RUN_FAILED;
 	f->end = MMF_FLIGHT_DIED;

@@ -487,9 +487,12 @@ static void worker_ended(struct hunt *h, int id, int status)
 			h->bad_params = true;
 			__atomic_store_n(&h->sh->stop, 1, __ATOMIC_RELAXED);
 		} else if (e.exit_code) {
-			h->internal = true;
-			snprintf(h->internal_why, sizeof(h->internal_why),
-				 "worker %d exited with status %d", id, e.exit_code);
+			/* every execution returned, then the process exited with a
+			 * status: a sanitizer that reports without halting */
+			fprintf(stderr, "%smmfuzz: hunt: worker %d exited with status %d after its "
+				"executions: a sanitizer reported errors without stopping them (see "
+				"above; halt_on_error=1 makes each one a finding)\n",
+				isatty(2) ? "\r\033[K" : "", id, e.exit_code);
 		}
 		sl->st = SLOT_IDLE;
 		return;
@@ -781,7 +784,8 @@ int mmf_hunt(const struct mmf_hunt_opts *o)
 		fprintf(stderr, "mmfuzz: hunt: --jobs must be 1..%d\n", MAX_JOBS);
 		return 2;
 	}
-	/* The parameters must parse before anything starts. */
+	/* The parameters must hold before anything starts (setup only: a
+	 * run could crash this process, which supervises). */
 	{
 		char params[1200], err[300];
 		params_for(o, &h.bs, 0, params, sizeof(params));
@@ -790,8 +794,7 @@ int mmf_hunt(const struct mmf_hunt_opts *o)
 		struct mmf_sched_opts so = {.mode = MMF_MODE_FIBERS};
 		struct mmf_sched s;
 		mmf_sched_init(&s, &so, &r.base);
-		int bad;
-		mmf_run_program(&s, o->prog, params, err, sizeof(err), &bad);
+		int bad = mmf_setup_program(&s, o->prog, params, err, sizeof(err));
 		mmf_sched_destroy(&s);
 		if (bad) {
 			fprintf(stderr, "mmfuzz: hunt: %s\n", err);

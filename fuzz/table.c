@@ -56,7 +56,10 @@ static void footer(FILE *f, const struct mmf_sched *s, size_t fail_row, int w)
 {
 	if (!s->failed)
 		return;
-	if (fail_row == (size_t)-1)
+	if (fail_row == (size_t)-1 && s->report.task >= 0)
+		fprintf(f, "%*s| FAILURE [%s] in T%d before its first scheduling point\n", w, "",
+			mmf_fail_name(s->report.cls), s->report.task);
+	else if (fail_row == (size_t)-1)
 		fprintf(f, "%*s | FAILURE [%s] found by the end-state check\n", w - 1, "end",
 			mmf_fail_name(s->report.cls));
 	else if (s->report.task < 0)

@@ -80,6 +80,7 @@ static void copy_tasks(struct mmf_flight *f, const struct mmf_sched *s)
 
 void mmf_flight_begin(struct mmf_flight *f, const char *program, const char *params)
 {
+	f->ntasks = 0;
 	f->end = MMF_FLIGHT_RUNNING;
 	f->sig = 0;
 	f->addr = 0;

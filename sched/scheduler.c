@@ -433,6 +433,14 @@ static struct mmf_task *spawn(struct mmf_sched *s, const char *name, unsigned fl
 	t->s = s;
 	if (flags & MMF_TASK_IRQ)
 		t->incarnation = ++s->irqs_raised;
+	if (s->flight) {
+		/* names for a supervisor that reads the record after a kill */
+		struct mmf_flight_task *ft = &s->flight->tasks[id];
+		snprintf(ft->name, sizeof(ft->name), "%s", name);
+		ft->flags = flags;
+		if (s->flight->ntasks < id + 1)
+			s->flight->ntasks = id + 1;
+	}
 	if (s->opts.mode == MMF_MODE_FIBERS) {
 		struct mmf_fiber *f = &s->fibers[t->id];
 		if (!f->map && mmf_fiber_create(f, MMF_STACK_SIZE))
