@@ -136,13 +136,21 @@ static int do_anonymous_page(struct mm_struct *mm, int v, bool write)
 static int do_swap_page(struct mm_struct *mm, int v, pte_t orig, bool write)
 {
 	swp_entry_t e = pte_to_swp_entry(orig);
+	unsigned type = swp_type(e) < MM_MAX_SWAPFILES ? swp_type(e) : 0;
+	unsigned long gen = __atomic_load_n(&MM()->swap_gen[type], __ATOMIC_RELAXED);
 	struct swap_info_struct *si = get_swap_device(e);
 	struct folio *f;
 	bool new_page = false;
 
 	if (!si) {
+		/* The kernel retries the fault.  The oracle: if the pte still
+		 * holds the entry of the device that went away (not the same
+		 * value on a device swapped on since: a swapoff, a swapon of
+		 * that type and a new swap-out may come between), swapoff left
+		 * it behind and its data is lost. */
 		spin_lock(&mm->ptl);
-		bool same = mm->pte[v] == orig;
+		bool same = mm->pte[v] == orig &&
+			    __atomic_load_n(&MM()->swap_gen[type], __ATOMIC_RELAXED) == gen;
 		spin_unlock(&mm->ptl);
 		if (same)
 			mmf_fail(MMF_FAIL_DATA, mm, MMF_SITE("do_swap_page"),

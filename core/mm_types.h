@@ -194,6 +194,10 @@ struct mm_model {
 	struct mutex swapon_mutex;
 	spinlock_t swap_lock;
 	struct swap_info_struct *swap_info[MM_MAX_SWAPFILES];
+	/* swapons of each type so far (under swap_lock): an oracle's means to
+	 * tell a swap entry of a device from the same entry value of a later
+	 * device of that type (the kernel has no such counter) */
+	unsigned long swap_gen[MM_MAX_SWAPFILES];
 	/* address spaces */
 	struct mm_struct mm[MM_MAX_MMS];
 	int nr_mm;                      /* slots handed out (fork) */

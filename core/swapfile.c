@@ -96,6 +96,7 @@ int mm_swapon(int slots)
 	/* Published under swap_lock (swapoff looks it up there) and with
 	 * release order for the lockless RCU readers. */
 	spin_lock(&M->swap_lock);
+	__atomic_store_n(&M->swap_gen[type], M->swap_gen[type] + 1, __ATOMIC_RELAXED);
 	rcu_assign_pointer(M->swap_info[type], si);
 	spin_unlock(&M->swap_lock);
 	mutex_unlock(&M->swapon_mutex);
