@@ -120,6 +120,12 @@ int cmd_explore(int argc, char **argv)
 		mmf_search_free(&q);
 		return EXIT_USAGE;
 	}
+	if (q.other)
+		printf("%s [%s]: passed over %" PRIu64 " failure%s of other classes (first: %s at "
+		       "schedule %" PRIu64 ")%s\n", p->name, cli_params_shown(params), q.other,
+		       q.other == 1 ? "" : "s", mmf_fail_name(q.other_cls), q.other_at,
+		       q.other_cls == MMF_FAIL_CRASH || q.other_cls == MMF_FAIL_TIMEOUT ?
+			       ": it ended its process, so the search stops there" : "");
 	const char *state = q.complete ? "complete" :
 			    q.diverged ? "stopped (nondeterminism)" :
 			    q.interrupted ? "interrupted" :
