@@ -87,16 +87,15 @@ int cmd_replay(int argc, char **argv)
 		       res.off_at, res.off_why);
 	const char *recorded = rf.kind == RUN_TRACE ? rf.tf.h.result :
 			       rf.kind == RUN_REPRO ? rf.r.result : NULL;
-	if (o.bugs)
-		printf("under bugs=%s: %s%s%s%s\n", o.bugs, now, recorded ? " (recorded: " : "",
-		       recorded ? recorded : "", recorded ? ")" : "");
-	else if (recorded && strcmp(now, recorded))
+	if (!recorded)
+		printf("result: %s\n", now);   /* a raw input records nothing */
+	else if (o.bugs)
+		printf("under bugs=%s: %s (recorded: %s)\n", o.bugs, now, recorded);
+	else if (strcmp(now, recorded))
 		printf("note: the %s recorded '%s', this run gives '%s'\n",
 		       rf.kind == RUN_TRACE ? "trace" : "reproducer", recorded, now);
-	else if (recorded)
-		printf("reproduced: %s\n", now);
 	else
-		printf("result: %s\n", now);
+		printf("reproduced: %s\n", now);
 	int rc = s->failed ? EXIT_BUG : EXIT_CLEAN;
 	if (res.child_exit) {
 		printf("note: the run ended, then its process exited with status %d: a sanitizer "
