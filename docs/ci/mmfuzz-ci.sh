@@ -218,8 +218,14 @@ add_repro() {
 	head -c 13 "$f" | grep -q '^mmfuzz-\(trace\|repro\) ' || bargs+=(--raw)
 	"$MMFUZZ" replay "$f" "${bargs[@]}" --compact >"$stem.txt" 2>&1
 	local rc=$?
+	# the class of the replay: 'reproduced: C' (a trace or reproducer),
+	# 'result: C' (raw, no --bugs), 'under bugs=LIST: C (recorded: R)'
+	# (--bugs), 'note: the trace recorded 'R', this run gives 'C''
 	local cls
-	cls=$(sed -n 's/^reproduced: //p;s/^result: //p' "$stem.txt" | head -1)
+	cls=$(sed -n -e 's/^reproduced: //p' -e 's/^result: //p' \
+		-e 's/^under bugs=[^:]*: \([^ ]*\).*/\1/p' \
+		-e "s/^note: the [a-z]* recorded '[^']*', this run gives '\([^']*\)'.*/\1/p" \
+		"$stem.txt" | head -1)
 	local min=""
 	if [ "$rc" = 1 ] && timeout 120 "$MMFUZZ" minimize "$f" "${bargs[@]}" -o "$stem.min.trace" \
 		--runs 1000 --quiet >/dev/null 2>&1; [ -s "$stem.min.trace" ]; then

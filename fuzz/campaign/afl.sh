@@ -28,10 +28,13 @@
 #                       0: none)
 #   -h, --help
 #
-# Environment passed to the target: MMFUZZ_BUGS, MMFUZZ_PARAMS, MMFUZZ_WANT,
-# MMFUZZ_FEEDBACK (see fuzz/target_common.h).  Set here: AFL_NO_UI=1
-# AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1, and for an ASan
-# target ASAN_OPTIONS with abort_on_error=1:symbolize=0.
+# Environment passed to the target (see fuzz/target_common.h): MMFUZZ_PROGRAM
+# (the program: mm, the default, or a toy of 'mmfuzz list'), MMFUZZ_BUGS,
+# MMFUZZ_PARAMS, MMFUZZ_WANT, MMFUZZ_FEEDBACK, MMFUZZ_TIMEOUT_MS (the target
+# aborts an input that runs longer, so it lands in crashes/; default 2000,
+# and afl-fuzz -t is set above it unless given after --).  Set here:
+# AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1, and
+# for an ASan target ASAN_OPTIONS with abort_on_error=1:symbolize=0.
 # Findings: OUT/<instance>/crashes/id:*; triage them with
 #   fuzz/campaign/triage.sh OUT
 # Logs: OUT/logs/<instance>.log.  Settings: OUT/campaign.env.

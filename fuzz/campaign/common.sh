@@ -121,6 +121,7 @@ write_env() {
 		echo "target=$3"
 		echo "started=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 		echo "host=$(hostname 2>/dev/null || echo unknown)"
+		echo "MMFUZZ_PROGRAM=${MMFUZZ_PROGRAM:-mm}"
 		echo "MMFUZZ_BUGS=${MMFUZZ_BUGS:-none}"
 		echo "MMFUZZ_PARAMS=${MMFUZZ_PARAMS:-}"
 		echo "MMFUZZ_WANT=${MMFUZZ_WANT:-}"

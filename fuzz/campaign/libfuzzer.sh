@@ -29,8 +29,12 @@
 #                       0: none)
 #   -h, --help
 #
-# Environment passed to the target: MMFUZZ_BUGS, MMFUZZ_PARAMS, MMFUZZ_WANT,
-# MMFUZZ_FEEDBACK (see fuzz/target_common.h), ASAN_OPTIONS.
+# Environment passed to the target (see fuzz/target_common.h): MMFUZZ_PROGRAM
+# (the program: mm, the default, or a toy of 'mmfuzz list'), MMFUZZ_BUGS,
+# MMFUZZ_PARAMS, MMFUZZ_WANT, MMFUZZ_FEEDBACK, MMFUZZ_TIMEOUT_MS (the target
+# saves an input that runs longer as a timeout reproducer and aborts, so it
+# lands in artifacts/ as a crash; default 2000, and libFuzzer's -timeout is
+# set above it unless given after --), ASAN_OPTIONS.
 # Findings: OUT/artifacts/crash-* (raw inputs) and OUT/repro/*.repro;
 # triage them with
 #   fuzz/campaign/triage.sh OUT

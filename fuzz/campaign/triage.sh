@@ -13,7 +13,10 @@
 #   reproducers (*.repro); a FILE is taken as it is.
 #   -b, --bugs LIST     variant set for raw inputs (default: $MMFUZZ_BUGS,
 #                       else the MMFUZZ_BUGS in the campaign.env of the
-#                       campaign the file belongs to, else none)
+#                       campaign the file belongs to, else none); a raw
+#                       input also gets the MMFUZZ_PARAMS of that
+#                       campaign.env, and its MMFUZZ_PROGRAM unless
+#                       $MMFUZZ_PROGRAM is set
 #       --recheck LIST  replay every file, reproducers too, under LIST
 #                       instead of its recorded set ('none': does the fix
 #                       hold?)
@@ -112,7 +115,7 @@ campaign_env() {
 # ---- replay and classify -----------------------------------------------
 out=$(mktemp "${TMPDIR:-/tmp}/mmfuzz-triage.XXXXXX") || fail "mktemp failed"
 trap 'rm -f "$out"' EXIT
-declare -A g_count g_example g_size g_files g_outcome g_report g_bugs g_bugarg g_params
+declare -A g_count g_example g_size g_files g_outcome g_report g_bugs g_bugarg g_params g_program
 order=()
 n_raw=0 n_repro=0 done_n=0
 env_note=
@@ -120,7 +123,7 @@ for f in "${files[@]}"; do
 	is_repro=0
 	head -c 13 "$f" 2>/dev/null | grep -q '^mmfuzz-repro ' && is_repro=1
 	head -c 13 "$f" 2>/dev/null | grep -q '^mmfuzz-trace' && is_repro=1
-	fb=$recheck params= keyb=
+	fb=$recheck params= program= keyb=
 	if [ $is_repro = 1 ]; then
 		n_repro=$((n_repro + 1))
 		# Grouped under the variant set it records (header line "variants").
@@ -128,21 +131,28 @@ for f in "${files[@]}"; do
 		keyb=${keyb:-none}
 	else
 		n_raw=$((n_raw + 1))
+		# The program and workload parameters of its campaign (a raw input
+		# records neither; --recheck changes only the variant set).  The
+		# program: $MMFUZZ_PROGRAM, else campaign.env's, else mm.
+		env=$(campaign_env "$f")
+		program=${MMFUZZ_PROGRAM:-}
+		if [ -n "$env" ]; then
+			params=$(env_value "$env" MMFUZZ_PARAMS)
+			[ -n "$program" ] || program=$(env_value "$env" MMFUZZ_PROGRAM)
+		fi
 		if [ -z "$fb" ]; then
 			fb=$bugs
-			env=$(campaign_env "$f")
 			if [ -z "$fb" ] && [ -n "$env" ]; then
 				fb=$(env_value "$env" MMFUZZ_BUGS)
 				env_note="$env_note$(rel "$env") "
 			fi
-			[ -n "$env" ] && params=$(env_value "$env" MMFUZZ_PARAMS)
 			fb=${fb:-none}
 		fi
 	fi
 	cmd=("$cli" replay "$f")
 	[ $is_repro = 0 ] && cmd+=(--raw)
 	[ -n "$fb" ] && cmd+=(--bugs "$fb")
-	MMFUZZ_PARAMS=$params "${timeout_cmd[@]}" "${cmd[@]}" --quiet >"$out" 2>&1 </dev/null
+	MMFUZZ_PROGRAM=$program MMFUZZ_PARAMS=$params "${timeout_cmd[@]}" "${cmd[@]}" --quiet >"$out" 2>&1 </dev/null
 	rc=$?
 	report=
 	# An ASan-built CLI exits 1 (or aborts) with the sanitizer's report and
@@ -196,14 +206,14 @@ for f in "${files[@]}"; do
 	if [ -z "${g_count[$key]:-}" ]; then
 		order+=("$key")
 		g_count[$key]=0 g_files[$key]= g_outcome[$key]=$outcome g_report[$key]=$report
-		g_bugs[$key]=$keyb g_bugarg[$key]=$fb g_params[$key]=$params
+		g_bugs[$key]=$keyb g_bugarg[$key]=$fb g_params[$key]=$params g_program[$key]=$program
 		g_example[$key]=$f g_size[$key]=$size
 	fi
 	g_count[$key]=$((g_count[$key] + 1))
 	g_files[$key]+="$f"$'\n'
 	if [ "$size" -lt "${g_size[$key]}" ]; then
 		g_example[$key]=$f g_size[$key]=$size g_report[$key]=$report
-		g_bugarg[$key]=$fb g_params[$key]=$params
+		g_bugarg[$key]=$fb g_params[$key]=$params g_program[$key]=$program
 	fi
 	[ $list = 1 ] && printf '%s\t%s\n' "$sig" "$f"
 	done_n=$((done_n + 1))
@@ -233,7 +243,8 @@ shq() {
 replay_cmd() {
 	local k=$1 c
 	c=""
-	[ -n "${g_params[$k]}" ] && c="MMFUZZ_PARAMS=$(shq "${g_params[$k]}") "
+	case ${g_program[$k]} in '' | mm) ;; *) c="MMFUZZ_PROGRAM=$(shq "${g_program[$k]}") " ;; esac
+	[ -n "${g_params[$k]}" ] && c="${c}MMFUZZ_PARAMS=$(shq "${g_params[$k]}") "
 	c="$c$(shq "$(rel "$cli")") replay $(shq "$(rel "${g_example[$k]}")")"
 	head -c 13 "${g_example[$k]}" 2>/dev/null | grep -q '^mmfuzz-\(repro\|trace\) ' || c="$c --raw"
 	[ -n "${g_bugarg[$k]}" ] && c="$c --bugs ${g_bugarg[$k]}"
