@@ -146,5 +146,21 @@ grep_out "<== \|end-state check" "the compact table marks the failure"
 expect 2 "minimize needs -o" -- "$M" minimize "$T/v.trace"
 expect 2 "minimize of a clean run" -- "$M" minimize "$T/clean.trace" -o "$T/x.trace"
 
+# Output details a review found wrong once.
+expect 0 "stress of the generic workload" -- "$M" stress mm --runs 2 --seed 1
+if grep -q "\[\]" "$T/out"; then fail=$((fail + 1)); echo "FAIL stress prints empty params as []"
+else pass=$((pass + 1)); echo "PASS stress names its parameters"; fi
+"$M" hunt toy-points --execs 200 --out "$T/hp" >"$T/out" 2>&1
+n=$(grep -c "executions in\|execs [0-9]* (" "$T/out")
+if [ "$n" = 1 ]; then pass=$((pass + 1)); echo "PASS hunt's summary is printed once when stderr is no terminal"
+else fail=$((fail + 1)); echo "FAIL hunt printed $n summary/status lines"; cat "$T/out"; fi
+"$M" replay "$T/lu.trace" --compact >"$T/out" 2>&1
+hdr=$(grep -m1 "^   steps   |" "$T/out" | awk -F'|' '{print length($1)}')
+ftr=$(grep -m1 "| FAILURE \[" "$T/out" | awk -F'|' '{print length($1)}')
+if [ -n "$hdr" ] && [ "$hdr" = "$ftr" ]; then pass=$((pass + 1)); echo "PASS the compact footer lines up with the table"
+else fail=$((fail + 1)); echo "FAIL compact footer column $ftr, table column $hdr"; fi
+expect 2 "plan with a semicolon" -- "$M" run mm --params "plan=read:0;0/read" --runs 1
+grep_out "parameter plan: bad operation 'read:0;0'" "the plan error names the operation"
+
 echo "cli: $pass passed, $fail failed"
 [ $fail = 0 ]

@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include "check.h"
 #include "decide.h"
+#include "harness.h"
 #include "repro.h"
 #include "trace.h"
 
@@ -924,6 +925,37 @@ static bool test_trace_mutants_parse_cleanly_or_fail_with_a_line(void)
 	return true;
 }
 
+/* ---- finding signatures ------------------------------------------------------ */
+
+static void signature_of(const char *text, char *sig, size_t len)
+{
+	static struct mmf_sched s;
+	static const struct mmf_site site = {"core/x.c", 7, "f", "w"};
+	memset(&s, 0, sizeof(s));
+	s.failed = true;
+	s.report.cls = MMF_FAIL_LEAK;
+	s.report.site = &site;
+	snprintf(s.report.text, sizeof(s.report.text), "%s", text);
+	mmf_failure_signature(&s, "bugs=none", sig, len);
+}
+
+static bool test_signatures_fold_counts_not_words(void)
+{
+	char a[512], b[512], c[512];
+	/* a count's noun is folded: one finding */
+	signature_of("leak: 1 page frame still allocated at 0x7f01", a, sizeof(a));
+	signature_of("leak: 3 page frames still allocated at 0x55aa", b, sizeof(b));
+	CHECK_STR(a, b);
+	signature_of("2 zswap entries left", a, sizeof(a));
+	signature_of("1 zswap entry left", b, sizeof(b));
+	CHECK_STR(a, b);
+	/* words that merely end in s are left alone */
+	signature_of("found zeroes where the loop reaches its class", c, sizeof(c));
+	CHECK(strstr(c, "zeroes") && strstr(c, "reaches") && strstr(c, "class"));
+	CHECK(!strstr(c, "zeroe ") && !strstr(c, "reache "));
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case tests[] = {
@@ -933,6 +965,7 @@ int main(int argc, char **argv)
 		TEST(test_trace_parser_rejects_what_it_promises),
 		TEST(test_repro_mutants_parse_cleanly_or_fail_with_a_line),
 		TEST(test_trace_mutants_parse_cleanly_or_fail_with_a_line),
+		TEST(test_signatures_fold_counts_not_words),
 	};
 	if (argc > 2)
 		mutants_per_format = strtoul(argv[2], NULL, 10);
