@@ -348,14 +348,7 @@ void cli_load_run_file(const char *path, bool raw, const char *bugs, struct run_
 		rf->bugs_changed = true;
 	}
 	/* The parameters must hold before anything runs. */
-	struct mmf_sched s;
-	struct mmf_input_src in;
-	mmf_input_src_init(&in, NULL, 0);
-	struct mmf_sched_opts so = {.mode = MMF_MODE_FIBERS};
-	mmf_sched_init(&s, &so, &in.base);
-	int bad = mmf_setup_program(&s, rf->prog, rf->params, err, sizeof(err));
-	mmf_sched_destroy(&s);
-	if (bad)
+	if (mmf_check_params(rf->prog, rf->params, err, sizeof(err)))
 		cli_usage("bad %s '%s': %s",
 			  rf->kind == RUN_TRACE ? "trace" : rf->kind == RUN_REPRO ? "reproducer" :
 			  "parameters for the raw input", path, err);

@@ -97,18 +97,9 @@ int cmd_explore(int argc, char **argv)
 		params = p->default_params;
 	if (o.trace_out)
 		cli_check_out_file("--trace", o.trace_out);
-	{
-		char err[300];
-		struct mmf_input_src src;
-		mmf_input_src_init(&src, NULL, 0);
-		struct mmf_sched_opts so = {.mode = MMF_MODE_FIBERS};
-		struct mmf_sched s;
-		mmf_sched_init(&s, &so, &src.base);
-		int bad = mmf_setup_program(&s, p, params, err, sizeof(err));
-		mmf_sched_destroy(&s);
-		if (bad)
-			cli_usage("%s: %s", p->name, err);
-	}
+	char perr[300];
+	if (mmf_check_params(p, params, perr, sizeof(perr)))
+		cli_usage("%s: %s", p->name, perr);
 	struct mmf_search q = {
 		.prog = p, .params = params, .src = MMF_SRC_EXPLORE, .bound = o.bound,
 		.budget = o.runs, .keep_trace = o.trace_out != NULL,

@@ -66,18 +66,9 @@ int cmd_run(int argc, char **argv)
 		q.input = bytes;
 	}
 	/* The parameters must hold before anything runs. */
-	{
-		char err[300];
-		struct mmf_input_src src;
-		mmf_input_src_init(&src, NULL, 0);
-		struct mmf_sched_opts so = {.mode = MMF_MODE_FIBERS};
-		struct mmf_sched s;
-		mmf_sched_init(&s, &so, &src.base);
-		int bad = mmf_setup_program(&s, p, params, err, sizeof(err));
-		mmf_sched_destroy(&s);
-		if (bad)
-			cli_usage("%s: %s", p->name, err);
-	}
+	char perr[300];
+	if (mmf_check_params(p, params, perr, sizeof(perr)))
+		cli_usage("%s: %s", p->name, perr);
 	mmf_guard_catch_interrupts();
 	int err = mmf_search_run_guarded(&q, o.timeout_ms);
 	if (err) {

@@ -789,14 +789,7 @@ int mmf_hunt(const struct mmf_hunt_opts *o)
 	{
 		char params[1200], err[300];
 		params_for(o, &h.bs, 0, params, sizeof(params));
-		struct mmf_random_src r;
-		mmf_random_src_init(&r, 0);
-		struct mmf_sched_opts so = {.mode = MMF_MODE_FIBERS};
-		struct mmf_sched s;
-		mmf_sched_init(&s, &so, &r.base);
-		int bad = mmf_setup_program(&s, o->prog, params, err, sizeof(err));
-		mmf_sched_destroy(&s);
-		if (bad) {
+		if (mmf_check_params(o->prog, params, err, sizeof(err))) {
 			fprintf(stderr, "mmfuzz: hunt: %s\n", err);
 			return 2;
 		}

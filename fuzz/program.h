@@ -47,6 +47,10 @@ enum mmf_run_status mmf_run_program(struct mmf_sched *s, const struct mmf_progra
 int mmf_setup_program(struct mmf_sched *s, const struct mmf_program *p, const char *params,
 		      char *err, size_t errlen);
 
+/* Whether params hold for p: set up once (nothing runs, so nothing can
+ * crash the caller) in a scheduler of its own.  0, or -1 with err. */
+int mmf_check_params(const struct mmf_program *p, const char *params, char *err, size_t errlen);
+
 /* Write s's decision trace with a header; fsync'd.  0, or -1 with err. */
 int mmf_write_trace_file(const char *path, const struct mmf_sched *s, const char *source,
 			 const char *program, const char *params, char *err, size_t errlen);

@@ -1,5 +1,6 @@
 /* runner.c - one execution of a program, and the program registry. */
 #define _GNU_SOURCE
+#include "decide.h"
 #include "flight.h"
 #include "params.h"
 #include "program.h"
@@ -87,6 +88,18 @@ int mmf_setup_program(struct mmf_sched *s, const struct mmf_program *p, const ch
 		return -1;
 	mmf_sched_reset(s);
 	return p->setup(s, params ? params : "", err, errlen) ? -1 : 0;
+}
+
+int mmf_check_params(const struct mmf_program *p, const char *params, char *err, size_t errlen)
+{
+	struct mmf_input_src in;
+	mmf_input_src_init(&in, NULL, 0);
+	struct mmf_sched_opts so = {.mode = MMF_MODE_FIBERS};
+	struct mmf_sched s;
+	mmf_sched_init(&s, &so, &in.base);
+	int rc = mmf_setup_program(&s, p, params, err, errlen);
+	mmf_sched_destroy(&s);
+	return rc;
 }
 
 int mmf_write_trace_file(const char *path, const struct mmf_sched *s, const char *source,
