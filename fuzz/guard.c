@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "guard.h"
 #include "decide.h"
+#include "harness.h"
 #include "sanitizer.h"
 
 #include <errno.h>
@@ -22,9 +23,10 @@
 static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS};
 #define NFATAL (sizeof(fatal_signals) / sizeof(fatal_signals[0]))
 
-/* ---- the child's side ---------------------------------------------------------- */
+/* ---- fatal signals ---------------------------------------------------------------- */
 
 static struct sigaction old_action[NFATAL];
+static void (*fatal_note)(int sig, const void *addr);
 
 static int fatal_index(int sig)
 {
@@ -35,10 +37,12 @@ static int fatal_index(int sig)
 }
 
 /* Note the crash, then let whoever handled the signal before us (a
- * sanitizer prints its report) or the default action end the process. */
+ * sanitizer or an engine prints its report) or the default action end the
+ * process. */
 static void on_fatal(int sig, siginfo_t *si, void *uc)
 {
-	mmf_flight_note_signal(sig, si ? si->si_addr : NULL);
+	if (fatal_note)
+		fatal_note(sig, si ? si->si_addr : NULL);
 	int i = fatal_index(sig);
 	if (i >= 0) {
 		struct sigaction *o = &old_action[i];
@@ -83,15 +87,7 @@ static void on_sanitizer_report(const char *text)
 #if MMF_ASAN || MMF_TSAN
 static void on_sanitizer_death(void)
 {
-	const char *cls = "crash";
-#if MMF_ASAN
-	const char *d = __asan_report_present() ? __asan_get_report_description() : NULL;
-	if (d && strstr(d, "use-after-free"))
-		cls = "use-after-free";
-	else if (d && strstr(d, "double-free"))
-		cls = "double-free";
-#endif
-	mmf_flight_note_sanitizer(cls, sanitizer_line[0] ? sanitizer_line :
+	mmf_flight_note_sanitizer(mmf_sanitizer_class(), sanitizer_line[0] ? sanitizer_line :
 				  MMF_ASAN ? "AddressSanitizer ended the process (see its report)" :
 					     "ThreadSanitizer ended the process (see its report)");
 }
@@ -131,13 +127,14 @@ void __ubsan_on_report(void)
 }
 #endif
 
-void mmf_guard_child_init(void)
+void mmf_guard_catch_fatal(void (*note)(int sig, const void *addr))
 {
 	/* Handlers run on their own stack: a fiber's stack overflow hits its
 	 * guard page with no stack left to run on. */
 	static char altstack[64 * 1024];
 	stack_t ss = {.ss_sp = altstack, .ss_size = sizeof(altstack)};
 	sigaltstack(&ss, NULL);
+	fatal_note = note;
 	for (size_t i = 0; i < NFATAL; i++) {
 		struct sigaction sa = {0};
 		sa.sa_sigaction = on_fatal;
@@ -145,6 +142,13 @@ void mmf_guard_child_init(void)
 		sigemptyset(&sa.sa_mask);
 		sigaction(fatal_signals[i], &sa, &old_action[i]);
 	}
+}
+
+/* ---- the child's side ---------------------------------------------------------- */
+
+void mmf_guard_child_init(void)
+{
+	mmf_guard_catch_fatal(mmf_flight_note_signal);
 	struct sigaction to = {0};
 	to.sa_handler = on_timeout;
 	to.sa_flags = SA_ONSTACK;

@@ -56,6 +56,12 @@ struct mmf_guard_end {
 	char why[256];          /* killed / internal: one line */
 };
 
+/* Fatal signals (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS)
+ * call note(sig, fault address), async-signal context on a stack of their
+ * own, then whoever handled them before (a sanitizer, an engine) or the
+ * default action ends the process. */
+void mmf_guard_catch_fatal(void (*note)(int sig, const void *addr));
+
 /* In the child: note fatal signals, sanitizer deaths and the watchdog's
  * signal in the current scheduler's flight record; ignore SIGINT (the
  * parent decides what an interrupt means); die with the parent. */

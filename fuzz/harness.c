@@ -163,16 +163,21 @@ void mmf_failure_signature(const struct mmf_sched *s, const char *params, char *
 		 site && site->func ? site->func : "?", first);
 }
 
-const char *mmf_sanitizer_death_signature(const char *params, char *buf, size_t len)
+const char *mmf_sanitizer_class(void)
 {
-	const char *cls = "crash";
 #if MMF_ASAN
 	const char *d = __asan_report_present() ? __asan_get_report_description() : NULL;
 	if (d && strstr(d, "use-after-free"))
-		cls = "use-after-free";
-	else if (d && strstr(d, "double-free"))
-		cls = "double-free";
+		return "use-after-free";
+	if (d && strstr(d, "double-free"))
+		return "double-free";
 #endif
+	return "crash";
+}
+
+const char *mmf_sanitizer_death_signature(const char *params, char *buf, size_t len)
+{
+	const char *cls = mmf_sanitizer_class();
 	char bugs[512];
 	mmf_param(params ? params : "", "bugs", bugs, sizeof(bugs));
 	const struct mmf_task *t = mmf_current();

@@ -52,6 +52,10 @@ void mmf_harness_destroy(struct mmf_harness *h);
  * blanked.  Different interleavings of one bug share it. */
 void mmf_failure_signature(const struct mmf_sched *s, const char *params, char *buf, size_t len);
 
+/* The failure class of the sanitizer report in progress: "use-after-free"
+ * or "double-free" from ASan's description, else "crash". */
+const char *mmf_sanitizer_class(void);
+
 /* A sanitizer is about to end the process (its death callback): the
  * failure class of its report ("use-after-free", "double-free" or "crash")
  * and a signature like mmf_failure_signature's, with the site where the

@@ -161,15 +161,9 @@ static void on_ubsan(const char *line)
 
 /* ---- native signals -------------------------------------------------------------- */
 
-static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS};
-#define NFATAL (sizeof(fatal) / sizeof(fatal[0]))
-static struct sigaction old_action[NFATAL];
-
-static void on_fatal(int sig, siginfo_t *si, void *uc)
+static void note_fatal(int sig, const void *addr)
 {
-	int i = 0;
-	while (i < (int)NFATAL && fatal[i] != sig)
-		i++;
+	(void)addr;
 	/* An abort of our own (a model failure already saved) is not news. */
 	if (cur_data) {
 		char s[600], bugs[256];
@@ -181,19 +175,6 @@ static void on_fatal(int sig, siginfo_t *si, void *uc)
 			 site && site->func ? site->func : "?", sig);
 		save("crash", s);
 	}
-	if (i < (int)NFATAL) {
-		struct sigaction *o = &old_action[i];
-		if ((o->sa_flags & SA_SIGINFO) && o->sa_sigaction) {
-			o->sa_sigaction(sig, si, uc);
-			return;
-		}
-		if (!(o->sa_flags & SA_SIGINFO) && o->sa_handler != SIG_DFL && o->sa_handler != SIG_IGN) {
-			o->sa_handler(sig);
-			return;
-		}
-	}
-	signal(sig, SIG_DFL);
-	raise(sig);
 }
 
 /* ---- the watchdog ------------------------------------------------------------------ */
@@ -230,16 +211,7 @@ static void arm(void)
 	if (armed)
 		return;
 	armed = true;
-	static char altstack[64 * 1024];
-	stack_t ss = {.ss_sp = altstack, .ss_size = sizeof(altstack)};
-	sigaltstack(&ss, NULL);
-	for (size_t i = 0; i < NFATAL; i++) {
-		struct sigaction sa = {0};
-		sa.sa_sigaction = on_fatal;
-		sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-		sigemptyset(&sa.sa_mask);
-		sigaction(fatal[i], &sa, &old_action[i]);
-	}
+	mmf_guard_catch_fatal(note_fatal);
 	if (timeout_ms) {
 		pthread_t t;
 		if (pthread_create(&t, NULL, watchdog, NULL) == 0)
