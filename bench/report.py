@@ -150,6 +150,22 @@ def log_ticks(ax, axis, a, b, label):
     (ax.set_xticklabels if axis == "x" else ax.set_yticklabels)([label(k) for k in range(a, b + 1)])
 
 
+def rows_on_log_axis(ax, a, b, labels, tick_label):
+    """One labelled row per item down the y axis, a log x axis from 10**a
+    to 10**b with a light grid, no frame: the style of the bar and dot plots."""
+    ax.set_xscale("log")
+    ax.set_xlim(10 ** a, 10 ** b)
+    ax.set_ylim(len(labels), 0)
+    log_ticks(ax, "x", a, b, tick_label)
+    ax.grid(axis="x", color="#dddddd", linewidth=1)
+    ax.set_axisbelow(True)
+    for s in ax.spines.values():
+        s.set_visible(False)
+    ax.tick_params(length=0)
+    ax.set_yticks([i + 0.5 for i in range(len(labels))])
+    ax.set_yticklabels(labels)
+
+
 def plot_ttb(rows, engines, limit, path):
     """Time-to-bug per variant and engine, log scale; one dot per trial, a
     bar at the median; hollow dots at the limit are trials that did not find."""
@@ -163,17 +179,8 @@ def plot_ttb(rows, engines, limit, path):
     X = lambda v: max(v, 10 ** a)
     fig.suptitle("Time to bug per variant and engine (log scale; one dot per trial)",
                  y=1 - 10 / H, va="top", fontsize=11, fontweight="bold")
-    ax.set_xscale("log")
-    ax.set_xlim(10 ** a, 10 ** b)
-    ax.set_ylim(len(VARIANTS), 0)
-    log_ticks(ax, "x", a, b, lambda k: ("%g s" % 10 ** k) if k >= 0 else ("%g ms" % (10 ** (k + 3))))
-    ax.grid(axis="x", color="#dddddd", linewidth=1)
-    ax.set_axisbelow(True)
-    for s in ax.spines.values():
-        s.set_visible(False)
-    ax.tick_params(length=0)
-    ax.set_yticks([i + 0.5 for i in range(len(VARIANTS))])
-    ax.set_yticklabels(VARIANTS)
+    rows_on_log_axis(ax, a, b, VARIANTS,
+                     lambda k: ("%g s" % 10 ** k) if k >= 0 else ("%g ms" % (10 ** (k + 3))))
     ax.axvline(limit, color="#d62728", linewidth=1, linestyle=(0, (4, 3)))
     ax.text(limit, -0.048, "limit %g s" % limit, transform=blend(ax.transData, ax.transAxes),
             ha="center", va="top", color="#d62728", fontsize=8)
@@ -222,17 +229,7 @@ def plot_bars(items, title, unit, path):
     fig.suptitle(title, y=1 - 12 / H, va="top", fontsize=11, fontweight="bold")
     vals = [v for _, v, _ in items if v]
     a, b = log_axis(min(vals) * 0.8, max(vals) * 1.2)
-    ax.set_xscale("log")
-    ax.set_xlim(10 ** a, 10 ** b)
-    ax.set_ylim(len(items), 0)
-    log_ticks(ax, "x", a, b, lambda k: fmt_n(10 ** k))
-    ax.grid(axis="x", color="#dddddd", linewidth=1)
-    ax.set_axisbelow(True)
-    for s in ax.spines.values():
-        s.set_visible(False)
-    ax.tick_params(length=0)
-    ax.set_yticks([i + 0.5 for i in range(len(items))])
-    ax.set_yticklabels([lab for lab, _, _ in items])
+    rows_on_log_axis(ax, a, b, [lab for lab, _, _ in items], lambda k: fmt_n(10 ** k))
     for i, (lab, v, col) in enumerate(items):
         if v:
             ax.barh(i + 0.5, v - 10 ** a, left=10 ** a, height=(barh - 8) / barh, color=col)
