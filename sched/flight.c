@@ -78,6 +78,14 @@ static void copy_tasks(struct mmf_flight *f, const struct mmf_sched *s)
 	f->truncated = s->trace.truncated || s->log.truncated;
 }
 
+/* strncpy without its padding: this runs at every execution. */
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+	size_t n = src ? strnlen(src, cap - 1) : 0;
+	memcpy(dst, src ? src : "", n);
+	dst[n] = 0;
+}
+
 void mmf_flight_begin(struct mmf_flight *f, const char *program, const char *params)
 {
 	f->ntasks = 0;
@@ -88,8 +96,8 @@ void mmf_flight_begin(struct mmf_flight *f, const char *program, const char *par
 	f->status = MMF_RUN_CLEAN;
 	f->truncated = 0;
 	memset(&f->report, 0, sizeof(f->report));
-	strncpy(f->program, program ? program : "", sizeof(f->program) - 1);
-	strncpy(f->params, params ? params : "", sizeof(f->params) - 1);
+	copy_str(f->program, sizeof(f->program), program);
+	copy_str(f->params, sizeof(f->params), params);
 	f->start_ns = mmf_flight_now_ns();
 	__atomic_store_n(&f->in_exec, 1, __ATOMIC_RELEASE);
 }
