@@ -6,6 +6,8 @@
 #include "sanitizer.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +41,79 @@ void mmf_fiber_init_host(struct mmf_fiber *host)
 #endif
 }
 
+/* Stacks at addresses that do not move with ASLR.  Instrumented model code
+ * compares stack addresses (the compiler turns loops over stack arrays into
+ * pointer comparisons), and coverage-guided engines take compared values
+ * as dictionary words: with randomized stacks the same engine seed runs a
+ * different campaign in every process.  So a stack goes into the lowest
+ * free slot of a fixed window, which a sequence of creations and
+ * destructions fills the same way every time; if the window is taken or
+ * the kernel does not support MAP_FIXED_NOREPLACE, anywhere will do.  The
+ * window lies in the high application range of the x86-64 and arm64 (48-bit)
+ * layouts that ASan and TSan both accept. */
+#if defined(MAP_FIXED_NOREPLACE) && (defined(__x86_64__) || defined(__aarch64__))
+#define SLOT_BASE 0x7e9000000000ull
+#define SLOT_SIZE (1ull << 20)
+#define SLOTS 65536u
+static uint64_t slot_used[SLOTS / 64];
+
+static int slot_take(void)
+{
+	for (unsigned w = 0; w < SLOTS / 64; w++) {
+		uint64_t v = __atomic_load_n(&slot_used[w], __ATOMIC_RELAXED);
+		while (~v) {
+			int b = __builtin_ctzll(~v);
+			if (__atomic_compare_exchange_n(&slot_used[w], &v, v | (1ull << b), false,
+							__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+				return (int)(w * 64 + (unsigned)b);
+		}
+	}
+	return -1;
+}
+
+static void slot_give(int slot)
+{
+	__atomic_fetch_and(&slot_used[slot / 64], ~(1ull << (slot % 64)), __ATOMIC_RELEASE);
+}
+
+static char *map_stack(size_t size, int *slot)
+{
+	*slot = -1;
+	if (size <= SLOT_SIZE) {
+		int n = slot_take();
+		if (n >= 0) {
+			void *want = (void *)(uintptr_t)(SLOT_BASE + (uint64_t)n * SLOT_SIZE);
+			void *m = mmap(want, size, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE,
+				       -1, 0);
+			if (m == want) {
+				*slot = n;
+				return m;
+			}
+			if (m != MAP_FAILED)        /* a kernel that took it as a hint */
+				munmap(m, size);
+			slot_give(n);
+		}
+	}
+	void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		       -1, 0);
+	return m == MAP_FAILED ? NULL : m;
+}
+#else
+static char *map_stack(size_t size, int *slot)
+{
+	*slot = -1;
+	void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		       -1, 0);
+	return m == MAP_FAILED ? NULL : m;
+}
+
+static void slot_give(int slot)
+{
+	(void)slot;
+}
+#endif
+
 int mmf_fiber_create(struct mmf_fiber *f, size_t stack_size)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -46,16 +121,15 @@ int mmf_fiber_create(struct mmf_fiber *f, size_t stack_size)
 	memset(f, 0, sizeof(*f));
 	stack_size = (stack_size + page - 1) & ~(page - 1);
 	f->map_size = stack_size + page;
-	f->map = mmap(NULL, f->map_size, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (f->map == MAP_FAILED) {
-		f->map = NULL;
+	f->map = map_stack(f->map_size, &f->slot);
+	if (!f->map)
 		return -ENOMEM;
-	}
 	/* Guard page below the stack: an overflow faults instead of silently
 	 * corrupting the neighbouring fiber's stack. */
 	if (mprotect(f->map, page, PROT_NONE)) {
 		munmap(f->map, f->map_size);
+		if (f->slot >= 0)
+			slot_give(f->slot);
 		f->map = NULL;
 		return -ENOMEM;
 	}
@@ -82,6 +156,8 @@ void mmf_fiber_destroy(struct mmf_fiber *f)
 		__tsan_destroy_fiber(f->tsan);
 #endif
 	munmap(f->map, f->map_size);
+	if (f->slot >= 0)
+		slot_give(f->slot);
 	memset(f, 0, sizeof(*f));
 }
 

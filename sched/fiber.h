@@ -29,6 +29,7 @@ struct mmf_fiber {
 	size_t stack_size;
 	char *map;              /* whole mapping, guard page included */
 	size_t map_size;
+	int slot;               /* its slot in the fixed stack window, or -1 */
 	void *tsan;             /* TSan fiber context, NULL outside TSan */
 	void (*entry)(void *);
 	void *arg;

@@ -805,6 +805,23 @@ static void log_step(struct mmf_sched *s, struct mmf_task *cur)
 		__atomic_store_n(l->pub, l->n, __ATOMIC_RELEASE);
 }
 
+/* A site's identity from its contents (file name, line, operation), never
+ * its address or the build directory: addresses move with ASLR, and a
+ * feature that moves makes the same input give different coverage in two
+ * processes, so a fixed engine seed would not repeat its campaign. */
+MMF_WRAPS
+static uint64_t site_hash(const struct mmf_site *site)
+{
+	if (!site)
+		return 0x51ed27u;
+	uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)(unsigned)site->line;
+	for (const char *p = site->file ? mmf_site_file(site) : NULL; p && *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+	for (const char *p = site->what; p && *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+	return h;
+}
+
 /* (site the stopping task stands at, site the next one resumes at, how
  * it stopped), hashed: one interleaving feature. */
 MMF_WRAPS
@@ -815,8 +832,8 @@ static uint32_t switch_feature(struct mmf_sched *s, struct mmf_task *cur, struct
 	const struct mmf_site *from = NULL;
 	if (cur)
 		from = cur->state == MMF_T_BLOCKED ? cur->wait_site : cur->site;
-	uint64_t h = (uint64_t)(uintptr_t)from * 0x9e3779b97f4a7c15ull;
-	h ^= (uint64_t)(uintptr_t)next->site * 0xc2b2ae3d27d4eb4full;
+	uint64_t h = site_hash(from) * 0x9e3779b97f4a7c15ull;
+	h ^= site_hash(next->site) * 0xc2b2ae3d27d4eb4full;
 	h ^= cur ? (preempt ? 1 : cur->state == MMF_T_EXITED ? 2 : 3) : 4;
 	h ^= h >> 29;
 	return (uint32_t)(h ^ (h >> 32));

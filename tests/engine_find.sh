@@ -19,8 +19,15 @@ case $ENGINE in
 libfuzzer)
 	SEED=$5 RUNS=$6 SEEDS=$7
 	cp "$SEEDS"/* "$TMP/corpus/"
-	"$T" "$TMP/corpus" -seed="$SEED" -runs="$RUNS" -artifact_prefix="$TMP/art/" \
-		-print_final_stats=1 >"$TMP/log" 2>&1
+	# A fixed seed repeats the same campaign wherever the tree is checked out:
+	# -reload=0, because libFuzzer re-reads its corpus directory once a second
+	# and runs what it finds there, which ties a run to the clock; and the same
+	# short relative paths, because the engine's own path strings come from
+	# the heap the model allocates from, and the model's loops compare heap
+	# addresses (engines take compared values as dictionary words).
+	ln -s "$T" "$TMP/t"
+	(cd "$TMP" && MMFUZZ_REPRO_DIR=art ./t corpus -seed="$SEED" -reload=0 -runs="$RUNS" \
+		-artifact_prefix=art/ -print_final_stats=1 >log 2>&1)
 	n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$TMP/log" | tail -1)
 	crash=$(ls "$TMP/art" | grep '^crash-' | head -1) ;;
 afl)

@@ -2,9 +2,9 @@
 # the libFuzzer target, fixed seed 3 and a 300,000-execution budget, from the
 # generic seed corpus (no reproducers in it), finds every historic variant
 # with the class BUGS.md names; free-swap-and-cache-swapoff-uaf, the deepest,
-# gets 1,000,000 and the label 'long' (libFuzzer runs are not bit-for-bit
-# repeatable: a loaded machine changes its choices, and this one's spread is
-# wide; docs/fuzzing.md has the measured spread).  In the afl preset: a 60-second AFL++ run
+# gets 1,000,000 and the label 'long'.  The runs repeat bit for bit in any
+# checkout (engine_find.sh; docs/fuzzing.md says what that takes).  In the
+# afl preset: a 60-second AFL++ run
 # finds the easiest variants.
 set(mmf_seeds ${PROJECT_SOURCE_DIR}/corpus/seeds/mm)
 set(mmf_historic swapin-dead-entry anon-fault-double-alloc swapoff-single-pass
