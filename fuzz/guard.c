@@ -94,11 +94,22 @@ static void on_sanitizer_death(void)
 #endif
 
 #if MMF_TSAN
-/* A data race is a finding only if TSan ends the process at its report
- * (the run and its decisions are known then); without halt_on_error it
- * prints and goes on, and the report is not tied to an execution.  The
- * user's TSAN_OPTIONS still override this.  atexit_sleep_ms=0: each supervised
- * child exits at once (TSan would wait a second for stray reports). */
+/* Every TSan report is a finding of the execution that made it: after TSan
+ * prints a report the child notes it in the flight record and ends, even
+ * when the user's TSAN_OPTIONS say halt_on_error=0 (a report that only
+ * prints would be lost, and later ones would no longer be tied to one
+ * execution). */
+static void on_tsan_report(void)
+{
+	snprintf(sanitizer_line, sizeof(sanitizer_line), "ThreadSanitizer: %s (its report is above)",
+		 mmf_tsan_report_kind()[0] ? mmf_tsan_report_kind() : "report");
+	on_sanitizer_death();
+	_exit(66);      /* TSan's own exit code */
+}
+
+/* halt_on_error=1 as well, for reports outside a supervised child.
+ * atexit_sleep_ms=0: each supervised child exits at once (TSan would wait
+ * a second for stray reports). */
 const char *__tsan_default_options(void);
 const char *__tsan_default_options(void) { return "halt_on_error=1:atexit_sleep_ms=0"; }
 #endif
@@ -165,6 +176,9 @@ void mmf_guard_child_init(void)
 #endif
 #if MMF_ASAN || MMF_TSAN
 	__sanitizer_set_death_callback(on_sanitizer_death);
+#endif
+#if MMF_TSAN
+	mmf_on_tsan_report(on_tsan_report);
 #endif
 }
 

@@ -163,6 +163,33 @@ void mmf_failure_signature(const struct mmf_sched *s, const char *params, char *
 		 site && site->func ? site->func : "?", first);
 }
 
+#if MMF_TSAN
+/* TSan calls this after it prints each report, whether or not
+ * halt_on_error will end the process: the report's kind is kept for the
+ * finding's class, and the hook (fuzz/guard.c) makes it a finding. */
+static char tsan_kind[64];
+static void (*tsan_report_hook)(void);
+int __tsan_get_report_data(void *report, const char **description, int *count, int *stack_count,
+			   int *mop_count, int *loc_count, int *mutex_count, int *thread_count,
+			   int *unique_tid_count, void **sleep_trace, unsigned long trace_size);
+void __tsan_on_report(void *report);
+void __tsan_on_report(void *report)
+{
+	const char *d = NULL;
+	int c[7];
+	void *trace[1];
+	if (!__tsan_get_report_data(report, &d, &c[0], &c[1], &c[2], &c[3], &c[4], &c[5], &c[6],
+				    trace, 0) || !d)
+		d = "";
+	snprintf(tsan_kind, sizeof(tsan_kind), "%s", d);
+	if (tsan_report_hook)
+		tsan_report_hook();
+}
+
+void mmf_on_tsan_report(void (*hook)(void)) { tsan_report_hook = hook; }
+const char *mmf_tsan_report_kind(void) { return tsan_kind; }
+#endif
+
 const char *mmf_sanitizer_class(void)
 {
 #if MMF_ASAN
@@ -171,6 +198,14 @@ const char *mmf_sanitizer_class(void)
 		return "use-after-free";
 	if (d && strstr(d, "double-free"))
 		return "double-free";
+	if (d && (strstr(d, "buffer-overflow") || strstr(d, "out-of-bounds")))
+		return "out-of-bounds";
+#endif
+#if MMF_TSAN
+	if (!strcmp(tsan_kind, "data-race"))
+		return "data-race";
+	if (strstr(tsan_kind, "use-after-free"))
+		return "use-after-free";
 #endif
 	return "crash";
 }

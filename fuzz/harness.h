@@ -20,6 +20,7 @@
 
 #include "decide.h"
 #include "program.h"
+#include "sanitizer.h"
 
 #define MMF_INPUT_MAX 4096      /* bytes of an input that are used */
 
@@ -55,6 +56,12 @@ void mmf_failure_signature(const struct mmf_sched *s, const char *params, char *
 /* The failure class of the sanitizer report in progress: "use-after-free"
  * or "double-free" from ASan's description, else "crash". */
 const char *mmf_sanitizer_class(void);
+#if MMF_TSAN
+/* TSan builds: hook called after each TSan report is printed; its kind
+ * ("data-race", "heap-use-after-free" ...). */
+void mmf_on_tsan_report(void (*hook)(void));
+const char *mmf_tsan_report_kind(void);
+#endif
 
 /* A sanitizer is about to end the process (its death callback): the
  * failure class of its report ("use-after-free", "double-free" or "crash")

@@ -17,9 +17,10 @@
 static const struct mmf_param_spec fixed_only[] = {
 	{"fixed", MMF_P_INT, 0, 1, NULL, "fixed=0|1"}, {NULL, 0, 0, 0, NULL, NULL},
 };
-static const struct mmf_param_spec fixed_tasks[] = {
+static const struct mmf_param_spec race_spec[] = {
 	{"fixed", MMF_P_INT, 0, 1, NULL, "fixed=0|1"},
-	{"tasks", MMF_P_INT, 2, 8, NULL, "tasks=2..8"}, {NULL, 0, 0, 0, NULL, NULL},
+	{"tasks", MMF_P_INT, 2, 8, NULL, "tasks=2..8"},
+	{"point", MMF_P_INT, 0, 1, NULL, "point=0|1"}, {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct mmf_param_spec lost_update_spec[] = {
 	{"fixed", MMF_P_INT, 0, 1, NULL, "fixed=0|1"},
@@ -280,16 +281,20 @@ const struct mmf_program mmf_toy_missed_wakeup = {
 struct race {
 	spinlock_t lock;
 	int counter;
-	long fixed, tasks;
+	long fixed, tasks, point;
 };
 
+/* point=0: no scheduling point inside the increment, so no schedule loses
+ * an update and only TSan sees the race (the tasks' accesses are not
+ * ordered by any synchronization). */
 static void race_task(void *arg)
 {
 	struct race *st = arg;
 	if (st->fixed)
 		spin_lock(&st->lock);
 	int v = st->counter;
-	sched_point(MMF_PT_ACCESS, &st->counter);
+	if (st->point)
+		sched_point(MMF_PT_ACCESS, &st->counter);
 	st->counter = v + 1;
 	if (st->fixed)
 		spin_unlock(&st->lock);
@@ -297,14 +302,16 @@ static void race_task(void *arg)
 
 static int race_setup(struct mmf_sched *s, const char *params, char *err, size_t len)
 {
-	long fixed, tasks;
+	long fixed, tasks, point;
 	if (mmf_param_int(params, "fixed", 0, 0, 1, &fixed, err, len) ||
-	    mmf_param_int(params, "tasks", 2, 2, 8, &tasks, err, len))
+	    mmf_param_int(params, "tasks", 2, 2, 8, &tasks, err, len) ||
+	    mmf_param_int(params, "point", 1, 0, 1, &point, err, len))
 		return -1;
 	struct race *st = kzalloc(sizeof(*st), GFP_ATOMIC, "race");
 	spin_lock_init(&st->lock);
 	st->fixed = fixed;
 	st->tasks = tasks;
+	st->point = point;
 	s->prog = st;
 	for (long i = 0; i < tasks; i++)
 		mmf_spawn(s, "incr", 0, race_task, st);
@@ -322,9 +329,9 @@ static void race_finish(struct mmf_sched *s)
 
 const struct mmf_program mmf_toy_race = {
 	.name = "toy-race",
-	.param_spec = fixed_tasks,
+	.param_spec = race_spec,
 	.summary = "two tasks increment a plain int without a lock (a data race for TSan)",
-	.params_help = "fixed=0|1 tasks=2..8",
+	.params_help = "fixed=0|1 tasks=2..8 point=0|1 (0: only TSan can see it)",
 	.default_params = "fixed=0",
 	.expect = "invariant",
 	.setup = race_setup,

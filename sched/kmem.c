@@ -1,6 +1,7 @@
 /* kmem.c - the run-scoped checked heap; see kmem.h. */
 #define _GNU_SOURCE
 #include "kmem.h"
+#include "kasan.h"
 #include "sanitizer.h"
 
 #include <malloc.h>
@@ -20,10 +21,13 @@ struct ent {
 #define TOMB ((void *)1)
 
 struct mmf_kmem {
-	struct ent *tab;
+	struct ent *tab;        /* builds without MMF_KASAN */
 	size_t cap, used, live;
 	unsigned fail_rate;
 	uint64_t seq;
+	int slice;              /* MMF_KASAN: the run's slice of the arena */
+	char *base;
+	size_t top, hwm;        /* bump offset; highest since the shadow was cleared */
 };
 
 static struct mmf_kmem *km(struct mmf_sched *s)
@@ -39,6 +43,10 @@ static struct mmf_kmem *km(struct mmf_sched *s)
 		s->kmem = calloc(1, sizeof(*s->kmem));
 		if (!s->kmem)
 			mmf_internal("out of memory (kmem)");
+#if MMF_KASAN
+		s->kmem->slice = mmf_kasan_slice_get();
+		s->kmem->base = mmf_kasan_slice_base(s->kmem->slice);
+#endif
 	}
 	return s->kmem;
 }
@@ -110,6 +118,20 @@ static void *__kmalloc(size_t size, enum mmf_gfp gfp, const char *type, const st
 	}
 	if (!(gfp & __GFP_NOFAIL) && k->fail_rate && mmf_decide_fault(k->fail_rate, site))
 		return NULL;
+#if MMF_KASAN
+	const struct mmf_task *t = mmf_current();
+	mmf_obj_lock(k);
+	void *p = mmf_kasan_alloc(k->base, &k->top, size, type, site, t ? t->id : -1, ++k->seq);
+	if (k->top > k->hwm)
+		k->hwm = k->top;
+	if (p)
+		k->live++;
+	mmf_obj_unlock(k);
+	if (!p)
+		mmf_internal("checked heap: a run allocated more than %zu MiB (kmalloc %zu)",
+			     mmf_kasan_slice_size() >> 20, size);
+	return p;
+#else
 	void *p = malloc(size ? size : 1);
 	if (!p)
 		mmf_internal("out of memory (kmalloc %zu)", size);
@@ -119,6 +141,7 @@ static void *__kmalloc(size_t size, enum mmf_gfp gfp, const char *type, const st
 	k->live++;
 	mmf_obj_unlock(k);
 	return p;
+#endif
 }
 
 void *mmf_kzalloc(size_t size, enum mmf_gfp gfp, const char *type, const struct mmf_site *site)
@@ -137,6 +160,25 @@ static void __kfree(const void *p, const struct mmf_site *site)
 	if (!s)
 		mmf_internal("kfree outside a run");
 	struct mmf_kmem *k = km(s);
+#if MMF_KASAN
+	const struct mmf_task *t = mmf_current();
+	struct mmf_kasan_obj o;
+	mmf_obj_lock(k);
+	int r = mmf_kasan_free(p, site, t ? t->id : -1, &o);
+	k->live -= r == 0;
+	mmf_obj_unlock(k);
+	if (r == 1)
+		mmf_fail(MMF_FAIL_DOUBLE_FREE, p, site,
+			 "double free of %s %p (allocated at %s:%d, first freed at %s:%d%s%s%s)",
+			 o.type, p, mmf_site_file(o.site), o.site->line, mmf_site_file(o.free_site),
+			 o.free_site->line, o.free_task >= 0 ? " by task '" : "",
+			 o.free_task >= 0 ? s->tasks[o.free_task].name : "", o.free_task >= 0 ? "'" : "");
+	else if (r == 2)
+		mmf_fail(MMF_FAIL_DOUBLE_FREE, p, site, "kfree of %p, which kmalloc did not return%s", p,
+			 mmf_kasan_owns(p) ? " (it points into the checked heap, not at an object's start)"
+					   : "");
+	return;
+#endif
 	mmf_obj_lock(k);
 	struct ent *e = find(k, p);
 	if (!e) {
@@ -177,6 +219,13 @@ static void __kmem_check(const void *p, const struct mmf_site *site)
 	/* ASan checks the access itself. */
 	(void)p;
 	(void)site;
+#elif MMF_KASAN
+	if (!p)
+		return;
+	if (!mmf_kasan_owns(p))
+		mmf_fail(MMF_FAIL_BUG, p, site, "kernel BUG: %p is not a kmalloc'd object", p);
+	else
+		mmf_kasan_check(p, 1, false, site);
 #else
 	struct mmf_sched *s = mmf_current_sched();
 	if (!p || !s)
@@ -207,6 +256,20 @@ size_t mmf_kmem_live(struct mmf_sched *s, void (*fn)(const struct mmf_kmem_obj *
 {
 	struct mmf_kmem *k = km(s);
 	size_t n = 0;
+#if MMF_KASAN
+	/* The arena is in allocation order already. */
+	struct mmf_kasan_obj o;
+	for (size_t off = 0; mmf_kasan_next(k->base, k->top, &off, &o);) {
+		if (o.freed)
+			continue;
+		n++;
+		if (fn) {
+			struct mmf_kmem_obj ko = {o.ptr, o.size, o.type, o.site};
+			fn(&ko, arg);
+		}
+	}
+	return n;
+#endif
 	for (size_t i = 0; i < k->cap; i++) {
 		struct ent *e = &k->tab[i];
 		n += e->ptr && e->ptr != TOMB && e->state == LIVE;
@@ -238,6 +301,10 @@ static void __kmem_reset(struct mmf_sched *s)
 	if (!s->kmem)
 		return;
 	struct mmf_kmem *k = s->kmem;
+#if MMF_KASAN
+	mmf_kasan_clear(k->base, k->hwm);
+	k->top = k->hwm = 0;
+#endif
 	for (size_t i = 0; i < k->cap; i++) {
 		struct ent *e = &k->tab[i];
 		if (e->ptr && e->ptr != TOMB)
@@ -254,6 +321,9 @@ void mmf_kmem_destroy(struct mmf_sched *s)
 	if (!s->kmem)
 		return;
 	mmf_kmem_reset(s);
+#if MMF_KASAN
+	mmf_kasan_slice_put(s->kmem->slice);
+#endif
 	free(s->kmem->tab);
 	free(s->kmem);
 	s->kmem = NULL;

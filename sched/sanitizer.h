@@ -9,7 +9,15 @@
 #define __has_feature(x) 0
 #endif
 
-#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
+/* MMF_KASAN: the build's own checked heap (sched/kmem.c) with the model
+ * compiled for gcc's or clang's kernel-address instrumentation, whose
+ * outline callbacks kmem.c defines.  gcc says __SANITIZE_ADDRESS__ for
+ * kernel-address too; that is not ASan. */
+#ifndef MMF_KASAN
+#define MMF_KASAN 0
+#endif
+
+#if (defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)) && !MMF_KASAN
 #define MMF_ASAN 1
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>

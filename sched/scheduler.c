@@ -49,6 +49,8 @@ static const char *const fail_names[MMF_FAIL_NR] = {
 	[MMF_FAIL_INVARIANT] = "invariant",
 	[MMF_FAIL_CRASH] = "crash",
 	[MMF_FAIL_TIMEOUT] = "timeout",
+	[MMF_FAIL_OUT_OF_BOUNDS] = "out-of-bounds",
+	[MMF_FAIL_DATA_RACE] = "data-race",
 };
 
 const char *mmf_fail_name(enum mmf_fail_class c)

@@ -89,6 +89,9 @@ enum mmf_fail_class {
 				 * report ended the process mid-execution */
 	MMF_FAIL_TIMEOUT,       /* wall-clock limit of one execution exceeded
 				 * (a loop that reaches no scheduling point) */
+	MMF_FAIL_OUT_OF_BOUNDS, /* checked heap: a redzone, or arena memory no
+				 * object was allocated in (ASan: buffer overflow) */
+	MMF_FAIL_DATA_RACE,     /* TSan: unsynchronized accesses by two tasks */
 	MMF_FAIL_NR
 };
 const char *mmf_fail_name(enum mmf_fail_class c);

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "sync.h"
+#include "kasan.h"
 #include "kmem.h"
 #include "sanitizer.h"
 
@@ -16,6 +17,12 @@
 #include <string.h>
 
 #define CUR() mmf_current()
+
+/* Every object a primitive touches is checked against the checked heap
+ * first (kasan.h; a no-op in ASan and TSan builds, whose runtimes see the
+ * access itself): a lock, counter or bit word in a freed object or past
+ * the end of one is reported where the primitive was called. */
+#define KCHECK(obj, size, write, site) mmf_kasan_check((obj), (size), (write), (site))
 
 /* State check for builds without ASan: kfree() poisons freed objects with
  * MMF_POISON_FREE bytes, and no live lock has a class pointer made of
@@ -92,6 +99,7 @@ bool mmf_irqs_disabled(void)
 
 void mmf_spin_init(spinlock_t *l, const char *name, const struct mmf_site *cls)
 {
+	KCHECK(l, sizeof(*l), true, NULL);
 	*l = (spinlock_t){.cls = cls, .name = name};
 }
 
@@ -109,6 +117,7 @@ static const char *describe(const char *kind, const char *name)
 
 void mmf_spin_lock(spinlock_t *l, const struct mmf_site *site)
 {
+	KCHECK(l, sizeof(*l), true, site);
 	struct mmf_task *t = CUR();
 	check_not_freed(l, l->cls, "spinlock", site);
 	mmf_point(MMF_PT_LOCK, l, site);
@@ -135,6 +144,7 @@ void mmf_spin_lock(spinlock_t *l, const struct mmf_site *site)
 
 bool mmf_spin_trylock(spinlock_t *l, const struct mmf_site *site)
 {
+	KCHECK(l, sizeof(*l), true, site);
 	struct mmf_task *t = CUR();
 	check_not_freed(l, l->cls, "spinlock", site);
 	mmf_point(MMF_PT_LOCK, l, site);
@@ -156,6 +166,7 @@ bool mmf_spin_trylock(spinlock_t *l, const struct mmf_site *site)
 
 void mmf_spin_unlock(spinlock_t *l, const struct mmf_site *site)
 {
+	KCHECK(l, sizeof(*l), true, site);
 	struct mmf_task *t = CUR();
 	check_not_freed(l, l->cls, "spinlock", site);
 	if (!l->locked || l->owner != t) {
@@ -176,6 +187,7 @@ void mmf_spin_unlock(spinlock_t *l, const struct mmf_site *site)
 
 bool mmf_spin_is_locked(const spinlock_t *l)
 {
+	KCHECK(l, sizeof(*l), false, NULL);
 	return __atomic_load_n(&l->locked, __ATOMIC_RELAXED);
 }
 
@@ -188,11 +200,13 @@ bool mmf_spin_held_by_current(const spinlock_t *l)
 
 void mmf_mutex_init(struct mutex *m, const char *name, const struct mmf_site *cls)
 {
+	KCHECK(m, sizeof(*m), true, NULL);
 	*m = (struct mutex){.cls = cls, .name = name};
 }
 
 void mmf_mutex_lock(struct mutex *m, const struct mmf_site *site)
 {
+	KCHECK(m, sizeof(*m), true, site);
 	struct mmf_task *t = CUR();
 	check_not_freed(m, m->cls, "mutex", site);
 	mmf_might_sleep(site);
@@ -217,6 +231,7 @@ void mmf_mutex_lock(struct mutex *m, const struct mmf_site *site)
 
 bool mmf_mutex_trylock(struct mutex *m, const struct mmf_site *site)
 {
+	KCHECK(m, sizeof(*m), true, site);
 	struct mmf_task *t = CUR();
 	mmf_point(MMF_PT_LOCK, m, site);
 	mmf_obj_lock(m);
@@ -235,6 +250,7 @@ bool mmf_mutex_trylock(struct mutex *m, const struct mmf_site *site)
 
 void mmf_mutex_unlock(struct mutex *m, const struct mmf_site *site)
 {
+	KCHECK(m, sizeof(*m), true, site);
 	struct mmf_task *t = CUR();
 	if (!m->locked || m->owner != t) {
 		mmf_fail(MMF_FAIL_LOCKING, m, site, "mutex_unlock of %s by a task that does not "
@@ -259,6 +275,7 @@ bool mmf_mutex_held_by_current(const struct mutex *m)
 
 void mmf_rwsem_init(struct rw_semaphore *r, const char *name, const struct mmf_site *cls)
 {
+	KCHECK(r, sizeof(*r), true, NULL);
 	*r = (struct rw_semaphore){.cls = cls, .name = name};
 }
 
@@ -284,17 +301,20 @@ static bool rwsem_read_get(struct rw_semaphore *r, const struct mmf_site *site, 
 
 void mmf_down_read(struct rw_semaphore *r, const struct mmf_site *site)
 {
+	KCHECK(r, sizeof(*r), true, site);
 	mmf_might_sleep(site);
 	rwsem_read_get(r, site, false);
 }
 
 bool mmf_down_read_trylock(struct rw_semaphore *r, const struct mmf_site *site)
 {
+	KCHECK(r, sizeof(*r), true, site);
 	return rwsem_read_get(r, site, true);
 }
 
 void mmf_up_read(struct rw_semaphore *r, const struct mmf_site *site)
 {
+	KCHECK(r, sizeof(*r), true, site);
 	if (r->readers <= 0) {
 		mmf_fail(MMF_FAIL_LOCKING, r, site, "up_read of %s with no readers", r->name);
 		return;
@@ -336,17 +356,20 @@ static bool rwsem_write_get(struct rw_semaphore *r, const struct mmf_site *site,
 
 void mmf_down_write(struct rw_semaphore *r, const struct mmf_site *site)
 {
+	KCHECK(r, sizeof(*r), true, site);
 	mmf_might_sleep(site);
 	rwsem_write_get(r, site, false);
 }
 
 bool mmf_down_write_trylock(struct rw_semaphore *r, const struct mmf_site *site)
 {
+	KCHECK(r, sizeof(*r), true, site);
 	return rwsem_write_get(r, site, true);
 }
 
 void mmf_up_write(struct rw_semaphore *r, const struct mmf_site *site)
 {
+	KCHECK(r, sizeof(*r), true, site);
 	if (!r->writer || r->owner != CUR()) {
 		mmf_fail(MMF_FAIL_LOCKING, r, site, "up_write of %s by a task that does not own it",
 			 r->name);
@@ -363,6 +386,7 @@ void mmf_up_write(struct rw_semaphore *r, const struct mmf_site *site)
 
 void mmf_downgrade_write(struct rw_semaphore *r, const struct mmf_site *site)
 {
+	KCHECK(r, sizeof(*r), true, site);
 	check_not_freed(r, r->cls, "rw_semaphore", site);
 	if (!r->writer || r->owner != CUR()) {
 		mmf_fail(MMF_FAIL_LOCKING, r, site, "downgrade_write of %s by a task that does not "
@@ -400,6 +424,7 @@ void mmf_init_completion(struct completion *c) { c->done = 0; }
 
 void mmf_wait_for_completion(struct completion *c, const struct mmf_site *site)
 {
+	KCHECK(c, sizeof(*c), true, site);
 	mmf_might_sleep(site);
 	mmf_point(MMF_PT_WAIT, c, site);
 	mmf_obj_lock(c);
@@ -413,6 +438,7 @@ void mmf_wait_for_completion(struct completion *c, const struct mmf_site *site)
 
 bool mmf_try_wait_for_completion(struct completion *c, const struct mmf_site *site)
 {
+	KCHECK(c, sizeof(*c), true, site);
 	mmf_point(MMF_PT_WAIT, c, site);
 	mmf_obj_lock(c);
 	bool got = c->done != 0;
@@ -426,6 +452,7 @@ bool mmf_try_wait_for_completion(struct completion *c, const struct mmf_site *si
 
 void mmf_complete(struct completion *c, bool all, const struct mmf_site *site)
 {
+	KCHECK(c, sizeof(*c), true, site);
 	mmf_point(MMF_PT_WAIT, c, site);
 	mmf_tsan_release(c);
 	mmf_obj_lock(c);
@@ -443,6 +470,7 @@ void mmf_init_waitqueue_head(wait_queue_head_t *wq) { wq->waiters = 0; }
 
 void mmf_prepare_to_wait(wait_queue_head_t *wq, const struct mmf_site *site)
 {
+	KCHECK(wq, sizeof(*wq), true, site);
 	struct mmf_task *t = CUR();
 	if (!t)
 		mmf_internal("prepare_to_wait in the host context");
@@ -456,6 +484,7 @@ void mmf_prepare_to_wait(wait_queue_head_t *wq, const struct mmf_site *site)
 
 void mmf_finish_wait(wait_queue_head_t *wq)
 {
+	KCHECK(wq, sizeof(*wq), true, NULL);
 	struct mmf_task *t = CUR();
 	mmf_obj_lock(wq);
 	wq->waiters &= ~(1u << t->id);
@@ -480,6 +509,7 @@ void mmf_schedule(const struct mmf_site *site)
 
 void mmf_wake_up(wait_queue_head_t *wq, const struct mmf_site *site)
 {
+	KCHECK(wq, sizeof(*wq), true, site);
 	struct mmf_sched *s = mmf_current_sched();
 	mmf_point(MMF_PT_WAIT, wq, site);
 	mmf_tsan_release(wq);
@@ -529,6 +559,7 @@ static const struct mmf_task *bitlock_owner(const void *word, int bit)
 void mmf_bit_lock(int nr, unsigned long *word, const struct mmf_bit_class *cls,
 		  const struct mmf_site *site)
 {
+	KCHECK(word, sizeof(*word), true, site);
 	struct mmf_task *t = CUR();
 	mmf_might_sleep(site);
 	mmf_point(MMF_PT_PAGE_LOCK, word, site);
@@ -549,6 +580,7 @@ void mmf_bit_lock(int nr, unsigned long *word, const struct mmf_bit_class *cls,
 bool mmf_bit_trylock(int nr, unsigned long *word, const struct mmf_bit_class *cls,
 		     const struct mmf_site *site)
 {
+	KCHECK(word, sizeof(*word), true, site);
 	struct mmf_task *t = CUR();
 	mmf_point(MMF_PT_PAGE_LOCK, word, site);
 	mmf_obj_lock(word);
@@ -566,6 +598,7 @@ bool mmf_bit_trylock(int nr, unsigned long *word, const struct mmf_bit_class *cl
 void mmf_bit_lock_new(int nr, unsigned long *word, const struct mmf_bit_class *cls,
 		      const struct mmf_site *site)
 {
+	KCHECK(word, sizeof(*word), true, site);
 	struct mmf_task *t = CUR();
 	mmf_obj_lock(word);
 	bool was = test_and_set_bit(nr, word);
@@ -584,6 +617,7 @@ void mmf_bit_lock_new(int nr, unsigned long *word, const struct mmf_bit_class *c
 
 void mmf_bit_unlock(int nr, unsigned long *word, const struct mmf_site *site)
 {
+	KCHECK(word, sizeof(*word), true, site);
 	struct mmf_task *t = CUR();
 	bool mine = mmf__bitlock_held_by_current(word, nr);
 	if (!mine) {
@@ -616,6 +650,7 @@ void mmf_bit_unlock(int nr, unsigned long *word, const struct mmf_site *site)
 
 void mmf_bit_lock_handoff(int nr, unsigned long *word, const struct mmf_site *site)
 {
+	KCHECK(word, sizeof(*word), true, site);
 	if (!mmf__bitlock_held_by_current(word, nr)) {
 		struct mmf_task *t = CUR();
 		mmf_fail(MMF_FAIL_LOCKING, word, site, "%s hands off bit %d of %p, which it does "
@@ -635,6 +670,7 @@ bool mmf_bit_lock_held_by_current(int nr, const unsigned long *word)
 
 void mmf_bit_wait(int nr, unsigned long *word, const char *name, const struct mmf_site *site)
 {
+	KCHECK(word, sizeof(*word), false, site);
 	mmf_might_sleep(site);
 	mmf_point(MMF_PT_PAGE_LOCK, word, site);
 	mmf_obj_lock(word);
@@ -646,6 +682,7 @@ void mmf_bit_wait(int nr, unsigned long *word, const char *name, const struct mm
 
 void mmf_bit_clear_wake(int nr, unsigned long *word, const struct mmf_site *site)
 {
+	KCHECK(word, sizeof(*word), true, site);
 	mmf_tsan_release(word);
 	mmf_obj_lock(word);
 	bool was = test_and_clear_bit(nr, word);
@@ -660,18 +697,21 @@ void mmf_bit_clear_wake(int nr, unsigned long *word, const struct mmf_site *site
 
 int mmf_atomic_read(const atomic_t *v, const struct mmf_site *site)
 {
+	KCHECK(v, sizeof(*v), false, site);
 	mmf_point(MMF_PT_ATOMIC, v, site);
 	return __atomic_load_n(&v->counter, __ATOMIC_RELAXED);
 }
 
 void mmf_atomic_set(atomic_t *v, int i, const struct mmf_site *site)
 {
+	KCHECK(v, sizeof(*v), true, site);
 	mmf_point(MMF_PT_ATOMIC, v, site);
 	__atomic_store_n(&v->counter, i, __ATOMIC_RELAXED);
 }
 
 void mmf_atomic_add(atomic_t *v, int i, const struct mmf_site *site)
 {
+	KCHECK(v, sizeof(*v), true, site);
 	mmf_point(MMF_PT_ATOMIC, v, site);
 	__atomic_fetch_add(&v->counter, i, __ATOMIC_RELAXED);
 }
@@ -687,18 +727,21 @@ void mmf_atomic_add(atomic_t *v, int i, const struct mmf_site *site)
 
 int mmf_atomic_add_return(atomic_t *v, int i, const struct mmf_site *site)
 {
+	KCHECK(v, sizeof(*v), true, site);
 	mmf_point(MMF_PT_ATOMIC, v, site);
 	return ORDERED(v, __atomic_add_fetch(&v->counter, i, __ATOMIC_SEQ_CST));
 }
 
 int mmf_atomic_fetch_add(atomic_t *v, int i, const struct mmf_site *site)
 {
+	KCHECK(v, sizeof(*v), true, site);
 	mmf_point(MMF_PT_ATOMIC, v, site);
 	return ORDERED(v, __atomic_fetch_add(&v->counter, i, __ATOMIC_SEQ_CST));
 }
 
 int mmf_atomic_cmpxchg(atomic_t *v, int old, int new, const struct mmf_site *site)
 {
+	KCHECK(v, sizeof(*v), true, site);
 	mmf_point(MMF_PT_ATOMIC, v, site);
 	return ORDERED(v, ({
 		int o_ = old;
@@ -710,12 +753,14 @@ int mmf_atomic_cmpxchg(atomic_t *v, int old, int new, const struct mmf_site *sit
 
 int mmf_atomic_xchg(atomic_t *v, int new, const struct mmf_site *site)
 {
+	KCHECK(v, sizeof(*v), true, site);
 	mmf_point(MMF_PT_ATOMIC, v, site);
 	return ORDERED(v, __atomic_exchange_n(&v->counter, new, __ATOMIC_SEQ_CST));
 }
 
 bool mmf_atomic_add_unless(atomic_t *v, int a, int u, const struct mmf_site *site)
 {
+	KCHECK(v, sizeof(*v), true, site);
 	mmf_point(MMF_PT_ATOMIC, v, site);
 	return ORDERED(v, ({
 		int c_ = __atomic_load_n(&v->counter, __ATOMIC_RELAXED);
@@ -733,18 +778,21 @@ bool mmf_atomic_add_unless(atomic_t *v, int a, int u, const struct mmf_site *sit
 
 long mmf_atomic_long_read(const atomic_long_t *v, const struct mmf_site *site)
 {
+	KCHECK(v, sizeof(*v), false, site);
 	mmf_point(MMF_PT_ATOMIC, v, site);
 	return __atomic_load_n(&v->counter, __ATOMIC_RELAXED);
 }
 
 void mmf_atomic_long_set(atomic_long_t *v, long i, const struct mmf_site *site)
 {
+	KCHECK(v, sizeof(*v), true, site);
 	mmf_point(MMF_PT_ATOMIC, v, site);
 	__atomic_store_n(&v->counter, i, __ATOMIC_RELAXED);
 }
 
 long mmf_atomic_long_add_return(atomic_long_t *v, long i, const struct mmf_site *site)
 {
+	KCHECK(v, sizeof(*v), true, site);
 	mmf_point(MMF_PT_ATOMIC, v, site);
 	return ORDERED(v, __atomic_add_fetch(&v->counter, i, __ATOMIC_SEQ_CST));
 }
@@ -753,16 +801,19 @@ long mmf_atomic_long_add_return(atomic_long_t *v, long i, const struct mmf_site 
 
 void mmf_refcount_set(refcount_t *r, int n, const struct mmf_site *site)
 {
+	KCHECK(r, sizeof(*r), true, site);
 	mmf_atomic_set(&r->refs, n, site);
 }
 
 int mmf_refcount_read(const refcount_t *r, const struct mmf_site *site)
 {
+	KCHECK(r, sizeof(*r), false, site);
 	return mmf_atomic_read(&r->refs, site);
 }
 
 void mmf_refcount_inc(refcount_t *r, const struct mmf_site *site)
 {
+	KCHECK(r, sizeof(*r), true, site);
 	mmf_point(MMF_PT_ATOMIC, r, site);
 	int old = __atomic_fetch_add(&r->refs.counter, 1, __ATOMIC_RELAXED);
 	if (old <= 0)
@@ -772,6 +823,7 @@ void mmf_refcount_inc(refcount_t *r, const struct mmf_site *site)
 
 bool mmf_refcount_inc_not_zero(refcount_t *r, const struct mmf_site *site)
 {
+	KCHECK(r, sizeof(*r), true, site);
 	bool got = mmf_atomic_add_unless(&r->refs, 1, 0, site);
 	if (got && __atomic_load_n(&r->refs.counter, __ATOMIC_RELAXED) < 0)
 		mmf_fail(MMF_FAIL_REFCOUNT, r, site, "refcount_t: saturated; leaking memory");
@@ -780,6 +832,7 @@ bool mmf_refcount_inc_not_zero(refcount_t *r, const struct mmf_site *site)
 
 void mmf_refcount_dec(refcount_t *r, const struct mmf_site *site)
 {
+	KCHECK(r, sizeof(*r), true, site);
 	mmf_point(MMF_PT_ATOMIC, r, site);
 	int now = ORDERED(r, __atomic_sub_fetch(&r->refs.counter, 1, __ATOMIC_SEQ_CST));
 	if (now <= 0)
@@ -790,6 +843,7 @@ void mmf_refcount_dec(refcount_t *r, const struct mmf_site *site)
 
 bool mmf_refcount_dec_and_test(refcount_t *r, const struct mmf_site *site)
 {
+	KCHECK(r, sizeof(*r), true, site);
 	mmf_point(MMF_PT_ATOMIC, r, site);
 	mmf_tsan_release(r);
 	int now = __atomic_sub_fetch(&r->refs.counter, 1, __ATOMIC_SEQ_CST);
@@ -907,6 +961,7 @@ static void rcu_gp_kthread(void *arg)
 void mmf_call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *),
 		  const struct mmf_site *site)
 {
+	KCHECK(head, sizeof(*head), true, site);
 	struct mmf_sched *s = mmf_current_sched();
 	mmf_point(MMF_PT_RCU, head, site);
 	head->func = func;
@@ -956,6 +1011,7 @@ void mmf_rcu_barrier(const struct mmf_site *site)
 
 void mmf_percpu_ref_init(struct percpu_ref *ref, void (*release)(struct percpu_ref *))
 {
+	KCHECK(ref, sizeof(*ref), true, NULL);
 	ref->count = 1;
 	ref->dead = false;
 	ref->release = release;
@@ -963,6 +1019,7 @@ void mmf_percpu_ref_init(struct percpu_ref *ref, void (*release)(struct percpu_r
 
 bool mmf_percpu_ref_tryget_live(struct percpu_ref *ref, const struct mmf_site *site)
 {
+	KCHECK(ref, sizeof(*ref), true, site);
 	mmf_point(MMF_PT_ATOMIC, ref, site);
 	mmf_obj_lock(ref);
 	bool got = !ref->dead;
@@ -976,6 +1033,7 @@ bool mmf_percpu_ref_tryget_live(struct percpu_ref *ref, const struct mmf_site *s
 
 void mmf_percpu_ref_get(struct percpu_ref *ref, const struct mmf_site *site)
 {
+	KCHECK(ref, sizeof(*ref), true, site);
 	mmf_point(MMF_PT_ATOMIC, ref, site);
 	mmf_obj_lock(ref);
 	if (ref->count <= 0) {
@@ -1006,12 +1064,14 @@ static void ref_drop(struct percpu_ref *ref, const struct mmf_site *site)
 
 void mmf_percpu_ref_put(struct percpu_ref *ref, const struct mmf_site *site)
 {
+	KCHECK(ref, sizeof(*ref), true, site);
 	mmf_point(MMF_PT_ATOMIC, ref, site);
 	ref_drop(ref, site);
 }
 
 void mmf_percpu_ref_kill(struct percpu_ref *ref, const struct mmf_site *site)
 {
+	KCHECK(ref, sizeof(*ref), true, site);
 	mmf_point(MMF_PT_ATOMIC, ref, site);
 	mmf_obj_lock(ref);
 	bool was = ref->dead;
@@ -1026,6 +1086,7 @@ void mmf_percpu_ref_kill(struct percpu_ref *ref, const struct mmf_site *site)
 
 void mmf_percpu_ref_wait_for_zero(struct percpu_ref *ref, const struct mmf_site *site)
 {
+	KCHECK(ref, sizeof(*ref), false, site);
 	mmf_might_sleep(site);
 	mmf_point(MMF_PT_WAIT, ref, site);
 	mmf_obj_lock(ref);
@@ -1037,6 +1098,7 @@ void mmf_percpu_ref_wait_for_zero(struct percpu_ref *ref, const struct mmf_site 
 
 void mmf_percpu_ref_resurrect(struct percpu_ref *ref, const struct mmf_site *site)
 {
+	KCHECK(ref, sizeof(*ref), true, site);
 	mmf_point(MMF_PT_ATOMIC, ref, site);
 	mmf_obj_lock(ref);
 	if (!ref->dead || ref->count != 0) {
@@ -1051,6 +1113,7 @@ void mmf_percpu_ref_resurrect(struct percpu_ref *ref, const struct mmf_site *sit
 
 bool mmf_percpu_ref_is_zero(struct percpu_ref *ref)
 {
+	KCHECK(ref, sizeof(*ref), false, NULL);
 	return __atomic_load_n(&ref->count, __ATOMIC_RELAXED) == 0;
 }
 
@@ -1058,6 +1121,7 @@ bool mmf_percpu_ref_is_zero(struct percpu_ref *ref)
 
 void mmf_timer_setup(struct timer_list *t, void (*fn)(struct timer_list *))
 {
+	KCHECK(t, sizeof(*t), true, NULL);
 	*t = (struct timer_list){.function = fn};
 }
 
@@ -1081,6 +1145,7 @@ static int timer_index(struct mmf_sched *s, struct timer_list *t)
 
 void mmf_mod_timer(struct timer_list *t, uint64_t expires, const struct mmf_site *site)
 {
+	KCHECK(t, sizeof(*t), true, site);
 	struct mmf_sched *s = mmf_current_sched();
 	mmf_point(MMF_PT_TIME, t, site);
 	mmf_obj_lock(&s->timers);
@@ -1099,6 +1164,7 @@ void mmf_mod_timer(struct timer_list *t, uint64_t expires, const struct mmf_site
 
 bool mmf_del_timer(struct timer_list *t, bool sync, const struct mmf_site *site)
 {
+	KCHECK(t, sizeof(*t), true, site);
 	struct mmf_sched *s = mmf_current_sched();
 	mmf_point(MMF_PT_TIME, t, site);
 	mmf_obj_lock(&s->timers);
