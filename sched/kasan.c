@@ -5,10 +5,10 @@
 #include "kasan.h"
 #include "kmem.h"
 #include "sanitizer.h"
+#include "symbolize.h"
 
 #if MMF_KASAN
 
-#include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -206,7 +206,11 @@ static const struct khdr *owner_of(const char *p)
 
 static void where(char *buf, size_t len, const char *what, const struct mmf_site *site, int task)
 {
-	if (!site)
+	if (task < 0)
+		snprintf(buf, len, "\n  %s by the host context (setup or teardown) at %s:%d %s()", what,
+			 site ? mmf_site_file(site) : "?", site ? site->line : 0,
+			 site && site->func ? site->func : "?");
+	else if (!site)
 		snprintf(buf, len, "\n  %s by task %d '%s'", what, task, task_name(task));
 	else
 		snprintf(buf, len, "\n  %s by task %d '%s' at %s:%d %s()", what, task,
@@ -218,18 +222,9 @@ static __attribute__((noinline)) void bad_access(const char *p, size_t n, bool w
 {
 	char pcs[200] = "";
 	if (pc) {
-		Dl_info di;
-		if (dladdr(pc, &di) && di.dli_fbase) {
-			if (di.dli_sname && di.dli_saddr)
-				snprintf(pcs, sizeof(pcs), "\n  accessed from %s+0x%lx (%s+0x%lx)",
-					 di.dli_sname, (unsigned long)((const char *)pc - (const char *)di.dli_saddr),
-					 di.dli_fname ? strrchr(di.dli_fname, '/') ? strrchr(di.dli_fname, '/') + 1 : di.dli_fname : "?",
-					 (unsigned long)((const char *)pc - (const char *)di.dli_fbase));
-			else
-				snprintf(pcs, sizeof(pcs), "\n  accessed from %s+0x%lx",
-					 di.dli_fname ? strrchr(di.dli_fname, '/') ? strrchr(di.dli_fname, '/') + 1 : di.dli_fname : "?",
-					 (unsigned long)((const char *)pc - (const char *)di.dli_fbase));
-		}
+		char name[160];
+		mmf_symbolize(pc, name, sizeof(name));
+		snprintf(pcs, sizeof(pcs), "\n  accessed from %s", name);
 	}
 	if (!site) {
 		const struct mmf_task *t = mmf_current();
@@ -278,6 +273,8 @@ static __attribute__((noinline)) void bad_access(const char *p, size_t n, bool w
 			 (const void *)obj, k->size, al, fr, pcs);
 }
 
+extern _Thread_local void *mmf__report_frame;
+
 static inline __attribute__((always_inline)) void check(uintptr_t a, size_t n, bool write,
 							 const struct mmf_site *site, const void *pc)
 {
@@ -292,7 +289,10 @@ static inline __attribute__((always_inline)) void check(uintptr_t a, size_t n, b
 			continue;
 		if (g == last && v >= 1 && v <= 7 && ((off + n - 1) & 7) < v)
 			continue;
+		/* an instrumented access: the chain starts at the access */
+		mmf__report_frame = pc ? __builtin_frame_address(0) : NULL;
 		bad_access((const char *)a, n, write, site, pc);
+		mmf__report_frame = NULL;
 		return;
 	}
 }

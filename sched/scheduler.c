@@ -10,6 +10,7 @@
 #include "scheduler.h"
 #include "flight.h"
 #include "kmem.h"
+#include "symbolize.h"
 #include "lockdep.h"
 #include "sanitizer.h"
 #include "thread_mode.h"
@@ -320,6 +321,44 @@ size_t mmf__describe_tasks(const struct mmf_sched *s, char *buf, size_t len, siz
 	return off;
 }
 
+_Thread_local void *mmf__report_frame;
+
+/* The failing task's call chain, from its own stack: the model functions
+ * that led to the report, innermost first.  It starts at the frame a
+ * checker named (mmf__report_frame), else at the function of the report's
+ * site, else at the first frame outside the scheduler's entry points. */
+static size_t append_chain(char *buf, size_t len, size_t off, const struct mmf_task *t,
+			   const struct mmf_site *site)
+{
+	if (!t || !t->fiber || !t->fiber->stack_lo)
+		return off;
+	void *pcs[32];
+	void *from = mmf__report_frame ? mmf__report_frame : __builtin_frame_address(0);
+	const char *lo = t->fiber->stack_lo, *hi = lo + t->fiber->stack_size;
+	int n = mmf_walk_frames(from, lo, hi, pcs, 32);
+	char names[32][96];
+	for (int i = 0; i < n; i++)
+		mmf_symbolize(pcs[i], names[i], sizeof(names[i]));
+	/* Every way from the model into the scheduler passes a public entry
+	 * point (mmf_*) or an instrumentation callback (__asan_*): the model's
+	 * frames begin after the last of those near the top. */
+	int first = 0;
+	if (!mmf__report_frame)
+		for (int i = 0; i < n && i < 8; i++)
+			if (!strncmp(names[i], "mmf_", 4) || !strncmp(names[i], "__", 2))
+				first = i + 1;
+	int shown = 0;
+	for (int i = first; i < n && shown < 10; i++) {
+		/* the fiber's entry: the task function was the last frame */
+		if (!strncmp(names[i], "fiber_start", 11) || !strncmp(names[i], "mmf_ctx_", 8) ||
+		    !strncmp(names[i], "task_main", 9))
+			break;
+		off = append(buf, len, off, "%s%s", shown ? " < " : "\n  call chain: ", names[i]);
+		shown++;
+	}
+	return off;
+}
+
 static void record_report(struct mmf_sched *s, enum mmf_fail_class cls, const void *obj,
 			  const struct mmf_site *site, const char *fmt, va_list ap)
 {
@@ -334,6 +373,8 @@ static void record_report(struct mmf_sched *s, enum mmf_fail_class cls, const vo
 	size_t off = (size_t)vsnprintf(r->text, sizeof(r->text), fmt, ap);
 	if (off >= sizeof(r->text))
 		off = sizeof(r->text) - 1;
+	if (t)
+		off = append_chain(r->text, sizeof(r->text), off, t, site);
 	if (t)
 		off = append(r->text, sizeof(r->text), off, "\n  in task %d '%s'%s",
 			     t->id, t->name, (t->flags & MMF_TASK_IRQ) ? " [irq]" : "");

@@ -24,6 +24,14 @@
  * the end of one is reported where the primitive was called. */
 #define KCHECK(obj, size, write, site) mmf_kasan_check((obj), (size), (write), (site))
 
+/* A scheduling point in a primitive, then the check again: the object may
+ * have been freed while other tasks ran, and the primitive touches it next. */
+static void point(enum mmf_point_kind kind, const void *obj, const struct mmf_site *site)
+{
+	mmf_point(kind, obj, site);
+	mmf_kasan_check(obj, 1, true, site);
+}
+
 /* State check for builds without ASan: kfree() poisons freed objects with
  * MMF_POISON_FREE bytes, and no live lock has a class pointer made of
  * them, so taking or releasing a lock in freed memory is reported as the
@@ -31,6 +39,7 @@
 static void check_not_freed(const void *lock, const struct mmf_site *cls, const char *kind,
 			    const struct mmf_site *site)
 {
+	mmf_kasan_check(lock, 1, true, site);
 	uintptr_t poison;
 	memset(&poison, MMF_POISON_FREE, sizeof(poison));
 	if ((uintptr_t)cls == poison)
@@ -120,7 +129,7 @@ void mmf_spin_lock(spinlock_t *l, const struct mmf_site *site)
 	KCHECK(l, sizeof(*l), true, site);
 	struct mmf_task *t = CUR();
 	check_not_freed(l, l->cls, "spinlock", site);
-	mmf_point(MMF_PT_LOCK, l, site);
+	point(MMF_PT_LOCK, l, site);
 	check_not_freed(l, l->cls, "spinlock", site);
 	mmf_obj_lock(l);
 	while (l->locked) {
@@ -147,7 +156,7 @@ bool mmf_spin_trylock(spinlock_t *l, const struct mmf_site *site)
 	KCHECK(l, sizeof(*l), true, site);
 	struct mmf_task *t = CUR();
 	check_not_freed(l, l->cls, "spinlock", site);
-	mmf_point(MMF_PT_LOCK, l, site);
+	point(MMF_PT_LOCK, l, site);
 	mmf_obj_lock(l);
 	bool got = !l->locked;
 	if (got) {
@@ -210,7 +219,7 @@ void mmf_mutex_lock(struct mutex *m, const struct mmf_site *site)
 	struct mmf_task *t = CUR();
 	check_not_freed(m, m->cls, "mutex", site);
 	mmf_might_sleep(site);
-	mmf_point(MMF_PT_LOCK, m, site);
+	point(MMF_PT_LOCK, m, site);
 	check_not_freed(m, m->cls, "mutex", site);
 	mmf_obj_lock(m);
 	while (m->locked) {
@@ -233,7 +242,7 @@ bool mmf_mutex_trylock(struct mutex *m, const struct mmf_site *site)
 {
 	KCHECK(m, sizeof(*m), true, site);
 	struct mmf_task *t = CUR();
-	mmf_point(MMF_PT_LOCK, m, site);
+	point(MMF_PT_LOCK, m, site);
 	mmf_obj_lock(m);
 	bool got = !m->locked;
 	if (got) {
@@ -282,7 +291,7 @@ void mmf_rwsem_init(struct rw_semaphore *r, const char *name, const struct mmf_s
 static bool rwsem_read_get(struct rw_semaphore *r, const struct mmf_site *site, bool try)
 {
 	check_not_freed(r, r->cls, "rw_semaphore", site);
-	mmf_point(MMF_PT_LOCK, r, site);
+	point(MMF_PT_LOCK, r, site);
 	check_not_freed(r, r->cls, "rw_semaphore", site);
 	mmf_obj_lock(r);
 	while (r->writer) {
@@ -331,7 +340,7 @@ static bool rwsem_write_get(struct rw_semaphore *r, const struct mmf_site *site,
 {
 	struct mmf_task *t = CUR();
 	check_not_freed(r, r->cls, "rw_semaphore", site);
-	mmf_point(MMF_PT_LOCK, r, site);
+	point(MMF_PT_LOCK, r, site);
 	check_not_freed(r, r->cls, "rw_semaphore", site);
 	mmf_obj_lock(r);
 	while (r->writer || r->readers) {
@@ -426,7 +435,7 @@ void mmf_wait_for_completion(struct completion *c, const struct mmf_site *site)
 {
 	KCHECK(c, sizeof(*c), true, site);
 	mmf_might_sleep(site);
-	mmf_point(MMF_PT_WAIT, c, site);
+	point(MMF_PT_WAIT, c, site);
 	mmf_obj_lock(c);
 	while (!c->done)
 		mmf_obj_wait(c, MMF_WAIT_SLEEP, "completion", NULL, site);
@@ -439,7 +448,7 @@ void mmf_wait_for_completion(struct completion *c, const struct mmf_site *site)
 bool mmf_try_wait_for_completion(struct completion *c, const struct mmf_site *site)
 {
 	KCHECK(c, sizeof(*c), true, site);
-	mmf_point(MMF_PT_WAIT, c, site);
+	point(MMF_PT_WAIT, c, site);
 	mmf_obj_lock(c);
 	bool got = c->done != 0;
 	if (got && c->done != UINT_MAX)
@@ -453,7 +462,7 @@ bool mmf_try_wait_for_completion(struct completion *c, const struct mmf_site *si
 void mmf_complete(struct completion *c, bool all, const struct mmf_site *site)
 {
 	KCHECK(c, sizeof(*c), true, site);
-	mmf_point(MMF_PT_WAIT, c, site);
+	point(MMF_PT_WAIT, c, site);
 	mmf_tsan_release(c);
 	mmf_obj_lock(c);
 	if (all)
@@ -474,7 +483,7 @@ void mmf_prepare_to_wait(wait_queue_head_t *wq, const struct mmf_site *site)
 	struct mmf_task *t = CUR();
 	if (!t)
 		mmf_internal("prepare_to_wait in the host context");
-	mmf_point(MMF_PT_WAIT, wq, site);
+	point(MMF_PT_WAIT, wq, site);
 	mmf_obj_lock(wq);
 	wq->waiters |= 1u << t->id;
 	t->wq_armed = true;
@@ -511,7 +520,7 @@ void mmf_wake_up(wait_queue_head_t *wq, const struct mmf_site *site)
 {
 	KCHECK(wq, sizeof(*wq), true, site);
 	struct mmf_sched *s = mmf_current_sched();
-	mmf_point(MMF_PT_WAIT, wq, site);
+	point(MMF_PT_WAIT, wq, site);
 	mmf_tsan_release(wq);
 	mmf_obj_lock(wq);
 	for (int i = 0; i < MMF_MAX_TASKS; i++)
@@ -562,7 +571,7 @@ void mmf_bit_lock(int nr, unsigned long *word, const struct mmf_bit_class *cls,
 	KCHECK(word, sizeof(*word), true, site);
 	struct mmf_task *t = CUR();
 	mmf_might_sleep(site);
-	mmf_point(MMF_PT_PAGE_LOCK, word, site);
+	point(MMF_PT_PAGE_LOCK, word, site);
 	if (mmf__bitlock_held_by_current(word, nr)) {
 		mmf_fail(MMF_FAIL_LOCKING, word, site, "recursive locking: task '%s' already holds "
 			 "%s %p", t->name, cls->name, (void *)word);
@@ -582,7 +591,7 @@ bool mmf_bit_trylock(int nr, unsigned long *word, const struct mmf_bit_class *cl
 {
 	KCHECK(word, sizeof(*word), true, site);
 	struct mmf_task *t = CUR();
-	mmf_point(MMF_PT_PAGE_LOCK, word, site);
+	point(MMF_PT_PAGE_LOCK, word, site);
 	mmf_obj_lock(word);
 	bool got = !test_and_set_bit(nr, word);
 	if (got)
@@ -672,7 +681,7 @@ void mmf_bit_wait(int nr, unsigned long *word, const char *name, const struct mm
 {
 	KCHECK(word, sizeof(*word), false, site);
 	mmf_might_sleep(site);
-	mmf_point(MMF_PT_PAGE_LOCK, word, site);
+	point(MMF_PT_PAGE_LOCK, word, site);
 	mmf_obj_lock(word);
 	while (test_bit(nr, word))
 		mmf_obj_wait(word, MMF_WAIT_SLEEP, name, bitlock_owner(word, nr), site);
@@ -698,21 +707,21 @@ void mmf_bit_clear_wake(int nr, unsigned long *word, const struct mmf_site *site
 int mmf_atomic_read(const atomic_t *v, const struct mmf_site *site)
 {
 	KCHECK(v, sizeof(*v), false, site);
-	mmf_point(MMF_PT_ATOMIC, v, site);
+	point(MMF_PT_ATOMIC, v, site);
 	return __atomic_load_n(&v->counter, __ATOMIC_RELAXED);
 }
 
 void mmf_atomic_set(atomic_t *v, int i, const struct mmf_site *site)
 {
 	KCHECK(v, sizeof(*v), true, site);
-	mmf_point(MMF_PT_ATOMIC, v, site);
+	point(MMF_PT_ATOMIC, v, site);
 	__atomic_store_n(&v->counter, i, __ATOMIC_RELAXED);
 }
 
 void mmf_atomic_add(atomic_t *v, int i, const struct mmf_site *site)
 {
 	KCHECK(v, sizeof(*v), true, site);
-	mmf_point(MMF_PT_ATOMIC, v, site);
+	point(MMF_PT_ATOMIC, v, site);
 	__atomic_fetch_add(&v->counter, i, __ATOMIC_RELAXED);
 }
 
@@ -728,21 +737,21 @@ void mmf_atomic_add(atomic_t *v, int i, const struct mmf_site *site)
 int mmf_atomic_add_return(atomic_t *v, int i, const struct mmf_site *site)
 {
 	KCHECK(v, sizeof(*v), true, site);
-	mmf_point(MMF_PT_ATOMIC, v, site);
+	point(MMF_PT_ATOMIC, v, site);
 	return ORDERED(v, __atomic_add_fetch(&v->counter, i, __ATOMIC_SEQ_CST));
 }
 
 int mmf_atomic_fetch_add(atomic_t *v, int i, const struct mmf_site *site)
 {
 	KCHECK(v, sizeof(*v), true, site);
-	mmf_point(MMF_PT_ATOMIC, v, site);
+	point(MMF_PT_ATOMIC, v, site);
 	return ORDERED(v, __atomic_fetch_add(&v->counter, i, __ATOMIC_SEQ_CST));
 }
 
 int mmf_atomic_cmpxchg(atomic_t *v, int old, int new, const struct mmf_site *site)
 {
 	KCHECK(v, sizeof(*v), true, site);
-	mmf_point(MMF_PT_ATOMIC, v, site);
+	point(MMF_PT_ATOMIC, v, site);
 	return ORDERED(v, ({
 		int o_ = old;
 		__atomic_compare_exchange_n(&v->counter, &o_, new, false, __ATOMIC_SEQ_CST,
@@ -754,14 +763,14 @@ int mmf_atomic_cmpxchg(atomic_t *v, int old, int new, const struct mmf_site *sit
 int mmf_atomic_xchg(atomic_t *v, int new, const struct mmf_site *site)
 {
 	KCHECK(v, sizeof(*v), true, site);
-	mmf_point(MMF_PT_ATOMIC, v, site);
+	point(MMF_PT_ATOMIC, v, site);
 	return ORDERED(v, __atomic_exchange_n(&v->counter, new, __ATOMIC_SEQ_CST));
 }
 
 bool mmf_atomic_add_unless(atomic_t *v, int a, int u, const struct mmf_site *site)
 {
 	KCHECK(v, sizeof(*v), true, site);
-	mmf_point(MMF_PT_ATOMIC, v, site);
+	point(MMF_PT_ATOMIC, v, site);
 	return ORDERED(v, ({
 		int c_ = __atomic_load_n(&v->counter, __ATOMIC_RELAXED);
 		bool done_ = false;
@@ -779,21 +788,21 @@ bool mmf_atomic_add_unless(atomic_t *v, int a, int u, const struct mmf_site *sit
 long mmf_atomic_long_read(const atomic_long_t *v, const struct mmf_site *site)
 {
 	KCHECK(v, sizeof(*v), false, site);
-	mmf_point(MMF_PT_ATOMIC, v, site);
+	point(MMF_PT_ATOMIC, v, site);
 	return __atomic_load_n(&v->counter, __ATOMIC_RELAXED);
 }
 
 void mmf_atomic_long_set(atomic_long_t *v, long i, const struct mmf_site *site)
 {
 	KCHECK(v, sizeof(*v), true, site);
-	mmf_point(MMF_PT_ATOMIC, v, site);
+	point(MMF_PT_ATOMIC, v, site);
 	__atomic_store_n(&v->counter, i, __ATOMIC_RELAXED);
 }
 
 long mmf_atomic_long_add_return(atomic_long_t *v, long i, const struct mmf_site *site)
 {
 	KCHECK(v, sizeof(*v), true, site);
-	mmf_point(MMF_PT_ATOMIC, v, site);
+	point(MMF_PT_ATOMIC, v, site);
 	return ORDERED(v, __atomic_add_fetch(&v->counter, i, __ATOMIC_SEQ_CST));
 }
 
@@ -814,7 +823,7 @@ int mmf_refcount_read(const refcount_t *r, const struct mmf_site *site)
 void mmf_refcount_inc(refcount_t *r, const struct mmf_site *site)
 {
 	KCHECK(r, sizeof(*r), true, site);
-	mmf_point(MMF_PT_ATOMIC, r, site);
+	point(MMF_PT_ATOMIC, r, site);
 	int old = __atomic_fetch_add(&r->refs.counter, 1, __ATOMIC_RELAXED);
 	if (old <= 0)
 		mmf_fail(MMF_FAIL_REFCOUNT, r, site,
@@ -833,7 +842,7 @@ bool mmf_refcount_inc_not_zero(refcount_t *r, const struct mmf_site *site)
 void mmf_refcount_dec(refcount_t *r, const struct mmf_site *site)
 {
 	KCHECK(r, sizeof(*r), true, site);
-	mmf_point(MMF_PT_ATOMIC, r, site);
+	point(MMF_PT_ATOMIC, r, site);
 	int now = ORDERED(r, __atomic_sub_fetch(&r->refs.counter, 1, __ATOMIC_SEQ_CST));
 	if (now <= 0)
 		mmf_fail(MMF_FAIL_REFCOUNT, r, site, now == 0 ?
@@ -844,7 +853,7 @@ void mmf_refcount_dec(refcount_t *r, const struct mmf_site *site)
 bool mmf_refcount_dec_and_test(refcount_t *r, const struct mmf_site *site)
 {
 	KCHECK(r, sizeof(*r), true, site);
-	mmf_point(MMF_PT_ATOMIC, r, site);
+	point(MMF_PT_ATOMIC, r, site);
 	mmf_tsan_release(r);
 	int now = __atomic_sub_fetch(&r->refs.counter, 1, __ATOMIC_SEQ_CST);
 	if (now < 0)
@@ -859,7 +868,7 @@ bool mmf_refcount_dec_and_test(refcount_t *r, const struct mmf_site *site)
 void mmf_rcu_read_lock(const struct mmf_site *site)
 {
 	struct mmf_task *t = CUR();
-	mmf_point(MMF_PT_RCU, NULL, site);
+	point(MMF_PT_RCU, NULL, site);
 	if (!t)
 		return;
 	struct mmf_sched *s = t->s;
@@ -872,7 +881,7 @@ void mmf_rcu_read_lock(const struct mmf_site *site)
 void mmf_rcu_read_unlock(const struct mmf_site *site)
 {
 	struct mmf_task *t = CUR();
-	mmf_point(MMF_PT_RCU, NULL, site);
+	point(MMF_PT_RCU, NULL, site);
 	if (!t)
 		return;
 	struct mmf_sched *s = t->s;
@@ -901,7 +910,7 @@ void mmf_synchronize_rcu(const struct mmf_site *site)
 	uint32_t readers = 0;
 
 	mmf_might_sleep(site);
-	mmf_point(MMF_PT_RCU, NULL, site);
+	point(MMF_PT_RCU, NULL, site);
 	if (!s)
 		return;
 	mmf_obj_lock(&s->rcu_gp_obj);
@@ -963,7 +972,7 @@ void mmf_call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *),
 {
 	KCHECK(head, sizeof(*head), true, site);
 	struct mmf_sched *s = mmf_current_sched();
-	mmf_point(MMF_PT_RCU, head, site);
+	point(MMF_PT_RCU, head, site);
 	head->func = func;
 	mmf_tsan_release(head);
 	mmf_obj_lock(&s->rcu_work_obj);
@@ -988,7 +997,7 @@ void mmf_rcu_barrier(const struct mmf_site *site)
 {
 	struct mmf_sched *s = mmf_current_sched();
 	mmf_might_sleep(site);
-	mmf_point(MMF_PT_RCU, NULL, site);
+	point(MMF_PT_RCU, NULL, site);
 	if (!s)
 		return;
 	mmf_obj_lock(&s->rcu_work_obj);
@@ -1020,7 +1029,7 @@ void mmf_percpu_ref_init(struct percpu_ref *ref, void (*release)(struct percpu_r
 bool mmf_percpu_ref_tryget_live(struct percpu_ref *ref, const struct mmf_site *site)
 {
 	KCHECK(ref, sizeof(*ref), true, site);
-	mmf_point(MMF_PT_ATOMIC, ref, site);
+	point(MMF_PT_ATOMIC, ref, site);
 	mmf_obj_lock(ref);
 	bool got = !ref->dead;
 	if (got)
@@ -1034,7 +1043,7 @@ bool mmf_percpu_ref_tryget_live(struct percpu_ref *ref, const struct mmf_site *s
 void mmf_percpu_ref_get(struct percpu_ref *ref, const struct mmf_site *site)
 {
 	KCHECK(ref, sizeof(*ref), true, site);
-	mmf_point(MMF_PT_ATOMIC, ref, site);
+	point(MMF_PT_ATOMIC, ref, site);
 	mmf_obj_lock(ref);
 	if (ref->count <= 0) {
 		mmf_obj_unlock(ref);
@@ -1065,14 +1074,14 @@ static void ref_drop(struct percpu_ref *ref, const struct mmf_site *site)
 void mmf_percpu_ref_put(struct percpu_ref *ref, const struct mmf_site *site)
 {
 	KCHECK(ref, sizeof(*ref), true, site);
-	mmf_point(MMF_PT_ATOMIC, ref, site);
+	point(MMF_PT_ATOMIC, ref, site);
 	ref_drop(ref, site);
 }
 
 void mmf_percpu_ref_kill(struct percpu_ref *ref, const struct mmf_site *site)
 {
 	KCHECK(ref, sizeof(*ref), true, site);
-	mmf_point(MMF_PT_ATOMIC, ref, site);
+	point(MMF_PT_ATOMIC, ref, site);
 	mmf_obj_lock(ref);
 	bool was = ref->dead;
 	ref->dead = true;
@@ -1088,7 +1097,7 @@ void mmf_percpu_ref_wait_for_zero(struct percpu_ref *ref, const struct mmf_site 
 {
 	KCHECK(ref, sizeof(*ref), false, site);
 	mmf_might_sleep(site);
-	mmf_point(MMF_PT_WAIT, ref, site);
+	point(MMF_PT_WAIT, ref, site);
 	mmf_obj_lock(ref);
 	while (ref->count > 0)
 		mmf_obj_wait(ref, MMF_WAIT_SLEEP, "percpu_ref users", NULL, site);
@@ -1099,7 +1108,7 @@ void mmf_percpu_ref_wait_for_zero(struct percpu_ref *ref, const struct mmf_site 
 void mmf_percpu_ref_resurrect(struct percpu_ref *ref, const struct mmf_site *site)
 {
 	KCHECK(ref, sizeof(*ref), true, site);
-	mmf_point(MMF_PT_ATOMIC, ref, site);
+	point(MMF_PT_ATOMIC, ref, site);
 	mmf_obj_lock(ref);
 	if (!ref->dead || ref->count != 0) {
 		mmf_obj_unlock(ref);
@@ -1147,7 +1156,7 @@ void mmf_mod_timer(struct timer_list *t, uint64_t expires, const struct mmf_site
 {
 	KCHECK(t, sizeof(*t), true, site);
 	struct mmf_sched *s = mmf_current_sched();
-	mmf_point(MMF_PT_TIME, t, site);
+	point(MMF_PT_TIME, t, site);
 	mmf_obj_lock(&s->timers);
 	t->expires = expires;
 	if (!t->pending) {
@@ -1166,7 +1175,7 @@ bool mmf_del_timer(struct timer_list *t, bool sync, const struct mmf_site *site)
 {
 	KCHECK(t, sizeof(*t), true, site);
 	struct mmf_sched *s = mmf_current_sched();
-	mmf_point(MMF_PT_TIME, t, site);
+	point(MMF_PT_TIME, t, site);
 	mmf_obj_lock(&s->timers);
 	bool was = t->pending;
 	int i = timer_index(s, t);
@@ -1211,7 +1220,7 @@ long mmf_schedule_timeout(long timeout, const struct mmf_site *site)
 {
 	struct mmf_task *t = CUR();
 	mmf_might_sleep(site);
-	mmf_point(MMF_PT_TIME, t, site);
+	point(MMF_PT_TIME, t, site);
 	if (!t)
 		return 0;
 	uint64_t start = mmf_jiffies();
