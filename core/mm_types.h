@@ -25,26 +25,8 @@
 #include "sync.h"
 #include "variant.h"
 
-/* ---- lists ---------------------------------------------------------------- */
-struct list_head {
-	struct list_head *next, *prev;
-};
-static inline void INIT_LIST_HEAD(struct list_head *l) { l->next = l->prev = l; }
-static inline bool list_empty(const struct list_head *l) { return l->next == l; }
-static inline void list_add_tail(struct list_head *n, struct list_head *h)
-{
-	n->prev = h->prev;
-	n->next = h;
-	h->prev->next = n;
-	h->prev = n;
-}
-static inline void list_del_init(struct list_head *n)
-{
-	n->prev->next = n->next;
-	n->next->prev = n->prev;
-	INIT_LIST_HEAD(n);
-}
-#define list_entry(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+/* ---- lists: list.h (checked as CONFIG_DEBUG_LIST checks them) -------------- */
+#include "list.h"
 
 /* ---- swap entries ------------------------------------------------------------
  * val 0 means "no entry": slot 0 of every device is its header. */

@@ -378,4 +378,15 @@ void mm_audit(struct mmf_sched *s)
 		mmf_fail(MMF_FAIL_LEAK, NULL, MMF_SITE("mm_audit"),
 			 "leak audit: %d zswap pages (%ld bytes) stored and %d objects live after "
 			 "teardown%s", stored, bytes, l.n, l.buf);
+	if (s->failed)
+		return;
+	/* The page lists walked link by link (list.h checked each operation;
+	 * this catches a stray write between them) and counted. */
+	long nfree = mmf_list_check(&M->free_list, "free_list", MMF_SITE("mm_audit"));
+	long nlru = nfree < 0 ? 0 : mmf_list_check(&M->lru_list, "lru_list", MMF_SITE("mm_audit"));
+	if (nfree >= 0 && nlru >= 0 && (nfree != M->nr_free || nlru != M->nr_lru)) {
+		mmf_fail(MMF_FAIL_INVARIANT, NULL, MMF_SITE("mm_audit"), "list audit: free_list has "
+			 "%ld entries (nr_free %d), lru_list %ld (nr_lru %d)", nfree, M->nr_free,
+			 nlru, M->nr_lru);
+	}
 }

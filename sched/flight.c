@@ -180,6 +180,34 @@ static const char *sig_what(int sig)
 	}
 }
 
+/* The locks each live task holds and where it took them, in a signal
+ * handler (only put and put_u): a loop that never reaches a scheduling
+ * point (timeout) usually spins on something another holder keeps. */
+static void put_holds(struct sbuf *b, const struct mmf_sched *s)
+{
+	for (int i = 0; i < s->ntasks && i < MMF_MAX_TASKS; i++) {
+		const struct mmf_task *t = &s->tasks[i];
+		if (t->state == MMF_T_EXITED || t->state == MMF_T_UNUSED)
+			continue;
+		for (int h = 0; h < t->nheld && h < MMF_MAX_HELD_LOCKS; h++) {
+			const struct mmf_held *hl = &t->held[h];
+			put(b, "\n  task ");
+			put_u(b, (unsigned)t->id, 10, 1);
+			put(b, " holds ");
+			put(b, hl->name ? hl->name : "?");
+			if (hl->site) {
+				put(b, " (taken at ");
+				put(b, base_name(hl->site->file));
+				put(b, ":");
+				put_u(b, (unsigned)hl->site->line, 10, 1);
+				put(b, ", step ");
+				put_u(b, hl->step, 10, 1);
+				put(b, ")");
+			}
+		}
+	}
+}
+
 /* Fill the report of the current thread's run: class, the running task
  * and where it last stood, and a first line already in buf. */
 static void note_report(struct mmf_flight *f, struct mmf_sched *s, enum mmf_fail_class cls,
@@ -207,6 +235,7 @@ static void note_report(struct mmf_flight *f, struct mmf_sched *s, enum mmf_fail
 	}
 	put(b, ", step ");
 	put_u(b, s->steps, 10, 1);
+	put_holds(b, s);
 	f->report.cls = cls;
 	f->report.task = t ? t->id : -1;
 	f->report.step = s->steps;

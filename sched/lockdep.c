@@ -134,9 +134,10 @@ static bool check_order(struct mmf_lockdep *ld, struct mmf_task *t, int c,
 			const struct edge_info *rev = find_edge(ld, c, hc);
 			int n = snprintf(msg, len,
 				"possible circular locking dependency: task %d '%s' takes %s at %s:%d "
-				"while holding %s (taken at %s:%d)",
+				"while holding %s (taken at %s:%d, step %llu)",
 				t->id, t->name, ld->cls[c].name, mmf_site_file(site), site->line,
-				held->name, mmf_site_file(held->site), held->site->line);
+				held->name, mmf_site_file(held->site), held->site->line,
+				(unsigned long long)held->step);
 			if (rev && n > 0 && (size_t)n < len)
 				snprintf(msg + n, len - (size_t)n,
 					 "; the reverse order was taken by task %d: %s at %s:%d, then %s at %s:%d",
@@ -204,7 +205,7 @@ static void lock_acquired(struct mmf_task *t, const void *lock, int bit,
 	if (t->nheld == MMF_MAX_HELD_LOCKS)
 		mmf_fail(MMF_FAIL_LOCKING, lock, site,
 			 "task '%s' holds more than %d locks", t->name, MMF_MAX_HELD_LOCKS);
-	t->held[t->nheld++] = (struct mmf_held){lock, bit, cls, site, name};
+	t->held[t->nheld++] = (struct mmf_held){lock, bit, cls, site, name, s->steps};
 	if (bad)
 		mmf_fail(MMF_FAIL_LOCK_ORDER, lock, site, "%s", msg);
 }

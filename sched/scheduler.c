@@ -248,7 +248,9 @@ static void reset_state(struct mmf_sched *s)
 	s->rcu_daemon = NULL;
 	s->nrcu_cbs = 0;
 	s->rcu_cb_queued = s->rcu_cb_done = 0;
-	memset(s->bitlock_owner, 0, sizeof(s->bitlock_owner));
+	int nbl = s->nbitlock < MMF_MAX_BITLOCK_OWNERS ? s->nbitlock : MMF_MAX_BITLOCK_OWNERS;
+	memset(s->bitlock_owner, 0, sizeof(s->bitlock_owner[0]) * (size_t)nbl);
+	s->nbitlock = 0;
 	memset(&s->report, 0, sizeof(s->report));
 	s->failed = false;
 	s->status = MMF_RUN_CLEAN;
@@ -290,6 +292,70 @@ static size_t append(char *buf, size_t len, size_t off, const char *fmt, ...)
 	return n < 0 ? off : off + (size_t)n;
 }
 
+/* "file:line func(), step N": where a lock was taken, for the reports. */
+static size_t append_taken(char *buf, size_t len, size_t off, const struct mmf_site *site,
+			   uint64_t step)
+{
+	if (!site)
+		return append(buf, len, off, "an unknown site, step %llu", (unsigned long long)step);
+	return append(buf, len, off, "%s:%d %s(), step %llu", mmf_site_file(site), site->line,
+		      site->func ? site->func : "?", (unsigned long long)step);
+}
+
+/* Who holds what t waits on, from the holders' own records: every task
+ * whose held-lock stack has it (all readers of an rwsem), else for a bit
+ * the side table's record of who locked it and where it was handed off. */
+static size_t describe_holders(const struct mmf_sched *s, const struct mmf_task *t, char *buf,
+			       size_t len, size_t off)
+{
+	int found = 0;
+	for (int i = 0; i < s->ntasks; i++) {
+		const struct mmf_task *o = &s->tasks[i];
+		if (o->state == MMF_T_UNUSED || o->state == MMF_T_EXITED)
+			continue;
+		for (int h = 0; h < o->nheld; h++) {
+			const struct mmf_held *hl = &o->held[h];
+			if (hl->lock != t->wait_obj || (t->wait_bit && hl->bit != t->wait_bit))
+				continue;
+			off = append(buf, len, off, "%s task %d '%s' (taken at ",
+				     found++ ? " and" : ", held by", o->id, o->name);
+			off = append_taken(buf, len, off, hl->site, hl->step);
+			off = append(buf, len, off, ")");
+		}
+	}
+	if (found)
+		return off;
+	if (t->wait_bit) {
+		const struct mmf_bitlock_rec *r = mmf__bitlock_rec(s, t->wait_obj, t->wait_bit - 1);
+		if (!r)
+			return append(buf, len, off, ", no holder recorded (bit %d is set but no "
+				      "lock operation took it)", t->wait_bit - 1);
+		const struct mmf_task *o = r->task >= 0 ? &s->tasks[r->task] : NULL;
+		if (o)
+			off = append(buf, len, off, ", locked by task %d '%s'%s at ", o->id, o->name,
+				     o->state == MMF_T_EXITED ? " (exited)" : "");
+		else
+			off = append(buf, len, off, ", locked by the host at ");
+		off = append_taken(buf, len, off, r->site, r->step);
+		if (r->handoff) {
+			off = append(buf, len, off, ", handed off at ");
+			off = append_taken(buf, len, off, r->handoff, r->handoff_step);
+			off = append(buf, len, off, ", to be unlocked elsewhere");
+		}
+		return off;
+	}
+	if (t->wait_holder) {
+		const struct mmf_task *o = t->wait_holder;
+		off = append(buf, len, off, ", waits for task %d '%s'", o->id, o->name);
+		if (o->rcu_nesting && o->rcu_site) {
+			off = append(buf, len, off, " (in an RCU read-side section since ");
+			off = append_taken(buf, len, off, o->rcu_site, o->rcu_step);
+			off = append(buf, len, off, ")");
+		}
+	}
+	return off;
+}
+
 size_t mmf__describe_tasks(const struct mmf_sched *s, char *buf, size_t len, size_t off)
 {
 	char where[160];
@@ -304,19 +370,38 @@ size_t mmf__describe_tasks(const struct mmf_sched *s, char *buf, size_t len, siz
 			off = append(buf, len, off, "%s on %s %p at %s",
 				     t->wait_kind == MMF_WAIT_SPIN ? "spins" : "sleeps",
 				     t->wait_desc ? t->wait_desc : "?", t->wait_obj, where);
-			if (t->wait_holder)
-				off = append(buf, len, off, ", held by task %d '%s'",
-					     t->wait_holder->id, t->wait_holder->name);
+			off = describe_holders(s, t, buf, len, off);
 		} else {
 			off = append(buf, len, off, "runnable at %s", where);
 		}
 		if (t->irq_top)
 			off = append(buf, len, off, ", interrupted by task %d '%s'",
 				     t->irq_top->id, t->irq_top->name);
-		for (int h = 0; h < t->nheld; h++)
-			off = append(buf, len, off, "\n      holds %s %p (taken at %s:%d)",
-				     t->held[h].name, t->held[h].lock,
-				     mmf_site_file(t->held[h].site), t->held[h].site->line);
+		for (int h = 0; h < t->nheld; h++) {
+			off = append(buf, len, off, "\n      holds %s %p (taken at ",
+				     t->held[h].name, t->held[h].lock);
+			off = append_taken(buf, len, off, t->held[h].site, t->held[h].step);
+			off = append(buf, len, off, ")");
+		}
+		/* Bit locks it took and handed off, still locked: the unlock it
+		 * passed them on to has not come. */
+		int nbl = s->nbitlock < MMF_MAX_BITLOCK_OWNERS ? s->nbitlock : MMF_MAX_BITLOCK_OWNERS;
+		for (int b = 0; b < nbl; b++) {
+			const struct mmf_bitlock_rec *r = &s->bitlock_owner[b];
+			if (!r->word || r->task != t->id || !r->handoff)
+				continue;
+			off = append(buf, len, off, "\n      locked %s %p at ", r->name, r->word);
+			off = append_taken(buf, len, off, r->site, r->step);
+			off = append(buf, len, off, ", handed off at ");
+			off = append_taken(buf, len, off, r->handoff, r->handoff_step);
+			off = append(buf, len, off, ", still locked");
+		}
+		if (t->rcu_nesting && t->rcu_site) {
+			off = append(buf, len, off, "\n      in an RCU read-side section since ");
+			off = append_taken(buf, len, off, t->rcu_site, t->rcu_step);
+		}
+		if (t->irqs_off && !(t->flags & MMF_TASK_IRQ))
+			off = append(buf, len, off, "\n      with interrupts disabled");
 	}
 	return off;
 }
@@ -563,8 +648,10 @@ static void check_context_at_exit(struct mmf_task *t)
 {
 	if (t->nheld)
 		mmf_fail(MMF_FAIL_LOCKING, t->held[0].lock, t->held[0].site,
-			 "task '%s' exited holding %s %p", t->name, t->held[0].name,
-			 t->held[0].lock);
+			 "task '%s' exited holding %s %p (taken at %s:%d, step %llu)", t->name,
+			 t->held[0].name, t->held[0].lock, mmf_site_file(t->held[0].site),
+			 t->held[0].site ? t->held[0].site->line : 0,
+			 (unsigned long long)t->held[0].step);
 	if (t->rcu_nesting)
 		mmf_fail(MMF_FAIL_LOCKING, NULL, t->site,
 			 "task '%s' exited inside an RCU read-side section", t->name);

@@ -269,6 +269,19 @@ struct mmf_held {
 	const struct mmf_site *cls;     /* lock class: its init site */
 	const struct mmf_site *site;    /* where it was taken */
 	const char *name;
+	uint64_t step;                  /* the run's step count when it was taken */
+};
+
+/* A locked bit lock as the report side table remembers it (sync.c). */
+struct mmf_bitlock_rec {
+	const void *word;               /* NULL: a free entry */
+	int bit;
+	const char *name;               /* its class's name */
+	int task;                       /* who locked it */
+	const struct mmf_site *site;    /* where */
+	uint64_t step;
+	const struct mmf_site *handoff; /* where that task handed it off, or NULL */
+	uint64_t handoff_step;
 };
 
 struct mmf_sched;
@@ -286,6 +299,8 @@ struct mmf_task {
 	int atomic;             /* spinlocks held: sleeping is a bug */
 	int rcu_nesting;
 	uint64_t rcu_seq;       /* bumped on each outermost rcu_read_lock */
+	const struct mmf_site *rcu_site;        /* the outermost rcu_read_lock, */
+	uint64_t rcu_step;                      /* and the step it was at */
 	unsigned long model_flags;      /* the model's own (task_struct->flags) */
 	uint32_t points;                /* decisions reached while it ran */
 	uint32_t phase;                 /* set by the program (mmf_task_phase) */
@@ -310,6 +325,7 @@ struct mmf_task {
 	const struct mmf_site *wait_site;
 	const char *wait_desc;
 	const struct mmf_task *wait_holder;
+	int wait_bit;                   /* bit-lock and bit waits: bit number + 1 */
 	uint64_t wake_at;               /* jiffies, 0: no timeout */
 	bool timed_out;
 	bool wq_armed;                  /* prepare_to_wait: no wake seen yet */
@@ -384,8 +400,13 @@ struct mmf_sched {
 	/* run-scoped checked heap (kmem.c) */
 	struct mmf_kmem *kmem;
 
-	/* bit-lock owners, only for naming holders in reports */
-	struct { const void *word; int bit; int task; } bitlock_owner[MMF_MAX_BITLOCK_OWNERS];
+	/* Who took each bit lock that is locked now, only for naming it in
+	 * reports (a kernel bit lock has no owner and nothing here enforces
+	 * one): the task and site that locked it, and, once that task handed
+	 * it off (bit_lock_handoff), where.  Entries up to nbitlock are in use
+	 * or free (word NULL). */
+	struct mmf_bitlock_rec bitlock_owner[MMF_MAX_BITLOCK_OWNERS];
+	int nbitlock;
 
 	/* lock-order checker state */
 	struct mmf_lockdep *lockdep;
@@ -491,10 +512,14 @@ void mmf__task_exited(struct mmf_task *t);
 void mmf__begin_wait(struct mmf_task *t, const void *obj, enum mmf_wait_kind kind,
 		     const char *desc, const struct mmf_task *holder,
 		     const struct mmf_site *site, uint64_t wake_at);
-/* Append one line per live task: what it waits on, where, who holds it. */
+/* Append one line per live task: what it waits on, where, who holds it
+ * (task, acquisition site and step), then what it holds and since where. */
 size_t mmf__describe_tasks(const struct mmf_sched *s, char *buf, size_t len, size_t off);
 void mmf__record_report(struct mmf_sched *s, enum mmf_fail_class cls, const void *obj,
 			const struct mmf_site *site, const char *fmt, va_list ap);
 bool mmf__time_pending(const struct mmf_sched *s, uint64_t *next);
+/* The side-table record of a locked bit lock, or NULL (sync.c). */
+const struct mmf_bitlock_rec *mmf__bitlock_rec(const struct mmf_sched *s, const void *word,
+					       int bit);
 
 #endif

@@ -532,38 +532,23 @@ void mmf_wake_up(wait_queue_head_t *wq, const struct mmf_site *site)
 
 /* ---- bit locks --------------------------------------------------------------------- */
 
-static void bitlock_owner_set(const void *word, int bit, int task)
-{
-	struct mmf_sched *s = mmf_current_sched();
-	if (!s)
-		return;
-	int free_slot = -1;
-	for (int i = 0; i < MMF_MAX_BITLOCK_OWNERS; i++) {
-		if (s->bitlock_owner[i].word == word && s->bitlock_owner[i].bit == bit) {
-			if (task < 0)
-				s->bitlock_owner[i].word = NULL;
-			else
-				s->bitlock_owner[i].task = task;
-			return;
-		}
-		if (!s->bitlock_owner[i].word && free_slot < 0)
-			free_slot = i;
-	}
-	if (task >= 0 && free_slot >= 0) {
-		s->bitlock_owner[free_slot].word = word;
-		s->bitlock_owner[free_slot].bit = bit;
-		s->bitlock_owner[free_slot].task = task;
-	}
-}
-
-static const struct mmf_task *bitlock_owner(const void *word, int bit)
-{
-	struct mmf_sched *s = mmf_current_sched();
-	for (int i = 0; s && i < MMF_MAX_BITLOCK_OWNERS; i++)
-		if (s->bitlock_owner[i].word == word && s->bitlock_owner[i].bit == bit)
-			return &s->tasks[s->bitlock_owner[i].task];
-	return NULL;
-}
+/* The report side table of who locked each bit lock (defined at the end of
+ * this file).  A kernel bit lock has no owner: any context may unlock it,
+ * and nothing here enforces one.  The table only remembers, for every bit
+ * lock that is locked now, the task and site that locked it and the step,
+ * and once that task handed it off (bit_lock_handoff), where and when:
+ * the record stays until the unlock, so a report on a waiter can still
+ * name the task and site behind a lock whose unlock never comes (a swap
+ * read handed the page lock, failing without unlocking it).  Bit
+ * waiters record which bit they wait on (task->wait_bit): a folio's
+ * PG_locked and PG_writeback live in one word, and the reports must not
+ * confuse the writeback waiter with the lock's holders. */
+static struct mmf_bitlock_rec *bitlock_find(struct mmf_sched *s, const void *word, int bit);
+static void bitlock_locked(const void *word, int bit, const char *name,
+			   const struct mmf_task *t, const struct mmf_site *site);
+static void bitlock_unlocked(const void *word, int bit);
+static const struct mmf_task *bitlock_owner(const void *word, int bit);
+static void bit_obj_wait(unsigned long *word, int nr, const char *desc, const struct mmf_site *site);
 
 void mmf_bit_lock(int nr, unsigned long *word, const struct mmf_bit_class *cls,
 		  const struct mmf_site *site)
@@ -579,8 +564,8 @@ void mmf_bit_lock(int nr, unsigned long *word, const struct mmf_bit_class *cls,
 	}
 	mmf_obj_lock(word);
 	while (test_and_set_bit(nr, word))
-		mmf_obj_wait(word, MMF_WAIT_SLEEP, cls->name, bitlock_owner(word, nr), site);
-	bitlock_owner_set(word, nr, t ? t->id : -1);
+		bit_obj_wait(word, nr, cls->name, site);
+	bitlock_locked(word, nr, cls->name, t, site);
 	mmf_obj_unlock(word);
 	mmf__bitlock_acquired(word, nr, &cls->key, cls->name, site, false);
 	mmf_tsan_acquire(word);
@@ -595,7 +580,7 @@ bool mmf_bit_trylock(int nr, unsigned long *word, const struct mmf_bit_class *cl
 	mmf_obj_lock(word);
 	bool got = !test_and_set_bit(nr, word);
 	if (got)
-		bitlock_owner_set(word, nr, t ? t->id : -1);
+		bitlock_locked(word, nr, cls->name, t, site);
 	mmf_obj_unlock(word);
 	if (got) {
 		mmf__bitlock_acquired(word, nr, &cls->key, cls->name, site, true);
@@ -612,7 +597,7 @@ void mmf_bit_lock_new(int nr, unsigned long *word, const struct mmf_bit_class *c
 	mmf_obj_lock(word);
 	bool was = test_and_set_bit(nr, word);
 	if (!was)
-		bitlock_owner_set(word, nr, t ? t->id : -1);
+		bitlock_locked(word, nr, cls->name, t, site);
 	mmf_obj_unlock(word);
 	if (was) {
 		mmf_fail(MMF_FAIL_BUG, word, site, "kernel BUG: %s %p of a new object is already "
@@ -634,11 +619,16 @@ void mmf_bit_unlock(int nr, unsigned long *word, const struct mmf_site *site)
 		 * task still holds it (as far as the side table knows). */
 		mmf_obj_lock(word);
 		const struct mmf_task *o = test_bit(nr, word) ? bitlock_owner(word, nr) : NULL;
+		const struct mmf_bitlock_rec *r = o ? mmf__bitlock_rec(mmf_current_sched(), word,
+								       nr) : NULL;
 		mmf_obj_unlock(word);
 		if (o && o != t) {
 			mmf_fail(MMF_FAIL_LOCKING, word, site, "bit %d of %p unlocked by %s, but task "
-				 "%d '%s' holds it and did not hand it off", nr, (void *)word,
-				 t ? t->name : "the host", o->id, o->name);
+				 "%d '%s' holds it (taken at %s:%d %s(), step %llu) and did not hand "
+				 "it off", nr, (void *)word, t ? t->name : "the host", o->id, o->name,
+				 mmf_site_file(r ? r->site : NULL), r && r->site ? r->site->line : 0,
+				 r && r->site ? r->site->func : "?",
+				 (unsigned long long)(r ? r->step : 0));
 			return;
 		}
 	}
@@ -650,7 +640,7 @@ void mmf_bit_unlock(int nr, unsigned long *word, const struct mmf_site *site)
 			 "not locked", nr, (void *)word);
 		return;
 	}
-	bitlock_owner_set(word, nr, -1);
+	bitlock_unlocked(word, nr);
 	mmf_obj_wake(word);
 	mmf_obj_unlock(word);
 	if (mine)
@@ -667,7 +657,14 @@ void mmf_bit_lock_handoff(int nr, unsigned long *word, const struct mmf_site *si
 		return;
 	}
 	mmf_obj_lock(word);
-	bitlock_owner_set(word, nr, -1);
+	struct mmf_sched *s = mmf_current_sched();
+	struct mmf_bitlock_rec *r = s ? bitlock_find(s, word, nr) : NULL;
+	if (r) {
+		/* Keep who locked it: a waiter's report names the task and
+		 * site behind a lock that is never unlocked. */
+		r->handoff = site;
+		r->handoff_step = s->steps;
+	}
 	mmf_obj_unlock(word);
 	mmf__bitlock_released(word, nr, site);
 }
@@ -684,7 +681,7 @@ void mmf_bit_wait(int nr, unsigned long *word, const char *name, const struct mm
 	point(MMF_PT_PAGE_LOCK, word, site);
 	mmf_obj_lock(word);
 	while (test_bit(nr, word))
-		mmf_obj_wait(word, MMF_WAIT_SLEEP, name, bitlock_owner(word, nr), site);
+		bit_obj_wait(word, nr, name, site);
 	mmf_obj_unlock(word);
 	mmf_tsan_acquire(word);
 }
@@ -873,8 +870,11 @@ void mmf_rcu_read_lock(const struct mmf_site *site)
 		return;
 	struct mmf_sched *s = t->s;
 	mmf_obj_lock(&s->rcu_gp_obj);
-	if (t->rcu_nesting++ == 0)
+	if (t->rcu_nesting++ == 0) {
 		t->rcu_seq++;
+		t->rcu_site = site;
+		t->rcu_step = s->steps;
+	}
 	mmf_obj_unlock(&s->rcu_gp_obj);
 }
 
@@ -1231,4 +1231,86 @@ long mmf_schedule_timeout(long timeout, const struct mmf_site *site)
 		return 0;
 	long left = timeout - (long)(mmf_jiffies() - start);
 	return left > 0 ? left : 0;
+}
+
+/* ---- the bit-lock side table ------------------------------------------------------ */
+
+/* The report side table: who locked each bit lock, where, and where it
+ * was handed off.  Nothing enforces it; it only names holders.  A full
+ * table forgets the newest lock (its waiters then name no holder). */
+static struct mmf_bitlock_rec *bitlock_find(struct mmf_sched *s, const void *word, int bit)
+{
+	int n = __atomic_load_n(&s->nbitlock, __ATOMIC_RELAXED);
+	for (int i = 0; i < n && i < MMF_MAX_BITLOCK_OWNERS; i++)
+		if (s->bitlock_owner[i].word == word && s->bitlock_owner[i].bit == bit)
+			return &s->bitlock_owner[i];
+	return NULL;
+}
+
+const struct mmf_bitlock_rec *mmf__bitlock_rec(const struct mmf_sched *s, const void *word,
+					       int bit)
+{
+	return s ? bitlock_find((struct mmf_sched *)s, word, bit) : NULL;
+}
+
+static void bitlock_locked(const void *word, int bit, const char *name,
+			   const struct mmf_task *t, const struct mmf_site *site)
+{
+	struct mmf_sched *s = mmf_current_sched();
+	if (!s)
+		return;
+	/* Thread mode: entries are only claimed here (word set last), and a
+	 * report reads them racily, which is good enough for naming. */
+	MMF_SCHED_ENTER();
+	struct mmf_bitlock_rec *r = bitlock_find(s, word, bit);
+	int n = __atomic_load_n(&s->nbitlock, __ATOMIC_RELAXED);
+	for (int i = 0; !r && i < n && i < MMF_MAX_BITLOCK_OWNERS; i++)
+		if (!s->bitlock_owner[i].word)
+			r = &s->bitlock_owner[i];
+	if (!r && n < MMF_MAX_BITLOCK_OWNERS) {
+		int i = __atomic_fetch_add(&s->nbitlock, 1, __ATOMIC_RELAXED);
+		if (i < MMF_MAX_BITLOCK_OWNERS)
+			r = &s->bitlock_owner[i];
+	}
+	if (r)
+		*r = (struct mmf_bitlock_rec){word, bit, name, t ? t->id : -1, site, s->steps,
+					      NULL, 0};
+	MMF_SCHED_LEAVE();
+}
+
+static void bitlock_unlocked(const void *word, int bit)
+{
+	struct mmf_sched *s = mmf_current_sched();
+	if (!s)
+		return;
+	MMF_SCHED_ENTER();
+	struct mmf_bitlock_rec *r = bitlock_find(s, word, bit);
+	if (r)
+		r->word = NULL;
+	MMF_SCHED_LEAVE();
+}
+
+/* The task that locked it and still holds it (not handed off), if any. */
+static const struct mmf_task *bitlock_owner(const void *word, int bit)
+{
+	struct mmf_sched *s = mmf_current_sched();
+	if (!s)
+		return NULL;
+	MMF_SCHED_ENTER();
+	const struct mmf_bitlock_rec *r = bitlock_find(s, word, bit);
+	const struct mmf_task *o = r && r->task >= 0 && !r->handoff ? &s->tasks[r->task] : NULL;
+	MMF_SCHED_LEAVE();
+	return o;
+}
+
+/* Block on a bit of word, saying which bit for the reports. */
+static void bit_obj_wait(unsigned long *word, int nr, const char *desc,
+			 const struct mmf_site *site)
+{
+	struct mmf_task *t = CUR();
+	if (t)
+		t->wait_bit = nr + 1;
+	mmf_obj_wait(word, MMF_WAIT_SLEEP, desc, bitlock_owner(word, nr), site);
+	if (t)
+		t->wait_bit = 0;
 }

@@ -122,8 +122,9 @@ static void *thread_main(void *arg)
 	t->fn(t->arg);
 	if (t->nheld)
 		mmf_fail(MMF_FAIL_LOCKING, t->held[0].lock, t->held[0].site,
-			 "task '%s' exited holding %s %p", t->name, t->held[0].name,
-			 t->held[0].lock);
+			 "task '%s' exited holding %s %p (taken at %s:%d)", t->name,
+			 t->held[0].name, t->held[0].lock, mmf_site_file(t->held[0].site),
+			 t->held[0].site ? t->held[0].site->line : 0);
 	mmf__task_exited(t);
 	__atomic_fetch_sub(&th->live, 1, __ATOMIC_SEQ_CST);
 	if (!(t->flags & MMF_TASK_DAEMON))

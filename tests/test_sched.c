@@ -8,6 +8,7 @@
 #include "check.h"
 #include "decide.h"
 #include "kmem.h"
+#include "list.h"
 #include "sanitizer.h"
 #include "sync.h"
 
@@ -920,6 +921,281 @@ static bool test_deadlock_report_names_waits_and_holders(void)
 	return true;
 }
 
+/* ---- reports name every holder's acquisition site, bit locks included --------------------- */
+
+/* t0 takes the bit lock then spins on the spinlock t1 holds; t1, under
+ * the spinlock, can only trylock the bit lock and retries for ever (mode
+ * 0: the step budget ends it as a hang), or t1 takes a mutex and sleeps on
+ * the bit lock (mode 1: a deadlock).  Either report must name both tasks,
+ * what each waits on, and the site and step where the holder took it. */
+static struct {
+	unsigned long word;
+	spinlock_t s;
+	struct mutex m;
+	int mode;
+	int bit_line, spin_line, mutex_line;
+} fs;
+
+static void fs_t0(void *arg)
+{
+	fs.bit_line = __LINE__; bit_lock(0, &fs.word, &ab_bit_class);
+	cond_resched();
+	if (fs.mode == 0) {
+		spin_lock(&fs.s);
+		spin_unlock(&fs.s);
+	} else {
+		mutex_lock(&fs.m);
+		mutex_unlock(&fs.m);
+	}
+	bit_unlock(0, &fs.word);
+}
+
+static void fs_t1(void *arg)
+{
+	if (fs.mode == 0) {
+		fs.spin_line = __LINE__; spin_lock(&fs.s);
+		while (!bit_trylock(0, &fs.word, &ab_bit_class))
+			cond_resched();
+		bit_unlock(0, &fs.word);
+		spin_unlock(&fs.s);
+	} else {
+		fs.mutex_line = __LINE__; mutex_lock(&fs.m);
+		bit_lock(0, &fs.word, &ab_bit_class);
+		bit_unlock(0, &fs.word);
+		mutex_unlock(&fs.m);
+	}
+}
+
+static void fs_setup(struct mmf_sched *s)
+{
+	s->opts.no_lockdep = true;      /* the deadlock itself, not its prediction */
+	fs.word = 0;
+	spin_lock_init(&fs.s);
+	mutex_init(&fs.m);
+	mmf_spawn(s, "t0", 0, fs_t0, NULL);
+	mmf_spawn(s, "t1", 0, fs_t1, NULL);
+}
+
+/* The first failure of every schedule with at most one preemption and a
+ * small step budget (each hang costs the whole budget). */
+static struct outcome explore_budget(setup_fn setup, uint64_t max_steps)
+{
+	static struct outcome o;
+	memset(&o, 0, sizeof(o));
+	struct mmf_explore_src ex;
+	struct mmf_sched s;
+	struct mmf_sched_opts opts = {.max_steps = max_steps};
+	mmf_explore_src_init(&ex, 1);
+	mmf_sched_init(&s, &opts, &ex.base);
+	for (;;) {
+		mmf_sched_reset(&s);
+		setup(&s);
+		mmf_sched_run(&s);
+		if (s.failed) {
+			if (!o.first[0])
+				snprintf(o.first, sizeof(o.first), "[%s] %.2000s",
+					 mmf_fail_name(s.report.cls), s.report.text);
+			o.fails[s.report.cls]++;
+		}
+		o.schedules++;
+		if (!mmf_explore_next(&ex)) {
+			o.complete = true;
+			break;
+		}
+	}
+	mmf_explore_src_free(&ex);
+	mmf_sched_destroy(&s);
+	return o;
+}
+
+static bool test_hang_and_deadlock_reports_name_bit_lock_and_spinlock_holders(void)
+{
+	char want[160];
+	fs.mode = 0;
+	struct outcome o = explore_budget(fs_setup, 3000);
+	CHECK(o.complete);
+	CHECK(o.fails[MMF_FAIL_HANG] > 0);
+	if (getenv("MMF_TEST_VERBOSE"))
+		fprintf(stderr, "%s\n", o.first);
+	CHECK(strstr(o.first, "task 0 't0': spins on spinlock &fs.s"));
+	snprintf(want, sizeof(want), "held by task 1 't1' (taken at test_sched.c:%d fs_t1(), step ",
+		 fs.spin_line);
+	CHECK(strstr(o.first, want));
+	snprintf(want, sizeof(want), "holds test bit lock %p (taken at test_sched.c:%d fs_t0(), step ",
+		 (void *)&fs.word, fs.bit_line);
+	CHECK(strstr(o.first, want));
+	CHECK(strstr(o.first, "task 1 't1': runnable at"));
+
+	fs.mode = 1;
+	o = explore_budget(fs_setup, 3000);
+	CHECK(o.complete);
+	CHECK(o.fails[MMF_FAIL_DEADLOCK] > 0);
+	CHECK_EQ(o.fails[MMF_FAIL_HANG], 0);
+	if (getenv("MMF_TEST_VERBOSE"))
+		fprintf(stderr, "%s\n", o.first);
+	snprintf(want, sizeof(want), "task 1 't1': sleeps on test bit lock %p at test_sched.c:",
+		 (void *)&fs.word);
+	CHECK(strstr(o.first, want));
+	snprintf(want, sizeof(want), "held by task 0 't0' (taken at test_sched.c:%d fs_t0(), step ",
+		 fs.bit_line);
+	CHECK(strstr(o.first, want));
+	snprintf(want, sizeof(want), "holds &fs.m %p (taken at test_sched.c:%d fs_t1(), step ",
+		 (void *)&fs.m, fs.mutex_line);
+	CHECK(strstr(o.first, want));
+	return true;
+}
+
+/* A bit lock handed off and never unlocked (the swap read that fails
+ * without unlocking the page): the waiter's report names the task that
+ * locked it, where, and where it handed it off.  A waiter for another bit
+ * of the same word (PG_writeback beside PG_locked) names no holder. */
+static struct {
+	unsigned long word;
+	int mode;
+	int lock_line, handoff_line;
+} ho;
+
+static void ho_t0(void *arg)
+{
+	ho.lock_line = __LINE__; bit_lock(0, &ho.word, &ab_bit_class);
+	if (ho.mode == 0) {
+		ho.handoff_line = __LINE__; bit_lock_handoff(0, &ho.word);
+		return;
+	}
+	bit_wait(1, &ho.word, "test flag bit");
+	bit_unlock(0, &ho.word);
+}
+
+static void ho_t1(void *arg)
+{
+	bit_lock(0, &ho.word, &ab_bit_class);
+	bit_unlock(0, &ho.word);
+}
+
+static void ho_setup(struct mmf_sched *s)
+{
+	ho.word = ho.mode == 1 ? 2ul : 0ul;     /* mode 1: bit 1 set, never cleared */
+	mmf_spawn(s, "t0", 0, ho_t0, NULL);
+	mmf_spawn(s, "t1", 0, ho_t1, NULL);
+}
+
+static bool test_deadlock_report_names_handed_off_bit_locks_and_bit_waits(void)
+{
+	char want[200];
+	ho.mode = 0;
+	CHECK_EQ(run_once(ho_setup, NULL), MMF_RUN_FAILED);
+	CHECK_EQ(one_sched.report.cls, MMF_FAIL_DEADLOCK);
+	if (getenv("MMF_TEST_VERBOSE"))
+		fprintf(stderr, "%s\n", one_sched.report.text);
+	snprintf(want, sizeof(want), "locked by task 0 't0' (exited) at test_sched.c:%d ho_t0(), "
+		 "step ", ho.lock_line);
+	CHECK(strstr(one_sched.report.text, want));
+	snprintf(want, sizeof(want), "handed off at test_sched.c:%d ho_t0(), step ", ho.handoff_line);
+	CHECK(strstr(one_sched.report.text, want));
+	mmf_sched_destroy(&one_sched);
+
+	ho.mode = 1;
+	CHECK_EQ(run_once(ho_setup, NULL), MMF_RUN_FAILED);
+	CHECK_EQ(one_sched.report.cls, MMF_FAIL_DEADLOCK);
+	if (getenv("MMF_TEST_VERBOSE"))
+		fprintf(stderr, "%s\n", one_sched.report.text);
+	const char *t0 = strstr(one_sched.report.text, "task 0 't0': sleeps on test flag bit");
+	const char *t1 = strstr(one_sched.report.text, "task 1 't1': sleeps on test bit lock");
+	CHECK(t0 && t1 && t0 < t1);
+	/* t0's own line: no holder for the flag bit, though t0 holds bit 0 */
+	CHECK(strstr(t0, "no holder recorded") && strstr(t0, "no holder recorded") < t1);
+	snprintf(want, sizeof(want), "held by task 0 't0' (taken at test_sched.c:%d ho_t0()",
+		 ho.lock_line);
+	CHECK(strstr(t1, want));
+	mmf_sched_destroy(&one_sched);
+	return true;
+}
+
+/* ---- list integrity (list.h) ------------------------------------------------------------- */
+
+static struct {
+	struct list_head h, a, b, c;
+	int mode;
+	int line;
+} ls;
+
+static void ls_task(void *arg)
+{
+	INIT_LIST_HEAD(&ls.h);
+	INIT_LIST_HEAD(&ls.a);
+	ls.b = (struct list_head){NULL, NULL};          /* as kzalloc leaves it */
+	list_add_tail(&ls.a, &ls.h);
+	list_add(&ls.b, &ls.h);
+	switch (ls.mode) {
+	case 0:         /* correct use: every operation, then a clean walk */
+		list_move_tail(&ls.b, &ls.h);
+		list_del_init(&ls.a);
+		list_del_init(&ls.a);                   /* harmless, as in the kernel */
+		list_add(&ls.a, &ls.h);
+		list_del(&ls.b);
+		BUG_ON(ls.b.next != LIST_POISON1 || ls.b.prev != LIST_POISON2);
+		list_add_tail(&ls.b, &ls.h);            /* a poisoned entry may be added */
+		break;
+	case 1:
+		ls.line = __LINE__; list_add_tail(&ls.a, &ls.h);        /* double add */
+		break;
+	case 2:
+		list_del(&ls.a);
+		ls.line = __LINE__; list_del(&ls.a);                     /* deleted twice */
+		break;
+	case 3:
+		list_del_init(&ls.a);
+		ls.line = __LINE__; list_del(&ls.a);                     /* on no list */
+		break;
+	case 4:
+		ls.b.next = &ls.b;                      /* a stray write breaks a's neighbour */
+		ls.line = __LINE__; list_del(&ls.a);
+		break;
+	case 5:
+		INIT_LIST_HEAD(&ls.c);
+		ls.b.prev = &ls.a;                      /* the head's next points back wrong */
+		ls.line = __LINE__; list_add(&ls.c, &ls.h);
+		break;
+	}
+}
+
+static void ls_setup(struct mmf_sched *s) { mmf_spawn(s, "lists", 0, ls_task, NULL); }
+
+static bool test_list_corruption_is_reported_at_the_list_operation(void)
+{
+	static const char *const why[] = {
+		NULL,
+		"list_add_tail corruption: double add: the new entry is already next to itself",
+		"list_del corruption: the entry was deleted already",
+		"list_del corruption: the entry is on no list",
+		"list_del corruption: prev->next should be the entry",
+		"list_add corruption: next->prev should be prev",
+	};
+	ls.mode = 0;
+	if (run_once(ls_setup, NULL) != MMF_RUN_CLEAN)
+		fprintf(stderr, "%s\n", one_sched.report.text);
+	CHECK(!one_sched.failed);
+	CHECK_EQ(mmf_list_check(&ls.h, "ls.h", MMF_SITE("test")), 2);
+	CHECK(!one_sched.failed);
+	/* The walk finds a link broken behind the operations' back. */
+	ls.a.prev = &ls.a;
+	CHECK_EQ(mmf_list_check(&ls.h, "ls.h", MMF_SITE("test")), -1);
+	CHECK_EQ(one_sched.report.cls, MMF_FAIL_INVARIANT);
+	CHECK(strstr(one_sched.report.text, "list ls.h"));
+	mmf_sched_destroy(&one_sched);
+	for (ls.mode = 1; ls.mode <= 5; ls.mode++) {
+		CHECK_EQ(run_once(ls_setup, NULL), MMF_RUN_FAILED);
+		if (getenv("MMF_TEST_VERBOSE"))
+			fprintf(stderr, "%s\n", one_sched.report.text);
+		CHECK_EQ(one_sched.report.cls, MMF_FAIL_BUG);
+		CHECK(strstr(one_sched.report.text, why[ls.mode]));
+		CHECK_EQ(one_sched.report.site->line, ls.line);
+		CHECK_STR(one_sched.report.site->func, "ls_task");
+		mmf_sched_destroy(&one_sched);
+	}
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case tests[] = {
@@ -940,6 +1216,9 @@ int main(int argc, char **argv)
 		TEST(test_deadlock_report_names_waits_and_holders),
 		TEST(test_bit_lock_order_inversion_is_reported),
 		TEST(test_bit_lock_handoff_and_misuse),
+		TEST(test_hang_and_deadlock_reports_name_bit_lock_and_spinlock_holders),
+		TEST(test_deadlock_report_names_handed_off_bit_locks_and_bit_waits),
+		TEST(test_list_corruption_is_reported_at_the_list_operation),
 	};
 	return RUN_TESTS(tests);
 }
