@@ -563,6 +563,21 @@ def main():
             w(f.read().rstrip())
         w("")
 
+    # ---- the checked heap's cost (bench/kasan_cost.sh writes data/kasan_cost.md)
+    kc = os.path.join(out, "data", "kasan_cost.md")
+    if os.path.exists(kc):
+        w("## Cost of the checked heap")
+        w("")
+        w("The default build checks every model load, store and primitive against the checked heap's")
+        w("shadow (docs/scheduler.md, \"Checked heap\"). `bench/kasan_cost.sh` builds the same gcc tree")
+        w("with the checked heap and without it (`-DMMF_KASAN=OFF`: poison and quarantine only, the")
+        w("default build before it), and the asan preset, and hunts the fixed model with each in turn,")
+        w("same seed and budget. Target: at most 2x the plain build and several times faster than ASan.")
+        w("")
+        with open(kc) as f:
+            w(f.read().rstrip())
+        w("")
+
     # ---- the mutation self-test (bench/mutants/run.sh writes data/mutants/)
     mut_table = os.path.join(out, "data", "mutants", "table.md")
     if os.path.exists(mut_table):

@@ -279,7 +279,7 @@ static inline __attribute__((always_inline)) void check(uintptr_t a, size_t n, b
 							 const struct mmf_site *site, const void *pc)
 {
 	uintptr_t off = a - (uintptr_t)region;
-	if (__builtin_expect(off >= SPAN || !n, 1))
+	if (__builtin_expect(off >= SPAN || !n || !region, 1))
 		return;
 	const uint8_t *sh = shadow + (off >> 3);
 	size_t last = ((off + n - 1) >> 3) - (off >> 3);
