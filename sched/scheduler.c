@@ -11,6 +11,7 @@
 #include "flight.h"
 #include "kmem.h"
 #include "lockdep.h"
+#include "reftrack.h"
 #include "sanitizer.h"
 #include "thread_mode.h"
 
@@ -206,6 +207,7 @@ void mmf_sched_destroy(struct mmf_sched *s)
 		mmf_fiber_destroy(&s->fibers[i]);
 	mmf_lockdep_free(s->lockdep);
 	mmf_kmem_destroy(s);
+	mmf_ref_destroy(s);
 	mmf_threads_free(s);
 	mmf_trace_free(&s->trace);
 	if (!s->log.fixed)
@@ -259,6 +261,7 @@ static void reset_state(struct mmf_sched *s)
 		s->flight->running = -1;
 	mmf_lockdep_reset(s->lockdep);
 	mmf_kmem_reset(s);
+	mmf_ref_reset(s);
 	tl_host = s;
 	tl_cur = NULL;
 }
@@ -314,6 +317,8 @@ size_t mmf__describe_tasks(const struct mmf_sched *s, char *buf, size_t len, siz
 			off = append(buf, len, off, "\n      holds %s %p (taken at %s:%d)",
 				     t->held[h].name, t->held[h].lock,
 				     mmf_site_file(t->held[h].site), t->held[h].site->line);
+		if (t->state == MMF_T_BLOCKED)
+			off = mmf_ref_describe_awaited(s, t->id, buf, len, off);
 	}
 	return off;
 }

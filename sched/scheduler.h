@@ -380,6 +380,8 @@ struct mmf_sched {
 
 	/* run-scoped checked heap (kmem.c) */
 	struct mmf_kmem *kmem;
+	/* who holds each tracked reference (reftrack.c) */
+	struct mmf_reftrack *refs;
 
 	/* bit-lock owners, only for naming holders in reports */
 	struct { const void *word; int bit; int task; } bitlock_owner[MMF_MAX_BITLOCK_OWNERS];
