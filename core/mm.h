@@ -224,6 +224,12 @@ static inline void mm_free_unref_folio_at(struct folio *f, const struct mmf_site
 	mmf_ref_free(f, at);
 	(free_unref_folio)(f);
 }
+static inline void mm_folio_get_at(struct folio *f, const struct mmf_site *at)
+{
+	(folio_get)(f);
+	if (mm_folio_tracked(f))
+		mmf_ref_get(f, "folio", 1, at);
+}
 static inline struct folio *mm_folio_got(struct folio *f, const struct mmf_site *at)
 {
 	if (f && mm_folio_tracked(f))
@@ -238,7 +244,7 @@ static inline int mm_isolate_lru_folios_at(int nr, struct folio **out, const str
 	return n;
 }
 #define folio_alloc(nr, gfp) mm_folio_alloc_at((nr), (gfp), MMF_SITE("folio_alloc"))
-#define folio_get(f) ((folio_get)(f), mm_folio_got((f), MMF_SITE("folio_get")), (void)0)
+#define folio_get(f) mm_folio_get_at((f), MMF_SITE("folio_get"))
 #define folio_try_get(f) mm_folio_try_get_at((f), MMF_SITE("folio_try_get"))
 #define folio_ref_add(f, nr) mm_folio_ref_add_at((f), (nr), MMF_SITE("folio_ref_add"))
 #define folio_put(f) mm_folio_put_at((f), MMF_SITE("folio_put"))
@@ -319,6 +325,11 @@ static inline void mm_put_anon_vma_at(struct anon_vma *av, const struct mmf_site
 	mmf_ref_put(av, 1, at);
 	(put_anon_vma)(av);
 }
+static inline void mm_get_anon_vma_at(struct anon_vma *av, const struct mmf_site *at)
+{
+	(get_anon_vma)(av);
+	mmf_ref_get(av, "anon_vma", 1, at);
+}
 static inline struct anon_vma *mm_folio_get_anon_vma_at(struct folio *f,
 							const struct mmf_site *at)
 {
@@ -328,14 +339,14 @@ static inline struct anon_vma *mm_folio_get_anon_vma_at(struct folio *f,
 	return av;
 }
 /* atomic_inc_not_zero of an anon_vma's count, tracked; the atomic's site
- * stays the line that uses this (the trace records it). */
+ * stays the line that uses this (the trace records it), so this is a macro
+ * and av is evaluated twice. */
 #define anon_vma_tryget(av)                                                    \
 	mm_ref_got((av), "anon_vma", atomic_inc_not_zero(&(av)->refcount),     \
 		   MMF_SITE("anon_vma_tryget"))
 #define anon_vma_alloc() mm_anon_vma_alloc_at(MMF_SITE("anon_vma_alloc"))
 #define anon_vma_link(av, mm) mm_anon_vma_link_at((av), (mm), MMF_SITE("anon_vma_link"))
-#define get_anon_vma(av)                                                       \
-	((get_anon_vma)(av), (void)mm_ref_got((av), "anon_vma", true, MMF_SITE("get_anon_vma")))
+#define get_anon_vma(av) mm_get_anon_vma_at((av), MMF_SITE("get_anon_vma"))
 #define put_anon_vma(av) mm_put_anon_vma_at((av), MMF_SITE("put_anon_vma"))
 #define folio_get_anon_vma(f) mm_folio_get_anon_vma_at((f), MMF_SITE("folio_get_anon_vma"))
 

@@ -329,7 +329,8 @@ static void note_object(const struct mmf_kmem_obj *o, void *arg)
 					   o->site->func);
 		/* A reference-counted object: who holds it, or how its
 		 * references went if none is left. */
-		l->off = mmf_ref_describe(mmf_current_sched(), o->ptr, "    ", l->buf, sizeof(l->buf), l->off);
+		l->off = mmf_ref_describe(mmf_current_sched(), o->ptr, false, "    ", l->buf,
+					  sizeof(l->buf), l->off);
 	}
 }
 
@@ -355,7 +356,7 @@ void mm_audit(struct mmf_sched *s)
 		/* The allocator's line says little: name who took each
 		 * reference still held. */
 		if (leaked <= 6)
-			off = mmf_ref_describe(s, f, "    ", buf, sizeof(buf), off);
+			off = mmf_ref_describe(s, f, false, "    ", buf, sizeof(buf), off);
 	}
 	if (leaked) {
 		mmf_fail(MMF_FAIL_LEAK, NULL, MMF_SITE("mm_audit"),
@@ -378,7 +379,7 @@ void mm_audit(struct mmf_sched *s)
 		/* Users still inside get_swap_device() keep swapoff out. */
 		if (mmf_ref_held(&si->users) > 1 && off < sizeof(buf)) {
 			off += (size_t)snprintf(buf + off, sizeof(buf) - off, "; device users:");
-			off = mmf_ref_describe(s, &si->users, "    ", buf, sizeof(buf), off);
+			off = mmf_ref_describe(s, &si->users, false, "    ", buf, sizeof(buf), off);
 		}
 		mmf_fail(MMF_FAIL_LEAK, si, MMF_SITE("mm_audit"),
 			 "leak audit: swap device %d still in service after swapoff, %u slots in "

@@ -364,18 +364,15 @@ static void __ref_put(const void *obj, int nr, const struct mmf_site *site)
 	add_event(e, EV_PUT, nr, at, via, &w);
 	if (!e->count)
 		e->draining = false;
-	char text[MMF_REPORT_LEN];
 	bool bad = missing && !e->partial;
-	if (bad) {
-		size_t off = append(text, sizeof(text), 0,
-				    "refcount underflow: put of %s %p, which holds %s reference",
-				    e->type ? e->type : "object", obj,
-				    e->nholders ? "no other than its own" : "no");
-		put_history(e, "  ", text, sizeof(text), off);
-	}
+	const char *type = e->type ? e->type : "object";
+	bool own = e->nholders > 0;
 	mmf_obj_unlock(rt);
+	/* The report appends the object's history (scheduler.c). */
 	if (bad)
-		mmf_fail(MMF_FAIL_REFCOUNT, obj, site, "%s", text);
+		mmf_fail(MMF_FAIL_REFCOUNT, obj, site,
+			 "refcount underflow: put of %s %p, which holds %s reference", type, obj,
+			 own ? "no other than its own" : "no");
 }
 
 static void __ref_free(const void *obj, const struct mmf_site *site)
@@ -453,8 +450,8 @@ int mmf_ref_held(const void *obj)
 	return n;
 }
 
-size_t mmf_ref_describe(struct mmf_sched *s, const void *obj, const char *indent, char *buf,
-			size_t len, size_t off)
+size_t mmf_ref_describe(struct mmf_sched *s, const void *obj, bool history, const char *indent,
+			char *buf, size_t len, size_t off)
 {
 	if (!s->refs)
 		return off;
@@ -462,7 +459,7 @@ size_t mmf_ref_describe(struct mmf_sched *s, const void *obj, const char *indent
 	struct ent *e = lookup(s->refs, obj, false, NULL);
 	if (e && e->count)
 		off = put_holders(e, indent, buf, len, off);
-	else if (e)
+	if (e && (history || !e->count))
 		off = put_history(e, indent, buf, len, off);
 	MMF_SCHED_LEAVE();
 	return off;

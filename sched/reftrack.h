@@ -60,8 +60,10 @@ void mmf_ref_new(const void *obj, const char *type, int nr, bool base,
  * on (its earlier references unknown: its puts are then not checked). */
 void mmf_ref_get(const void *obj, const char *type, int nr, const struct mmf_site *site);
 /* nr references dropped at site (before the counter drops).  A put of an
- * object that holds no reference is reported (class refcount) with the
- * object's history; the call then returns only in the host context. */
+ * object that holds no reference is reported (class refcount); the call
+ * then returns only in the host context.  Every refcount report on a
+ * tracked object (this one, a get of a dying anon_vma, a percpu_ref
+ * underflow) carries the object's holders or, with none, its history. */
 void mmf_ref_put(const void *obj, int nr, const struct mmf_site *site);
 /* Every reference gone at once (a count frozen to zero, the object freed). */
 void mmf_ref_free(const void *obj, const struct mmf_site *site);
@@ -79,9 +81,10 @@ const struct mmf_site *mmf_ref_outer(const struct mmf_site *site);
 /* References held now (0 for an untracked object). */
 int mmf_ref_held(const void *obj);
 /* Append to buf at off: one line per holder record, indented by indent;
- * with no holder left, the last events instead.  Returns the new offset. */
-size_t mmf_ref_describe(struct mmf_sched *s, const void *obj, const char *indent, char *buf,
-			size_t len, size_t off);
+ * then the last events, with history or when no reference is held.
+ * Returns the new offset (nothing for an untracked object). */
+size_t mmf_ref_describe(struct mmf_sched *s, const void *obj, bool history, const char *indent,
+			char *buf, size_t len, size_t off);
 /* Append, for every object task killed (mmf_ref_kill) that still has
  * holders, what it waits for and who holds it (deadlock/hang reports). */
 size_t mmf_ref_describe_awaited(const struct mmf_sched *s, int task, char *buf, size_t len,

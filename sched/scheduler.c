@@ -337,6 +337,10 @@ static void record_report(struct mmf_sched *s, enum mmf_fail_class cls, const vo
 	size_t off = (size_t)vsnprintf(r->text, sizeof(r->text), fmt, ap);
 	if (off >= sizeof(r->text))
 		off = sizeof(r->text) - 1;
+	/* A reference-count failure on a tracked object (an underflow, a get
+	 * of a dying one): who holds it, or how its references went. */
+	if (cls == MMF_FAIL_REFCOUNT && obj)
+		off = mmf_ref_describe(s, obj, true, "  ", r->text, sizeof(r->text), off);
 	if (t)
 		off = append(r->text, sizeof(r->text), off, "\n  in task %d '%s'%s",
 			     t->id, t->name, (t->flags & MMF_TASK_IRQ) ? " [irq]" : "");

@@ -757,7 +757,7 @@ static struct {
 static void rt_describe(char *buf, size_t len)
 {
 	buf[0] = 0;
-	mmf_ref_describe(mmf_current_sched(), &rt.obj, "", buf, len, 0);
+	mmf_ref_describe(mmf_current_sched(), &rt.obj, false, "", buf, len, 0);
 }
 
 static void rt_a(void *arg)
