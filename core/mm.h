@@ -250,8 +250,10 @@ static inline int mm_isolate_lru_folios_at(int nr, struct folio **out, const str
 #define folio_put(f) mm_folio_put_at((f), MMF_SITE("folio_put"))
 #define folio_put_refs(f, nr) mm_folio_put_refs_at((f), (nr), MMF_SITE("folio_put_refs"))
 #define free_unref_folio(f) mm_free_unref_folio_at((f), MMF_SITE("free_unref_folio"))
-#define swap_cache_get_folio(e) mm_folio_got((swap_cache_get_folio)(e), MMF_SITE("swap_cache_get_folio"))
-#define isolate_lru_folios(nr, out) mm_isolate_lru_folios_at((nr), (out), MMF_SITE("isolate_lru_folios"))
+#define swap_cache_get_folio(e)                                                \
+	mm_folio_got((swap_cache_get_folio)(e), MMF_SITE("swap_cache_get_folio"))
+#define isolate_lru_folios(nr, out)                                            \
+	mm_isolate_lru_folios_at((nr), (out), MMF_SITE("isolate_lru_folios"))
 /* The LRU's helpers take and drop their reference for the caller, as
  * free_folio_and_swap_cache drops the caller's page-table reference; the
  * swap cache's own references are recorded in swap_state.c, whoever
