@@ -8,6 +8,7 @@
 
 #include "kmem.h"
 #include "mm_types.h"
+#include "reftrack.h"
 
 /* Page contents are user memory, moved by DMA and copy routines that the
  * kernel's race detectors do not watch either; their correctness is the
@@ -43,19 +44,19 @@ void mm_page_alloc_init(struct mm_model *M, int nr_frames);
 /* Allocate a folio of nr_pages (1 or 2), refcount 1.  GFP_KERNEL may sleep
  * (a scheduling point) and fails when the decision source injects a fault
  * at M->alloc_fail_rate.  Data is zeroed. */
-struct folio *folio_alloc(int nr_pages, enum mmf_gfp gfp);
-void folio_get(struct folio *f);
-bool folio_try_get(struct folio *f);            /* fails on a zero count */
-void folio_ref_add(struct folio *f, int nr);
-void folio_put(struct folio *f);                /* final put frees */
-void folio_put_refs(struct folio *f, int nr);
+struct folio *(folio_alloc)(int nr_pages, enum mmf_gfp gfp);
+void (folio_get)(struct folio *f);
+bool (folio_try_get)(struct folio *f);          /* fails on a zero count */
+void (folio_ref_add)(struct folio *f, int nr);
+void (folio_put)(struct folio *f);              /* final put frees */
+void (folio_put_refs)(struct folio *f, int nr);
 int folio_ref_count(struct folio *f);           /* a scheduling point */
 int folio_mapcount(struct folio *f);
 struct folio *pfn_folio(int pfn);
 bool is_zero_folio(const struct folio *f);
 /* The page allocator's free path with the kernel's bad-page checks; the
  * folio's count must already be zero. */
-void free_unref_folio(struct folio *f);
+void (free_unref_folio)(struct folio *f);
 int mm_nr_free_frames(struct mm_model *M);
 
 /* folio lock (PG_locked bit lock, one lock class) and writeback */
@@ -89,16 +90,16 @@ void mm_lru_init(struct mm_model *M);
 void folio_add_lru(struct folio *f);
 /* Take f off the LRU for the caller, who holds a reference; on success
  * the LRU's claim becomes an extra reference the caller must put. */
-bool folio_isolate_lru(struct folio *f);
-void folio_putback_lru(struct folio *f);
+bool (folio_isolate_lru)(struct folio *f);
+void (folio_putback_lru)(struct folio *f);
 /* Isolate up to nr folios from the head of the LRU; returns how many. */
-int isolate_lru_folios(int nr, struct folio **out);
+int (isolate_lru_folios)(int nr, struct folio **out);
 
 /* ---- swapfile.c: swap devices and swap_map ---------------------------------------------- */
 int mm_swapon(int slots);                       /* returns type or -errno */
 struct swap_info_struct *swp_swap_info(swp_entry_t e);  /* no reference taken */
-struct swap_info_struct *get_swap_device(swp_entry_t e);
-void put_swap_device(struct swap_info_struct *si);
+struct swap_info_struct *(get_swap_device)(swp_entry_t e);
+void (put_swap_device)(struct swap_info_struct *si);
 swp_entry_t folio_alloc_swap(struct folio *f);  /* HAS_CACHE set on each slot */
 int swapcache_prepare(swp_entry_t e);           /* 0, -EEXIST, -ENOENT */
 int swap_duplicate(swp_entry_t e);              /* +1 pte reference */
@@ -114,11 +115,11 @@ void swap_read_slot(swp_entry_t e, uint8_t *data);
 int add_to_swap_cache(struct folio *f, swp_entry_t e);
 void __delete_from_swap_cache(struct folio *f, swp_entry_t e);
 void __delete_from_swap_cache_locked(struct swap_info_struct *si, struct folio *f, swp_entry_t e);
-void delete_from_swap_cache(struct folio *f);   /* folio locked */
-struct folio *swap_cache_get_folio(swp_entry_t e); /* with a reference, or NULL */
+void (delete_from_swap_cache)(struct folio *f); /* folio locked */
+struct folio *(swap_cache_get_folio)(swp_entry_t e); /* with a reference, or NULL */
 bool folio_free_swap(struct folio *f);          /* folio locked */
 void free_swap_cache(struct folio *f);
-void free_folio_and_swap_cache(struct folio *f);
+void (free_folio_and_swap_cache)(struct folio *f);
 /* Find or create the swap-cache folio for e.  A new folio comes back
  * locked with *new_page set; the caller starts the read. */
 struct folio *read_swap_cache_async(swp_entry_t e, bool *new_page);
@@ -145,14 +146,14 @@ void swap_writepage_nozswap(struct folio *f);
 void swap_read_folio(struct folio *f);          /* locked, new in the swap cache */
 
 /* ---- rmap.c: anon_vma and reverse mapping ----------------------------------------------------- */
-struct anon_vma *anon_vma_alloc(void);           /* NULL: no memory */
+struct anon_vma *(anon_vma_alloc)(void);         /* NULL: no memory */
 /* Link mm to av (mm's mmap_lock held for writing): 0 or -ENOMEM. */
-int anon_vma_link(struct anon_vma *av, struct mm_struct *mm);
+int (anon_vma_link)(struct anon_vma *av, struct mm_struct *mm);
 void anon_vma_unlink(struct mm_struct *mm);
-void get_anon_vma(struct anon_vma *av);
-void put_anon_vma(struct anon_vma *av);
+void (get_anon_vma)(struct anon_vma *av);
+void (put_anon_vma)(struct anon_vma *av);
 /* Under RCU: a reference on the anon_vma of a mapped folio, or NULL. */
-struct anon_vma *folio_get_anon_vma(struct folio *f);
+struct anon_vma *(folio_get_anon_vma)(struct folio *f);
 void folio_add_new_anon_rmap(struct folio *f, struct mm_struct *mm, int vpage);
 void folio_add_anon_rmap(struct folio *f, struct mm_struct *mm, int vpage);
 void folio_remove_rmap(struct folio *f);
@@ -169,5 +170,186 @@ static inline unsigned long page_number(const struct folio *f, int sub)
 	return (unsigned long)f->pfn * MM_MAX_FOLIO_PAGES + (unsigned long)sub;
 }
 struct folio *pte_folio(pte_t p, int *sub);
+
+/* ---- reference tracking (sched/reftrack.h) ------------------------------------------------
+ * Every get and put of a folio, an anon_vma and a swap device's users ref
+ * is reported to the tracker with the site of the model code that asked
+ * for it, so leak, hang and underflow reports name who took a reference.
+ * The functions above keep their names (the traces record them as
+ * decision sites); these macros wrap them.  Gets are reported after the
+ * count went up, puts before it goes down (reftrack.h).  The zero folio's
+ * count is not kept (folio_put ignores it) and is not tracked. */
+static inline bool mm_folio_tracked(const struct folio *f) { return f->pfn != MM_MAX_FRAMES; }
+static inline bool mm_ref_got(const void *obj, const char *type, bool got,
+			      const struct mmf_site *at)
+{
+	if (got)
+		mmf_ref_get(obj, type, 1, at);
+	return got;
+}
+static inline struct folio *mm_folio_alloc_at(int nr, enum mmf_gfp gfp, const struct mmf_site *at)
+{
+	struct folio *f = (folio_alloc)(nr, gfp);
+	if (f)
+		mmf_ref_new(f, "folio", 1, false, at);
+	return f;
+}
+static inline void mm_folio_ref_add_at(struct folio *f, int nr, const struct mmf_site *at)
+{
+	(folio_ref_add)(f, nr);
+	if (mm_folio_tracked(f))
+		mmf_ref_get(f, "folio", nr, at);
+}
+static inline bool mm_folio_try_get_at(struct folio *f, const struct mmf_site *at)
+{
+	bool got = (folio_try_get)(f);
+	if (got && mm_folio_tracked(f))
+		mmf_ref_get(f, "folio", 1, at);
+	return got;
+}
+static inline void mm_folio_put_refs_at(struct folio *f, int nr, const struct mmf_site *at)
+{
+	if (mm_folio_tracked(f))
+		mmf_ref_put(f, nr, at);
+	(folio_put_refs)(f, nr);
+}
+static inline void mm_folio_put_at(struct folio *f, const struct mmf_site *at)
+{
+	if (mm_folio_tracked(f))
+		mmf_ref_put(f, 1, at);
+	(folio_put)(f);
+}
+static inline void mm_free_unref_folio_at(struct folio *f, const struct mmf_site *at)
+{
+	mmf_ref_free(f, at);
+	(free_unref_folio)(f);
+}
+static inline void mm_folio_get_at(struct folio *f, const struct mmf_site *at)
+{
+	(folio_get)(f);
+	if (mm_folio_tracked(f))
+		mmf_ref_get(f, "folio", 1, at);
+}
+static inline struct folio *mm_folio_got(struct folio *f, const struct mmf_site *at)
+{
+	if (f && mm_folio_tracked(f))
+		mmf_ref_get(f, "folio", 1, at);
+	return f;
+}
+static inline int mm_isolate_lru_folios_at(int nr, struct folio **out, const struct mmf_site *at)
+{
+	int n = (isolate_lru_folios)(nr, out);
+	for (int i = 0; i < n; i++)
+		mmf_ref_get(out[i], "folio", 1, at);
+	return n;
+}
+#define folio_alloc(nr, gfp) mm_folio_alloc_at((nr), (gfp), MMF_SITE("folio_alloc"))
+#define folio_get(f) mm_folio_get_at((f), MMF_SITE("folio_get"))
+#define folio_try_get(f) mm_folio_try_get_at((f), MMF_SITE("folio_try_get"))
+#define folio_ref_add(f, nr) mm_folio_ref_add_at((f), (nr), MMF_SITE("folio_ref_add"))
+#define folio_put(f) mm_folio_put_at((f), MMF_SITE("folio_put"))
+#define folio_put_refs(f, nr) mm_folio_put_refs_at((f), (nr), MMF_SITE("folio_put_refs"))
+#define free_unref_folio(f) mm_free_unref_folio_at((f), MMF_SITE("free_unref_folio"))
+#define swap_cache_get_folio(e)                                                \
+	mm_folio_got((swap_cache_get_folio)(e), MMF_SITE("swap_cache_get_folio"))
+#define isolate_lru_folios(nr, out)                                            \
+	mm_isolate_lru_folios_at((nr), (out), MMF_SITE("isolate_lru_folios"))
+/* The LRU's helpers take and drop their reference for the caller, as
+ * free_folio_and_swap_cache drops the caller's page-table reference; the
+ * swap cache's own references are recorded in swap_state.c, whoever
+ * deletes (a put prefers a reference taken in its own file: reftrack.h). */
+static inline void mm_free_folio_and_swap_cache_at(struct folio *f, const struct mmf_site *at)
+{
+	const struct mmf_site *outer = mmf_ref_outer(at);
+	(free_folio_and_swap_cache)(f);
+	mmf_ref_outer(outer);
+}
+static inline void mm_delete_from_swap_cache_at(struct folio *f)
+{
+	const struct mmf_site *outer = mmf_ref_outer(NULL);
+	(delete_from_swap_cache)(f);
+	mmf_ref_outer(outer);
+}
+#define free_folio_and_swap_cache(f)                                           \
+	mm_free_folio_and_swap_cache_at((f), MMF_SITE("free_folio_and_swap_cache"))
+#define delete_from_swap_cache(f) mm_delete_from_swap_cache_at(f)
+static inline bool mm_folio_isolate_lru_at(struct folio *f, const struct mmf_site *at)
+{
+	const struct mmf_site *outer = mmf_ref_outer(at);
+	bool got = (folio_isolate_lru)(f);
+	mmf_ref_outer(outer);
+	return got;
+}
+static inline void mm_folio_putback_lru_at(struct folio *f, const struct mmf_site *at)
+{
+	const struct mmf_site *outer = mmf_ref_outer(at);
+	(folio_putback_lru)(f);
+	mmf_ref_outer(outer);
+}
+#define folio_isolate_lru(f) mm_folio_isolate_lru_at((f), MMF_SITE("folio_isolate_lru"))
+#define folio_putback_lru(f) mm_folio_putback_lru_at((f), MMF_SITE("folio_putback_lru"))
+
+/* A swap device's users: percpu_ref tracks its own gets and puts (sync.h);
+ * these record them on behalf of the caller of get/put_swap_device. */
+static inline struct swap_info_struct *mm_get_swap_device_at(swp_entry_t e,
+							     const struct mmf_site *at)
+{
+	const struct mmf_site *outer = mmf_ref_outer(at);
+	struct swap_info_struct *si = (get_swap_device)(e);
+	mmf_ref_outer(outer);
+	return si;
+}
+static inline void mm_put_swap_device_at(struct swap_info_struct *si, const struct mmf_site *at)
+{
+	const struct mmf_site *outer = mmf_ref_outer(at);
+	(put_swap_device)(si);
+	mmf_ref_outer(outer);
+}
+#define get_swap_device(e) mm_get_swap_device_at((e), MMF_SITE("get_swap_device"))
+#define put_swap_device(si) mm_put_swap_device_at((si), MMF_SITE("put_swap_device"))
+
+static inline struct anon_vma *mm_anon_vma_alloc_at(const struct mmf_site *at)
+{
+	struct anon_vma *av = (anon_vma_alloc)();
+	if (av)
+		mmf_ref_new(av, "anon_vma", 0, false, at);
+	return av;
+}
+static inline int mm_anon_vma_link_at(struct anon_vma *av, struct mm_struct *mm,
+				      const struct mmf_site *at)
+{
+	int err = (anon_vma_link)(av, mm);
+	mm_ref_got(av, "anon_vma", !err, at);
+	return err;
+}
+static inline void mm_put_anon_vma_at(struct anon_vma *av, const struct mmf_site *at)
+{
+	mmf_ref_put(av, 1, at);
+	(put_anon_vma)(av);
+}
+static inline void mm_get_anon_vma_at(struct anon_vma *av, const struct mmf_site *at)
+{
+	(get_anon_vma)(av);
+	mmf_ref_get(av, "anon_vma", 1, at);
+}
+static inline struct anon_vma *mm_folio_get_anon_vma_at(struct folio *f,
+							const struct mmf_site *at)
+{
+	const struct mmf_site *outer = mmf_ref_outer(at);
+	struct anon_vma *av = (folio_get_anon_vma)(f);
+	mmf_ref_outer(outer);
+	return av;
+}
+/* atomic_inc_not_zero of an anon_vma's count, tracked; the atomic's site
+ * stays the line that uses this (the trace records it), so this is a macro
+ * and av is evaluated twice. */
+#define anon_vma_tryget(av)                                                    \
+	mm_ref_got((av), "anon_vma", atomic_inc_not_zero(&(av)->refcount),     \
+		   MMF_SITE("anon_vma_tryget"))
+#define anon_vma_alloc() mm_anon_vma_alloc_at(MMF_SITE("anon_vma_alloc"))
+#define anon_vma_link(av, mm) mm_anon_vma_link_at((av), (mm), MMF_SITE("anon_vma_link"))
+#define get_anon_vma(av) mm_get_anon_vma_at((av), MMF_SITE("get_anon_vma"))
+#define put_anon_vma(av) mm_put_anon_vma_at((av), MMF_SITE("put_anon_vma"))
+#define folio_get_anon_vma(f) mm_folio_get_anon_vma_at((f), MMF_SITE("folio_get_anon_vma"))
 
 #endif

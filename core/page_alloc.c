@@ -49,7 +49,7 @@ bool is_zero_folio(const struct folio *f) { return f == &MM()->zero_folio; }
 
 int mm_nr_free_frames(struct mm_model *M) { return M->nr_free; }
 
-struct folio *folio_alloc(int nr_pages, enum mmf_gfp gfp)
+struct folio *(folio_alloc)(int nr_pages, enum mmf_gfp gfp)
 {
 	struct mm_model *M = MM();
 	const struct mmf_site *site = MMF_SITE("folio_alloc");
@@ -110,7 +110,7 @@ struct folio *folio_alloc(int nr_pages, enum mmf_gfp gfp)
 	((1ul << PG_locked) | (1ul << PG_lru) | (1ul << PG_active) |          \
 	 (1ul << PG_swapcache) | (1ul << PG_writeback))
 
-void free_unref_folio(struct folio *f)
+void (free_unref_folio)(struct folio *f)
 {
 	struct mm_model *M = MM();
 	const struct mmf_site *site = MMF_SITE("free_unref_folio");
@@ -148,11 +148,11 @@ void free_unref_folio(struct folio *f)
 	spin_unlock_irqrestore(&M->zone_lock, irqf);
 }
 
-void folio_get(struct folio *f) { atomic_inc(&f->_refcount); }
+void (folio_get)(struct folio *f) { atomic_inc(&f->_refcount); }
 
-bool folio_try_get(struct folio *f) { return atomic_inc_not_zero(&f->_refcount); }
+bool (folio_try_get)(struct folio *f) { return atomic_inc_not_zero(&f->_refcount); }
 
-void folio_ref_add(struct folio *f, int nr) { atomic_add(nr, &f->_refcount); }
+void (folio_ref_add)(struct folio *f, int nr) { atomic_add(nr, &f->_refcount); }
 
 int folio_ref_count(struct folio *f) { return atomic_read(&f->_refcount); }
 
@@ -183,7 +183,7 @@ static void __folio_put(struct folio *f)
 	free_unref_folio(f);
 }
 
-void folio_put(struct folio *f)
+void (folio_put)(struct folio *f)
 {
 	if (is_zero_folio(f))
 		return;
@@ -191,7 +191,7 @@ void folio_put(struct folio *f)
 		__folio_put(f);
 }
 
-void folio_put_refs(struct folio *f, int nr)
+void (folio_put_refs)(struct folio *f, int nr)
 {
 	if (is_zero_folio(f))
 		return;

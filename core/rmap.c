@@ -16,7 +16,7 @@
 
 #include <errno.h>
 
-struct anon_vma *anon_vma_alloc(void)
+struct anon_vma *(anon_vma_alloc)(void)
 {
 	struct anon_vma *av = kzalloc(sizeof(*av), GFP_KERNEL, "anon_vma");
 	if (!av)
@@ -35,20 +35,20 @@ static void anon_vma_free_rcu(struct rcu_head *h)
 	kfree(av);
 }
 
-void get_anon_vma(struct anon_vma *av)
+void (get_anon_vma)(struct anon_vma *av)
 {
 	if (!atomic_inc_not_zero(&av->refcount))
 		mmf_fail(MMF_FAIL_REFCOUNT, av, MMF_SITE("get_anon_vma"),
 			 "get_anon_vma on a dying anon_vma %p", (void *)av);
 }
 
-void put_anon_vma(struct anon_vma *av)
+void (put_anon_vma)(struct anon_vma *av)
 {
 	if (atomic_dec_and_test(&av->refcount))
 		call_rcu(&av->rcu, anon_vma_free_rcu);
 }
 
-int anon_vma_link(struct anon_vma *av, struct mm_struct *mm)
+int (anon_vma_link)(struct anon_vma *av, struct mm_struct *mm)
 {
 	struct anon_vma_chain *avc = kzalloc(sizeof(*avc), GFP_KERNEL, "anon_vma_chain");
 	if (!avc)
@@ -90,12 +90,12 @@ void anon_vma_unlink(struct mm_struct *mm)
 
 /* page_get_anon_vma: the folio lock does not pin the anon_vma; only a
  * reference taken under RCU while the folio is still mapped does. */
-struct anon_vma *folio_get_anon_vma(struct folio *f)
+struct anon_vma *(folio_get_anon_vma)(struct folio *f)
 {
 	struct anon_vma *av = NULL;
 	rcu_read_lock();
 	struct anon_vma *p = __atomic_load_n(&f->anon_vma, __ATOMIC_ACQUIRE);
-	if (p && folio_mapcount(f) && atomic_inc_not_zero(&p->refcount)) {
+	if (p && folio_mapcount(f) && anon_vma_tryget(p)) {
 		if (folio_mapcount(f))
 			av = p;
 		else
@@ -162,7 +162,7 @@ static struct anon_vma *folio_lock_anon_vma_read(struct folio *f)
 {
 	rcu_read_lock();
 	struct anon_vma *av = __atomic_load_n(&f->anon_vma, __ATOMIC_ACQUIRE);
-	if (!av || !folio_mapcount(f) || !atomic_inc_not_zero(&av->refcount)) {
+	if (!av || !folio_mapcount(f) || !anon_vma_tryget(av)) {
 		rcu_read_unlock();
 		return NULL;
 	}

@@ -35,7 +35,7 @@ void folio_add_lru(struct folio *f)
 	spin_unlock_irqrestore(&M->lru_lock, irqf);
 }
 
-bool folio_isolate_lru(struct folio *f)
+bool (folio_isolate_lru)(struct folio *f)
 {
 	struct mm_model *M = MM();
 	unsigned long irqf;
@@ -53,13 +53,13 @@ bool folio_isolate_lru(struct folio *f)
 	return got;
 }
 
-void folio_putback_lru(struct folio *f)
+void (folio_putback_lru)(struct folio *f)
 {
 	folio_add_lru(f);
 	folio_put(f);
 }
 
-int isolate_lru_folios(int nr, struct folio **out)
+int (isolate_lru_folios)(int nr, struct folio **out)
 {
 	struct mm_model *M = MM();
 	unsigned long irqf;

@@ -65,7 +65,7 @@ void __delete_from_swap_cache_locked(struct swap_info_struct *si, struct folio *
 	f->swap.val = 0;
 }
 
-void delete_from_swap_cache(struct folio *f)
+void (delete_from_swap_cache)(struct folio *f)
 {
 	swp_entry_t e = f->swap;
 	__delete_from_swap_cache(f, e);
@@ -73,7 +73,7 @@ void delete_from_swap_cache(struct folio *f)
 	folio_put_refs(f, f->nr_pages);
 }
 
-struct folio *swap_cache_get_folio(swp_entry_t e)
+struct folio *(swap_cache_get_folio)(swp_entry_t e)
 {
 	struct swap_info_struct *si = swp_swap_info(e);
 	if (!si || swp_offset(e) >= si->max)
@@ -110,7 +110,7 @@ void free_swap_cache(struct folio *f)
 	}
 }
 
-void free_folio_and_swap_cache(struct folio *f)
+void (free_folio_and_swap_cache)(struct folio *f)
 {
 	if (!is_zero_folio(f))
 		free_swap_cache(f);

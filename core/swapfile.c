@@ -114,7 +114,7 @@ struct swap_info_struct *swp_swap_info(swp_entry_t e)
 /* Pin the device of e against swapoff: the live-user reference plus an
  * offset check.  The device pointer is read under RCU because swapoff
  * unpublishes it and frees the structure after a grace period. */
-struct swap_info_struct *get_swap_device(swp_entry_t e)
+struct swap_info_struct *(get_swap_device)(swp_entry_t e)
 {
 	struct mm_model *M = MM();
 	unsigned type = swp_type(e);
@@ -134,7 +134,7 @@ struct swap_info_struct *get_swap_device(swp_entry_t e)
 	return si;
 }
 
-void put_swap_device(struct swap_info_struct *si) { percpu_ref_put(&si->users); }
+void (put_swap_device)(struct swap_info_struct *si) { percpu_ref_put(&si->users); }
 
 /* Drop 'usage' (1: a page-table reference, SWAP_HAS_CACHE: the cache's)
  * from a slot; returns the map value after it.  A slot that goes free is

@@ -310,7 +310,7 @@ int mm_workload_setup(struct mmf_sched *s, const struct mm_workload_params *p,
 /* ---- the teardown audit ------------------------------------------------------- */
 
 struct leaks {
-	char buf[1024];
+	char buf[MMF_REPORT_LEN];
 	size_t off;
 	int n;
 };
@@ -322,18 +322,23 @@ static void note_object(const struct mmf_kmem_obj *o, void *arg)
 	if (!strcmp(o->type, "workload state") || !strcmp(o->type, "mm_shadow") ||
 	    !strcmp(o->type, "zero page"))
 		return;
-	if (l->n++ < 6 && l->off < sizeof(l->buf))
+	if (l->n++ < 6 && l->off < sizeof(l->buf)) {
 		l->off += (size_t)snprintf(l->buf + l->off, sizeof(l->buf) - l->off,
 					   "\n  %s (%zu bytes) allocated at %s:%d %s()", o->type,
 					   o->size, mmf_site_file(o->site), o->site->line,
 					   o->site->func);
+		/* A reference-counted object: who holds it, or how its
+		 * references went if none is left. */
+		l->off = mmf_ref_describe(mmf_current_sched(), o->ptr, false, "    ", l->buf,
+					  sizeof(l->buf), l->off);
+	}
 }
 
 void mm_audit(struct mmf_sched *s)
 {
 	struct run_state *rs = s->prog;
 	struct mm_model *M = &rs->model;
-	char buf[1024];
+	char buf[MMF_REPORT_LEN];
 	size_t off = 0;
 	int leaked = 0;
 
@@ -348,6 +353,10 @@ void mm_audit(struct mmf_sched *s)
 				test_bit(PG_locked, &f->flags) ? " LOCKED" : "",
 				test_bit(PG_swapcache, &f->flags) ? " swapcache" : "",
 				mmf_site_file(f->alloc_site), f->alloc_site ? f->alloc_site->line : 0);
+		/* The allocator's line says little: name who took each
+		 * reference still held. */
+		if (leaked <= 6)
+			off = mmf_ref_describe(s, f, false, "    ", buf, sizeof(buf), off);
 	}
 	if (leaked) {
 		mmf_fail(MMF_FAIL_LEAK, NULL, MMF_SITE("mm_audit"),
@@ -365,9 +374,16 @@ void mm_audit(struct mmf_sched *s)
 			if (si->swap_map[o] && used++ < 8 && off < sizeof(buf))
 				off += (size_t)snprintf(buf + off, sizeof(buf) - off, " [%u]=%#x", o,
 							si->swap_map[o]);
+		if (!used)
+			off = (size_t)snprintf(buf, sizeof(buf), " none");
+		/* Users still inside get_swap_device() keep swapoff out. */
+		if (mmf_ref_held(&si->users) > 1 && off < sizeof(buf)) {
+			off += (size_t)snprintf(buf + off, sizeof(buf) - off, "; device users:");
+			off = mmf_ref_describe(s, &si->users, false, "    ", buf, sizeof(buf), off);
+		}
 		mmf_fail(MMF_FAIL_LEAK, si, MMF_SITE("mm_audit"),
 			 "leak audit: swap device %d still in service after swapoff, %u slots in "
-			 "use:%s", t, si->inuse_pages, used ? buf : " none");
+			 "use:%s", t, si->inuse_pages, buf);
 		return;
 	}
 	int stored = M->zswap_stored_pages.counter;

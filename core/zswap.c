@@ -58,7 +58,7 @@ static void __zswap_unlink(struct zswap_tree *t, struct zswap_entry *entry)
 /* Drop a reference; at zero, unlink the entry if it is still linked and
  * free it (the 3.13 fix: every put may be the one that frees).
  * Returns true if it freed. */
-static bool __zswap_entry_put(struct zswap_tree *t, struct zswap_entry *entry)
+static bool (__zswap_entry_put)(struct zswap_tree *t, struct zswap_entry *entry)
 {
 	BUG_ON(entry->refcount <= 0);
 	if (--entry->refcount)
@@ -116,7 +116,7 @@ bool zswap_store(struct folio *f)
 	entry->handle = handle;
 	entry->length = (unsigned)len;
 	entry->offset = swp_offset(f->swap);
-	entry->refcount = 1;
+	zswap_entry_ref_init(entry);
 	atomic_set(&entry->pos, ZSWAP_POS_POOL);
 	INIT_LIST_HEAD(&entry->lru);
 	atomic_inc(&M->zswap_stored_pages);
@@ -186,7 +186,7 @@ bool zswap_load(struct folio *f)
 			return false;
 		}
 		if (!mm_variant(V_ZSWAP_CAS_STATE)) {
-			entry->refcount++;
+			zswap_entry_ref_inc(entry);
 			spin_unlock(&t->lock);
 			break;
 		}
@@ -316,7 +316,7 @@ int zswap_writeback_one(int type)
 	}
 	list_del_init(&entry->lru);
 	entry->on_lru = false;
-	entry->refcount++;              /* our reference (unused by the CAS design) */
+	zswap_entry_ref_inc(entry);     /* our reference (unused by the CAS design) */
 	unsigned long off = entry->offset;
 	spin_unlock(&t->lock);
 
@@ -381,7 +381,7 @@ fail:
 		/* 2013: the failure path only drops its reference; if an
 		 * invalidate left the free to us, nobody frees. */
 		spin_lock(&t->lock);
-		entry->refcount--;
+		zswap_entry_ref_dec(entry);
 		if (entry->linked && !entry->on_lru) {
 			list_add_tail(&entry->lru, &t->lru);
 			entry->on_lru = true;

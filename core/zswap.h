@@ -26,6 +26,20 @@ struct zswap_entry {
 
 enum { ZSWAP_POS_POOL = 1, ZSWAP_POS_LOAD, ZSWAP_POS_RECLAIM, ZSWAP_POS_FLUSH };
 
+/* The entry's references, tree lock held, reported to the reference
+ * tracker (sched/reftrack.h) at the line that uses them: a leaked entry's
+ * report shows how its references went; a put of an entry holding none is
+ * an underflow with that history.  __zswap_entry_put is zswap.c's own
+ * (static); the macro only adds the report of the put before it. */
+#define zswap_entry_ref_init(e)                                                \
+	((e)->refcount = 1,                                                    \
+	 mmf_ref_new((e), "zswap_entry", 1, false, MMF_SITE("zswap entry: the tree's ref")))
+#define zswap_entry_ref_inc(e)                                                 \
+	((e)->refcount++, mmf_ref_get((e), "zswap_entry", 1, MMF_SITE("zswap entry get")))
+#define zswap_entry_ref_dec(e) (mmf_ref_put((e), 1, MMF_SITE("zswap entry put")), (e)->refcount--)
+#define __zswap_entry_put(t, e)                                                \
+	(mmf_ref_put((e), 1, MMF_SITE("__zswap_entry_put")), (__zswap_entry_put)((t), (e)))
+
 struct zswap_tree {
 	spinlock_t lock;
 	struct zswap_entry *slot[MM_SWAP_SLOTS]; /* offset -> entry (the rbtree) */

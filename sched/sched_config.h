@@ -56,6 +56,15 @@
 /* Interrupt tasks live at once, at most; more completions coalesce. */
 #define MMF_MAX_IRQS (MMF_MAX_TASKS - 8)
 
+/* Reference tracker (reftrack.h): holder records kept per object (the
+ * same site and task share one; a folio's references come from a handful
+ * of sites), get/put events kept per object for underflow and leak
+ * reports, and objects tracked per run (a run allocates a few hundred;
+ * the cap only bounds a runaway program's memory). */
+#define MMF_REF_HOLDERS 12
+#define MMF_REF_HISTORY 8
+#define MMF_REF_MAX_OBJS 65536
+
 /* Report text kept for the first failure of a run. */
 #define MMF_REPORT_LEN 2048
 

@@ -12,6 +12,7 @@
 #include "kmem.h"
 #include "symbolize.h"
 #include "lockdep.h"
+#include "reftrack.h"
 #include "sanitizer.h"
 #include "thread_mode.h"
 
@@ -209,6 +210,7 @@ void mmf_sched_destroy(struct mmf_sched *s)
 		mmf_fiber_destroy(&s->fibers[i]);
 	mmf_lockdep_free(s->lockdep);
 	mmf_kmem_destroy(s);
+	mmf_ref_destroy(s);
 	mmf_threads_free(s);
 	mmf_trace_free(&s->trace);
 	if (!s->log.fixed)
@@ -264,6 +266,7 @@ static void reset_state(struct mmf_sched *s)
 		s->flight->running = -1;
 	mmf_lockdep_reset(s->lockdep);
 	mmf_kmem_reset(s);
+	mmf_ref_reset(s);
 	tl_host = s;
 	tl_cur = NULL;
 }
@@ -402,6 +405,8 @@ size_t mmf__describe_tasks(const struct mmf_sched *s, char *buf, size_t len, siz
 		}
 		if (t->irqs_off && !(t->flags & MMF_TASK_IRQ))
 			off = append(buf, len, off, "\n      with interrupts disabled");
+		if (t->state == MMF_T_BLOCKED)
+			off = mmf_ref_describe_awaited(s, t->id, buf, len, off);
 	}
 	return off;
 }
@@ -458,6 +463,10 @@ static void record_report(struct mmf_sched *s, enum mmf_fail_class cls, const vo
 	size_t off = (size_t)vsnprintf(r->text, sizeof(r->text), fmt, ap);
 	if (off >= sizeof(r->text))
 		off = sizeof(r->text) - 1;
+	/* A reference-count failure on a tracked object (an underflow, a get
+	 * of a dying one): who holds it, or how its references went. */
+	if (cls == MMF_FAIL_REFCOUNT && obj)
+		off = mmf_ref_describe(s, obj, true, "  ", r->text, sizeof(r->text), off);
 	if (t)
 		off = append_chain(r->text, sizeof(r->text), off, t, site);
 	if (t)

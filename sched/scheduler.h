@@ -399,6 +399,8 @@ struct mmf_sched {
 
 	/* run-scoped checked heap (kmem.c) */
 	struct mmf_kmem *kmem;
+	/* who holds each tracked reference (reftrack.c) */
+	struct mmf_reftrack *refs;
 
 	/* Who took each bit lock that is locked now, only for naming it in
 	 * reports (a kernel bit lock has no owner and nothing here enforces

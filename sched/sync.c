@@ -1018,12 +1018,14 @@ void mmf_rcu_barrier(const struct mmf_site *site)
 
 /* ---- percpu_ref ------------------------------------------------------------------------- */
 
-void mmf_percpu_ref_init(struct percpu_ref *ref, void (*release)(struct percpu_ref *))
+void mmf_percpu_ref_init(struct percpu_ref *ref, void (*release)(struct percpu_ref *),
+			 const char *name, const struct mmf_site *site)
 {
 	KCHECK(ref, sizeof(*ref), true, NULL);
 	ref->count = 1;
 	ref->dead = false;
 	ref->release = release;
+	mmf_ref_new(ref, name, 1, true, site);
 }
 
 bool mmf_percpu_ref_tryget_live(struct percpu_ref *ref, const struct mmf_site *site)
@@ -1035,8 +1037,10 @@ bool mmf_percpu_ref_tryget_live(struct percpu_ref *ref, const struct mmf_site *s
 	if (got)
 		ref->count++;
 	mmf_obj_unlock(ref);
-	if (got)
+	if (got) {
 		mmf_tsan_acquire(ref);
+		mmf_ref_get(ref, "percpu_ref", 1, site);
+	}
 	return got;
 }
 
@@ -1052,6 +1056,7 @@ void mmf_percpu_ref_get(struct percpu_ref *ref, const struct mmf_site *site)
 	}
 	ref->count++;
 	mmf_obj_unlock(ref);
+	mmf_ref_get(ref, "percpu_ref", 1, site);
 }
 
 static void ref_drop(struct percpu_ref *ref, const struct mmf_site *site)
@@ -1075,6 +1080,7 @@ void mmf_percpu_ref_put(struct percpu_ref *ref, const struct mmf_site *site)
 {
 	KCHECK(ref, sizeof(*ref), true, site);
 	point(MMF_PT_ATOMIC, ref, site);
+	mmf_ref_put(ref, 1, site);
 	ref_drop(ref, site);
 }
 
@@ -1090,6 +1096,7 @@ void mmf_percpu_ref_kill(struct percpu_ref *ref, const struct mmf_site *site)
 		mmf_fail(MMF_FAIL_BUG, ref, site, "percpu_ref_kill called more than once");
 		return;
 	}
+	mmf_ref_kill(ref, site);
 	ref_drop(ref, site);
 }
 
@@ -1118,6 +1125,7 @@ void mmf_percpu_ref_resurrect(struct percpu_ref *ref, const struct mmf_site *sit
 	ref->dead = false;
 	ref->count = 1;
 	mmf_obj_unlock(ref);
+	mmf_ref_new(ref, "percpu_ref", 1, true, site);
 }
 
 bool mmf_percpu_ref_is_zero(struct percpu_ref *ref)

@@ -17,6 +17,7 @@
 #ifndef MMF_SYNC_H
 #define MMF_SYNC_H
 
+#include "reftrack.h"
 #include "scheduler.h"
 
 /* ---- interrupts ---------------------------------------------------------- */
@@ -328,13 +329,18 @@ bool mmf_rcu_read_lock_held(void);
 /* ---- percpu_ref --------------------------------------------------------------------
  * A live-users counter as the swap device's users ref: tryget_live fails
  * once killed; kill drops the initial reference; the release callback runs
- * when the count reaches zero after a kill; wait_for_zero sleeps until then. */
+ * when the count reaches zero after a kill; wait_for_zero sleeps until then.
+ * Every percpu_ref is reference-tracked (reftrack.h): its initial reference
+ * is its own, kill drops it, and a task blocked after a kill (on the ref or
+ * on what its release completes) has the holders it waits for named in
+ * deadlock and hang reports. */
 struct percpu_ref {
 	long count;
 	bool dead;
 	void (*release)(struct percpu_ref *ref);
 };
-void mmf_percpu_ref_init(struct percpu_ref *ref, void (*release)(struct percpu_ref *));
+void mmf_percpu_ref_init(struct percpu_ref *ref, void (*release)(struct percpu_ref *),
+			 const char *name, const struct mmf_site *site);
 bool mmf_percpu_ref_tryget_live(struct percpu_ref *ref, const struct mmf_site *site);
 void mmf_percpu_ref_get(struct percpu_ref *ref, const struct mmf_site *site);
 void mmf_percpu_ref_put(struct percpu_ref *ref, const struct mmf_site *site);
@@ -342,7 +348,7 @@ void mmf_percpu_ref_kill(struct percpu_ref *ref, const struct mmf_site *site);
 void mmf_percpu_ref_wait_for_zero(struct percpu_ref *ref, const struct mmf_site *site);
 void mmf_percpu_ref_resurrect(struct percpu_ref *ref, const struct mmf_site *site);
 bool mmf_percpu_ref_is_zero(struct percpu_ref *ref);
-#define percpu_ref_init(r, rel) mmf_percpu_ref_init((r), (rel))
+#define percpu_ref_init(r, rel) mmf_percpu_ref_init((r), (rel), #r, MMF_SITE("percpu_ref_init"))
 #define percpu_ref_tryget_live(r) mmf_percpu_ref_tryget_live((r), MMF_SITE("percpu_ref_tryget_live"))
 #define percpu_ref_get(r) mmf_percpu_ref_get((r), MMF_SITE("percpu_ref_get"))
 #define percpu_ref_put(r) mmf_percpu_ref_put((r), MMF_SITE("percpu_ref_put"))

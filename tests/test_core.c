@@ -1261,6 +1261,128 @@ static bool test_leak_audit_finds_leaks_and_passes_clean_runs(void)
 	return true;
 }
 
+/* ---- reference tracking: reports name who took a reference -------------------- */
+
+static int ref_mode, ref_line;
+static struct completion ref_held;
+
+/* Another task takes the extra reference, as a worker does before the
+ * teardown task drops the page-table references. */
+static void ref_leaker_body(void *arg)
+{
+	struct mm_model *M = MM();
+	if (ref_mode == 0) {
+		folio_get(mapped_folio(0, 0, NULL)); ref_line = __LINE__;
+	} else {
+		get_anon_vma(M->mm[0].anon_vma); ref_line = __LINE__;
+	}
+	complete(&ref_held);
+}
+
+static void ref_leak_body(void *arg)
+{
+	TCHECK_EQ(mm_access(0, 0, true), 0);
+	init_completion(&ref_held);
+	mmf_spawn(mmf_current_sched(), "leaker", 0, ref_leaker_body, NULL);
+	wait_for_completion(&ref_held);
+	mm_teardown();
+}
+
+static bool test_leak_audit_names_who_took_the_leaked_reference(void)
+{
+	static const char *const want[] = {"folio_get", "get_anon_vma"};
+	for (ref_mode = 0; ref_mode < 2; ref_mode++) {
+		struct unit u = {.frames = 8, .mms = 1, .swapdevs = 1};
+		CHECK(unit_clean(unit_run(&u, ref_leak_body, NULL), false));
+		mm_audit(&S);
+		CHECK(S.failed);
+		CHECK_EQ(S.report.cls, MMF_FAIL_LEAK);
+		char holder[128];
+		snprintf(holder, sizeof(holder), "task 1 'leaker' holds 1: %s at test_core.c:%d "
+			 "ref_leaker_body()", want[ref_mode], ref_line);
+		if (!strstr(S.report.text, holder))
+			fprintf(stderr, "  want '%s' in:\n%s\n", holder, S.report.text);
+		CHECK(strstr(S.report.text, holder));
+	}
+	unit_release();
+	return true;
+}
+
+static void ref_holder_body(void *arg)
+{
+	struct swap_info_struct *si = get_swap_device(swp_entry(0, 1)); ref_line = __LINE__;
+	TCHECK(si != NULL);
+	complete(&ref_held);            /* and exits without put_swap_device */
+}
+
+static void ref_swapoff_body(void *arg)
+{
+	init_completion(&ref_held);
+	mmf_spawn(mmf_current_sched(), "holder", 0, ref_holder_body, NULL);
+	wait_for_completion(&ref_held);
+	mm_swapoff(0);                  /* waits for the holder's reference forever */
+	TCHECK(!"swapoff returned with a device user left");
+}
+
+static bool test_swapoff_hang_names_the_device_user(void)
+{
+	struct unit u = {.frames = 8, .mms = 1, .swapdevs = 1};
+	CHECK_EQ(unit_run(&u, ref_swapoff_body, NULL), MMF_RUN_FAILED);
+	CHECK_EQ(S.report.cls, MMF_FAIL_DEADLOCK);
+	char holder[128];
+	snprintf(holder, sizeof(holder), "task 1 'holder' holds 1: get_swap_device at "
+		 "test_core.c:%d ref_holder_body()", ref_line);
+	if (!strstr(S.report.text, holder))
+		fprintf(stderr, "  want '%s' in:\n%s\n", holder, S.report.text);
+	CHECK(strstr(S.report.text, holder));
+	CHECK(strstr(S.report.text, "waits for &si->users"));
+	CHECK(strstr(S.report.text, "mm_swapoff()"));
+	/* the fixed protocol: the user puts, swapoff completes (and the
+	 * tracker has nothing to say) */
+	CHECK(unit_clean(unit_run(&u, swapoff_users_body, NULL), true));
+	unit_release();
+	return true;
+}
+
+static void ref_underflow_body(void *arg)
+{
+	struct mm_model *M = MM();
+	if (ref_mode == 0) {
+		struct folio *f = folio_alloc(1, GFP_KERNEL);
+		TREQUIRE(f != NULL);
+		folio_put(f);
+		folio_put(f);           /* freed already */
+	} else {
+		put_swap_device(M->swap_info[0]);      /* never got */
+	}
+	TCHECK(!"the unbalanced put went unnoticed");
+}
+
+static bool test_put_without_reference_reports_underflow_with_history(void)
+{
+	static const char *const want[][2] = {
+		{"put of folio", "new 1 by task 0 'unit': folio_alloc at test_core.c:"},
+		{"put of &si->users", "which holds no other than its own"},
+	};
+	for (ref_mode = 0; ref_mode < 2; ref_mode++) {
+		struct unit u = {.frames = 8, .mms = 1, .swapdevs = 1};
+		CHECK_EQ(unit_run(&u, ref_underflow_body, NULL), MMF_RUN_FAILED);
+		CHECK_EQ(S.report.cls, MMF_FAIL_REFCOUNT);
+		for (int i = 0; i < 2; i++) {
+			if (!strstr(S.report.text, want[ref_mode][i]))
+				fprintf(stderr, "  want '%s' in:\n%s\n", want[ref_mode][i],
+					S.report.text);
+			CHECK(strstr(S.report.text, want[ref_mode][i]));
+		}
+		if (!strstr(S.report.text, "ref_underflow_body()"))
+			fprintf(stderr, "%s\n", S.report.text);
+		CHECK(strstr(S.report.text, "ref_underflow_body()"));
+	}
+	CHECK(strstr(S.report.text, "percpu_ref_init at swapfile.c:"));
+	unit_release();
+	return true;
+}
+
 /* ---- scheduled tests ------------------------------------------------------------
  * 2-3 worker tasks and a teardown task that waits for them (a counter and
  * a completion, as workload.c does), then verifies every page, exits every
@@ -2082,6 +2204,9 @@ int main(int argc, char **argv)
 		TEST(test_migration_moves_a_two_page_folio),
 		TEST(test_corrupted_page_is_reported_as_data_failure),
 		TEST(test_leak_audit_finds_leaks_and_passes_clean_runs),
+		TEST(test_leak_audit_names_who_took_the_leaked_reference),
+		TEST(test_swapoff_hang_names_the_device_user),
+		TEST(test_put_without_reference_reports_underflow_with_history),
 		TEST(test_slab_faults_reach_zswap_store_swapon_and_fork_error_paths),
 		TEST(test_sched_swap_out_and_in_keeps_data),
 		TEST(test_sched_fork_cow_over_swapped_pages),

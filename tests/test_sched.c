@@ -740,6 +740,136 @@ static bool test_refcount_and_heap_misuse_are_reported(void)
 	return true;
 }
 
+/* ---- the reference tracker (reftrack.h) ---------------------------------------------
+ *
+ *   a: new, get "ga" ---c1---> b: get "gb", get "gb2" ---c2---> a: put (its own "ga")
+ *   ---c3---> c (took none): put (the oldest: "gb"), put ("gb2"), put: underflow
+ *
+ * A put drops the putter's own newest reference first, else the oldest of
+ * anyone's; a put with none held is reported with the history. */
+
+static struct {
+	int obj;
+	struct completion c1, c2, c3;
+	char after_a[1024], after_c[1024];
+	int held_after_c;
+} rt;
+
+static void rt_describe(char *buf, size_t len)
+{
+	buf[0] = 0;
+	mmf_ref_describe(mmf_current_sched(), &rt.obj, false, "", buf, len, 0);
+}
+
+static void rt_a(void *arg)
+{
+	mmf_ref_new(&rt.obj, "thing", 0, false, MMF_SITE("new"));
+	mmf_ref_get(&rt.obj, "thing", 1, MMF_SITE("ga"));
+	complete(&rt.c1);
+	wait_for_completion(&rt.c2);
+	mmf_ref_put(&rt.obj, 1, MMF_SITE("pa"));
+	rt_describe(rt.after_a, sizeof(rt.after_a));
+	complete(&rt.c3);
+}
+
+static void rt_b(void *arg)
+{
+	wait_for_completion(&rt.c1);
+	mmf_ref_get(&rt.obj, "thing", 1, MMF_SITE("gb"));
+	mmf_ref_get(&rt.obj, "thing", 1, MMF_SITE("gb2"));
+	complete(&rt.c2);
+}
+
+static void rt_c(void *arg)
+{
+	wait_for_completion(&rt.c3);
+	mmf_ref_put(&rt.obj, 1, MMF_SITE("pc"));
+	rt_describe(rt.after_c, sizeof(rt.after_c));
+	rt.held_after_c = mmf_ref_held(&rt.obj);
+	mmf_ref_put(&rt.obj, 1, MMF_SITE("pc"));
+	mmf_ref_put(&rt.obj, 1, MMF_SITE("pc-underflow"));
+}
+
+static void rt_setup(struct mmf_sched *s)
+{
+	memset(&rt, 0, sizeof(rt));
+	init_completion(&rt.c1);
+	init_completion(&rt.c2);
+	init_completion(&rt.c3);
+	mmf_spawn(s, "a", 0, rt_a, NULL);
+	mmf_spawn(s, "b", 0, rt_b, NULL);
+	mmf_spawn(s, "c", 0, rt_c, NULL);
+}
+
+static bool test_reftrack_names_holders_and_reports_underflow_with_history(void)
+{
+	CHECK_EQ(run_once(rt_setup, NULL), MMF_RUN_FAILED);
+	/* a dropped its own reference, not one of b's */
+	CHECK(!strstr(rt.after_a, "task 0 'a'"));
+	CHECK(strstr(rt.after_a, "task 1 'b' holds 1: gb at test_sched.c:"));
+	CHECK(strstr(rt.after_a, "task 1 'b' holds 1: gb2 at test_sched.c:"));
+	/* c took none: its put dropped the oldest */
+	CHECK_EQ(rt.held_after_c, 1);
+	CHECK(strstr(rt.after_c, "task 1 'b' holds 1: gb2 at test_sched.c:"));
+	CHECK(!strstr(rt.after_c, ": gb at"));
+	const struct mmf_report *r = &one_sched.report;
+	CHECK_EQ(r->cls, MMF_FAIL_REFCOUNT);
+	if (!strstr(r->text, "get 1 by task 1 'b': gb2 at test_sched.c:"))
+		fprintf(stderr, "  %s\n", r->text);
+	CHECK(strstr(r->text, "refcount underflow: put of thing"));
+	CHECK(strstr(r->text, "get 1 by task 1 'b': gb2 at test_sched.c:"));
+	CHECK(strstr(r->text, "put 1 by task 2 'c': pc-underflow at test_sched.c:"));
+	CHECK(strstr(r->text, " rt_c() -> 0 held"));
+	mmf_sched_destroy(&one_sched);
+	/* a new run forgets the old one's references */
+	mmf_input_src_init(&one_src, NULL, 0);
+	mmf_sched_init(&one_sched, NULL, &one_src.base);
+	mmf_sched_reset(&one_sched);
+	CHECK_EQ(mmf_ref_held(&rt.obj), 0);
+	mmf_sched_destroy(&one_sched);
+	return true;
+}
+
+/* A percpu_ref user that never puts: the killer waiting for zero is part
+ * of a deadlock whose report names the user and where it took the ref. */
+static struct {
+	struct percpu_ref users;
+} dr;
+
+static void dr_user(void *arg)
+{
+	if (!percpu_ref_tryget_live(&dr.users))
+		MMF_FAIL(MMF_FAIL_INVARIANT, &dr, "tryget_live of a live ref failed");
+}
+
+static void dr_killer(void *arg)
+{
+	percpu_ref_kill(&dr.users);
+	percpu_ref_wait_for_zero(&dr.users);
+}
+
+static void dr_setup(struct mmf_sched *s)
+{
+	percpu_ref_init(&dr.users, NULL);
+	mmf_spawn(s, "user", 0, dr_user, NULL);
+	mmf_spawn(s, "killer", 0, dr_killer, NULL);
+}
+
+static bool test_drain_deadlock_names_the_reference_holder(void)
+{
+	CHECK_EQ(run_once(dr_setup, NULL), MMF_RUN_FAILED);
+	const struct mmf_report *r = &one_sched.report;
+	CHECK_EQ(r->cls, MMF_FAIL_DEADLOCK);
+	if (!strstr(r->text, "task 0 'user' holds 1: percpu_ref_tryget_live at test_sched.c:"))
+		fprintf(stderr, "  %s\n", r->text);
+	CHECK(strstr(r->text, "waits for &dr.users"));
+	CHECK(strstr(r->text, "killed at test_sched.c:"));
+	CHECK(strstr(r->text, "task 0 'user' holds 1: percpu_ref_tryget_live at test_sched.c:"));
+	CHECK(strstr(r->text, "dr_user()"));
+	mmf_sched_destroy(&one_sched);
+	return true;
+}
+
 /* ---- bit locks are in the lock-order graph ---------------------------------------
  *
  *   ab mode 0 (AB-BA):   t0: bit B -> mutex M      t1: mutex M -> bit B
@@ -1213,6 +1343,8 @@ int main(int argc, char **argv)
 		TEST(test_virtual_time_advances_only_by_decision),
 		TEST(test_step_budget_reports_a_hang),
 		TEST(test_refcount_and_heap_misuse_are_reported),
+		TEST(test_reftrack_names_holders_and_reports_underflow_with_history),
+		TEST(test_drain_deadlock_names_the_reference_holder),
 		TEST(test_deadlock_report_names_waits_and_holders),
 		TEST(test_bit_lock_order_inversion_is_reported),
 		TEST(test_bit_lock_handoff_and_misuse),
