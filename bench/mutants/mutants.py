@@ -200,7 +200,7 @@ def cmd_check(args):
                 src = os.path.join(root, m["file"])
                 with open(src) as fh:
                     orig = fh.read()
-                if not re.search(r"\b%s\s*\(" % re.escape(m["function"]), orig):
+                if not re.search(r"\b%s\)?\s*\(" % re.escape(m["function"]), orig):
                     raise MutError("%s: function %s not in %s" % (m["name"], m["function"], m["file"]))
                 # apply and revert on a scratch copy of the file's directory entry
                 copy = os.path.join(tmp, m["file"])
@@ -234,7 +234,7 @@ def cmd_check(args):
 
 # ---- callers: the heuristic for "the report names the function or a caller" --------
 
-FUNC_DEF = re.compile(r"^[A-Za-z_][\w \*]*?\b([A-Za-z_]\w*)\s*\([^;]*$")
+FUNC_DEF = re.compile(r"^[A-Za-z_][\w \*]*?\(?\b([A-Za-z_]\w*)\)?\s*\([^;]*$")
 
 
 def functions_in(path):
