@@ -432,17 +432,18 @@ static size_t append_chain(char *buf, size_t len, size_t off, const struct mmf_t
 	/* Every way from the model into the scheduler passes a public entry
 	 * point (mmf_*) or an instrumentation callback (__asan_*): the model's
 	 * frames begin after the last of those near the top. */
-	int first = 0;
-	if (!mmf__report_frame)
-		for (int i = 0; i < n && i < 8; i++)
-			if (!strncmp(names[i], "mmf_", 4) || !strncmp(names[i], "__", 2))
-				first = i + 1;
-	int shown = 0;
-	for (int i = first; i < n && shown < 10; i++) {
-		/* the fiber's entry: the task function was the last frame */
+	int end = n;    /* the fiber's entry: the task function was the last frame */
+	for (int i = 0; i < n && end == n; i++)
 		if (!strncmp(names[i], "fiber_start", 11) || !strncmp(names[i], "mmf_ctx_", 8) ||
 		    !strncmp(names[i], "task_main", 9))
-			break;
+			end = i;
+	int first = 0;
+	if (!mmf__report_frame)
+		for (int i = 0; i < end && i < 8; i++)
+			if (!strncmp(names[i], "mmf_", 4) || !strncmp(names[i], "__asan_", 7))
+				first = i + 1;
+	int shown = 0;
+	for (int i = first; i < end && shown < 10; i++) {
 		off = append(buf, len, off, "%s%s", shown ? " < " : "\n  call chain: ", names[i]);
 		shown++;
 	}
