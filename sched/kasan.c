@@ -48,14 +48,31 @@ static char *region;            /* SPAN bytes */
 static uint8_t *shadow;         /* SPAN / 8 bytes */
 static unsigned slices_used;    /* bitmap */
 
+/* At a fixed address when the kernel lets us (as the fiber stacks are, see
+ * fiber.c): a run's objects then have the same addresses in every process,
+ * so a replay's report is byte for byte the original's. */
+static void *map_at(uintptr_t want, size_t size)
+{
+#if defined(MAP_FIXED_NOREPLACE) && (defined(__x86_64__) || defined(__aarch64__))
+	void *m = mmap((void *)want, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+	if (m == (void *)want)
+		return m;
+	if (m != MAP_FAILED)
+		munmap(m, size);
+#else
+	(void)want;
+#endif
+	return mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		    -1, 0);
+}
+
 static void reserve(void)
 {
 	if (region)
 		return;
-	void *r = mmap(NULL, SPAN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		       -1, 0);
-	void *sh = mmap(NULL, SPAN / 8, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *r = map_at(0x7d0000000000ull, SPAN);
+	void *sh = map_at(0x7d2000000000ull, SPAN / 8);
 	if (r == MAP_FAILED || sh == MAP_FAILED)
 		mmf_internal("checked heap: cannot reserve %llu GiB of address space",
 			     (unsigned long long)(SPAN >> 30));
