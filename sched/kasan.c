@@ -17,8 +17,11 @@
  * touches what it allocates.  One range check tells the arena from
  * everything else. */
 #define SLICES 16
-#define SLICE_SIZE (4ull << 30)
-#define SPAN ((uint64_t)SLICES * SLICE_SIZE)
+#define SLICE_MAX (4ull << 30)
+#define SLICE_MIN (64ull << 20)
+static uint64_t slice_size = SLICE_MAX;  /* smaller where address space is limited */
+#define SLICE_SIZE slice_size
+#define SPAN ((uint64_t)SLICES * slice_size)
 
 /* Shadow values, one per 8-byte granule. */
 enum {
@@ -71,11 +74,22 @@ static void reserve(void)
 {
 	if (region)
 		return;
-	void *r = map_at(0x7d0000000000ull, SPAN);
-	void *sh = map_at(0x7d2000000000ull, SPAN / 8);
-	if (r == MAP_FAILED || sh == MAP_FAILED)
-		mmf_internal("checked heap: cannot reserve %llu GiB of address space",
-			     (unsigned long long)(SPAN >> 30));
+	/* 72 GiB of address space, reserved but not committed; where that is
+	 * refused (ulimit -v, strict overcommit) smaller slices will do: a run
+	 * needs far less than SLICE_MIN. */
+	void *r = MAP_FAILED, *sh = MAP_FAILED;
+	for (; slice_size >= SLICE_MIN; slice_size /= 2) {
+		r = map_at(0x7d0000000000ull, SPAN);
+		sh = r == MAP_FAILED ? MAP_FAILED : map_at(0x7d2000000000ull, SPAN / 8);
+		if (sh != MAP_FAILED)
+			break;
+		if (r != MAP_FAILED)
+			munmap(r, SPAN);
+		r = MAP_FAILED;
+	}
+	if (r == MAP_FAILED)
+		mmf_internal("checked heap: cannot reserve %llu MiB of address space",
+			     (unsigned long long)((SLICES * SLICE_MIN) >> 20));
 	shadow = sh;
 	region = r;
 }
