@@ -8,7 +8,9 @@
 #     UBSan or as SIGSEGV);
 #   - an execution that never ends (toy-spin, MMFUZZ_TIMEOUT_MS=300).
 # ENGINE: libfuzzer (budgeted runs) or afl (afl-fuzz until the first crash,
-# skipped with 77 without afl-fuzz).
+# skipped with 77 without afl-fuzz).  AFL++ follows the clock even with a
+# fixed -s: the use-after-free took it 11 s to 35 s here and more than
+# 120 s in one CI run, hence 300 s (the test stops at the first crash).
 set -u
 ENGINE=$1 T=$2 CLI=$3 SEEDS=$4
 TMP=$(mktemp -d)
@@ -32,7 +34,7 @@ campaign() {
 	afl)
 		env "$@" MMFUZZ_REPRO_DIR="$d/rep" AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 \
 			AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_BENCH_UNTIL_CRASH=1 \
-			afl-fuzz -i "$d/corpus" -o "$d/out" -V 120 -t 20000 -- "$T" >"$d/log" 2>&1 ;;
+			afl-fuzz -s 1 -i "$d/corpus" -o "$d/out" -V 300 -t 20000 -- "$T" >"$d/log" 2>&1 ;;
 	esac
 	local arts
 	arts=$(ls "$d/art" 2>/dev/null | grep -c '^crash-')
