@@ -51,15 +51,7 @@ static struct mmf_kmem *km(struct mmf_sched *s)
 	return s->kmem;
 }
 
-MMF_WRAPS
-static size_t hash(const void *p)
-{
-	uint64_t h = (uintptr_t)p;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	return (size_t)h;
-}
+#define hash mmf__hash_ptr
 
 static struct ent *find(struct mmf_kmem *k, const void *p)
 {

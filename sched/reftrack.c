@@ -65,15 +65,7 @@ static struct mmf_reftrack *rt_of(struct mmf_sched *s)
 	return s->refs;
 }
 
-MMF_WRAPS
-static size_t hash(const void *p)
-{
-	uint64_t h = (uintptr_t)p;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	return (size_t)h;
-}
+#define hash mmf__hash_ptr
 
 static bool grow(struct mmf_reftrack *rt)
 {
@@ -214,18 +206,7 @@ static int pick(const struct ent *e, const struct who *w, const struct mmf_site 
 	return -1;
 }
 
-static size_t append(char *buf, size_t len, size_t off, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static size_t append(char *buf, size_t len, size_t off, const char *fmt, ...)
-{
-	if (off >= len)
-		return off;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(buf + off, len - off, fmt, ap);
-	va_end(ap);
-	return n < 0 ? off : off + (size_t)n > len ? len : off + (size_t)n;
-}
+#define append mmf__append
 
 static size_t put_who(char *buf, size_t len, size_t off, const struct who *w)
 {

@@ -282,9 +282,7 @@ static void task_where(const struct mmf_task *t, char *buf, size_t len)
 		snprintf(buf, len, "(not started)");
 }
 
-static size_t append(char *buf, size_t len, size_t off, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static size_t append(char *buf, size_t len, size_t off, const char *fmt, ...)
+size_t mmf__append(char *buf, size_t len, size_t off, const char *fmt, ...)
 {
 	if (off >= len)
 		return off;
@@ -292,8 +290,9 @@ static size_t append(char *buf, size_t len, size_t off, const char *fmt, ...)
 	va_start(ap, fmt);
 	int n = vsnprintf(buf + off, len - off, fmt, ap);
 	va_end(ap);
-	return n < 0 ? off : off + (size_t)n;
+	return n < 0 ? off : off + (size_t)n > len ? len : off + (size_t)n;
 }
+#define append mmf__append
 
 /* "file:line func(), step N": where a lock was taken, for the reports. */
 static size_t append_taken(char *buf, size_t len, size_t off, const struct mmf_site *site,

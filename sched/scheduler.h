@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sanitizer.h"
 #include "sched_config.h"
 #include "fiber.h"
 
@@ -516,6 +517,22 @@ void mmf__begin_wait(struct mmf_task *t, const void *obj, enum mmf_wait_kind kin
 		     const struct mmf_site *site, uint64_t wake_at);
 /* Append one line per live task: what it waits on, where, who holds it
  * (task, acquisition site and step), then what it holds and since where. */
+/* Formatted append at buf+off for report builders; returns the new
+ * offset, at most len (a full buffer takes nothing more). */
+size_t mmf__append(char *buf, size_t len, size_t off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* A pointer's hash for the scheduler's open-addressed tables (kmem,
+ * reftrack). */
+MMF_WRAPS static inline size_t mmf__hash_ptr(const void *p)
+{
+	uint64_t h = (uintptr_t)p;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return (size_t)h;
+}
+
 size_t mmf__describe_tasks(const struct mmf_sched *s, char *buf, size_t len, size_t off);
 void mmf__record_report(struct mmf_sched *s, enum mmf_fail_class cls, const void *obj,
 			const struct mmf_site *site, const char *fmt, va_list ap);
