@@ -291,6 +291,250 @@ def plot_scaling(rows, path):
 
 # ---- the report -------------------------------------------------------------------
 
+# ---- coverage-guided engines (bench/engines.sh writes data/engines/) -----------------
+
+ENGINE_COLORS = {"random": "#4c72b0", "pct": "#8172b2", "libfuzzer": "#dd8452", "afl": "#55a868",
+                 "libfuzzer mutator off (all feedback)": "#f2b48c", "libfuzzer all feedback": "#c44e52"}
+DEEP = ["zswap-writeback-stale-data", "free-swap-and-cache-swapoff-uaf"]
+# bench/engines.sh's columns and ablation rows, in its order
+MAIN_ORDER = ["random", "pct", "libfuzzer", "libfuzzer all feedback", "libfuzzer mutator off (all feedback)", "afl"]
+ABL_ORDER = ["libfuzzer", "base: reverse 25%", "mutator off", "reverse off", "reverse off (the default mutator)",
+             "reverse 25%", "PCT-like cap 3", "feedback off", "all feedback", "switch only", "rf only", "lock only",
+             "order only", "ASan build", "afl", "afl mutator off"]
+
+
+def in_order(names, order):
+    return sorted(names, key=lambda n: (order.index(n) if n in order else len(order), names.index(n)))
+
+
+def cmedian(rows, key, limit_key=None):
+    """Median over trials where a trial that did not find the bug counts as
+    more than any that did; returns (value, lower_bound).  A median that
+    falls on such trials is the least of their values, marked >=."""
+    if not rows:
+        return None, False
+    found = sorted(fnum(r[key], 0) for r in rows if r["found"] == "1")
+    miss = sorted(fnum(r[limit_key] if limit_key else r[key], 0) for r in rows if r["found"] != "1")
+    n = len(rows)
+    allv = [(v, False) for v in found] + [(v, True) for v in miss]
+    if n % 2:
+        v, lb = allv[n // 2]
+        return v, lb
+    (a, la), (b, lb) = allv[n // 2 - 1], allv[n // 2]
+    if la or lb:
+        return (b if not la else a), True
+    return (a + b) / 2, False
+
+
+def fmt_med(v, lb, f):
+    return ("&ge;" if lb else "") + f(v) if v is not None else "-"
+
+
+def trial_cell(rs):
+    """A table cell for a set of trials, and its medians (executions and
+    time, each with its lower-bound mark) with the trials."""
+    ex, exl = cmedian(rs, "executions")
+    tm, tml = cmedian(rs, "seconds", "limit")
+    nf = sum(r["found"] == "1" for r in rs)
+    text = "**%s** / %s, %d/%d" % (fmt_med(ex, exl, fmt_n), fmt_med(tm, tml, fmt_s), nf, len(rs))
+    return text, (ex, exl, tm, tml, rs)
+
+
+def engines_section(out, imgd, w):
+    data = os.path.join(out, "data", "engines")
+    rows = read(os.path.join(data, "ttb.csv"))
+    if not rows:
+        return
+    mach = {r["key"]: r["value"] for r in (read(os.path.join(data, "machine.csv")) or [])}
+    main = [r for r in rows if r["table"] == "main"]
+    abl = [r for r in rows if r["table"] == "ablation"]
+    variants = []
+    for r in main:
+        if r["variant"] not in variants:
+            variants.append(r["variant"])
+    configs = []
+    for r in main:
+        if r["config"] not in configs:
+            configs.append(r["config"])
+    configs = in_order(configs, MAIN_ORDER)
+    cell = {}
+    for r in main:
+        cell.setdefault((r["variant"], r["config"]), []).append(r)
+    w("## Coverage-guided engines against the built-in sources")
+    w("")
+    w("`bench/engines.sh` (commit `%s`, %s, %s trials per cell, %s s limit, %s trials at a time on %s"
+      " cores, %.0f min): the generic workload with one variant on, each trial stopped at the first"
+      " failure of a class BUGS.md names for the variant. **random** and **pct** are the built-in"
+      " sources (`mmfuzz run`, gcc build); **libfuzzer** is the libfuzzer-fast preset (clang,"
+      " libFuzzer, the model's checked heap instead of ASan) with the decision-space mutator and"
+      " no interleaving feedback (the campaign default, fuzz/campaign/libfuzzer.sh), beside it the"
+      " same with all four feedback kinds, and that without the mutator; **afl** is the afl preset (ASan)"
+      " with the custom mutator library and AFL++'s own stages (fuzz/campaign/afl.sh). Both engines start from"
+      " corpus/seeds/mm. Executions are the engine's own count plus the runs the mutator made to"
+      " learn input shapes. A trial that did not find the bug counts as more than any that did, so a"
+      " median marked &ge; is a lower bound." % (
+          mach.get("commit", "?"), mach.get("date", "?"), mach.get("trials", "?"),
+          mach.get("limit_s", "?"), mach.get("jobs", "?"), mach.get("cores", "?"),
+          fnum(mach.get("total_s"), 0) / 60))
+    w("")
+    if not main:
+        variants = []
+    w("Each cell: **median executions to bug** / median time, found/trials.")
+    w("")
+    w("| variant | " + " | ".join(configs) + " |")
+    w("|---|" + "---|" * len(configs))
+    med = {}
+    for v in variants:
+        cells = []
+        for c in configs:
+            rs = cell.get((v, c), [])
+            text, med[(v, c)] = trial_cell(rs)
+            cells.append(text)
+        w("| %s | %s |" % (v, " | ".join(cells)))
+    w("")
+    # targets
+    guided = [c for c in configs if c in ("libfuzzer", "libfuzzer all feedback", "afl")]
+    w("**Against the targets** (issue: engines beat random and PCT in median executions on every")
+    w("variant, by 5x on the two deepest; one engine within 2x of random in median time everywhere;")
+    w("every trial of the two deepest found within 60 s):")
+    w("")
+    w("| variant | best built-in (executions) | " + " | ".join("%s: executions vs best built-in" % g for g in guided) +
+      " | best engine time vs random | deepest: every trial < 60 s |")
+    w("|---|---|" + "---|" * len(guided) + "---|---|")
+    for v in variants:
+        bi = [(med[(v, c)][0], c) for c in ("random", "pct") if (v, c) in med and med[(v, c)][0] is not None]
+        if not bi:
+            continue
+        best, bname = min(bi)
+        parts = []
+        for g in guided:
+            ex, exl = med.get((v, g), (None, False))[:2]
+            if ex is None or not best:
+                parts.append("-")
+                continue
+            ratio = best / ex
+            tgt = 5 if v in DEEP else 1
+            ok = ratio >= tgt and not exl
+            parts.append("%s%.2fx %s" % ("&le;" if exl else "", ratio, "met" if ok else "missed (target %dx)" % tgt))
+        rt = med.get((v, "random"), (None,) * 4)[2]
+        tbest = None
+        for g in guided:
+            t, tl = med.get((v, g), (None, False, None, False))[2:4]
+            if t is not None and (tbest is None or t < tbest[0]):
+                tbest = (t, tl, g)
+        if rt and tbest:
+            tr = tbest[0] / rt
+            tcell = "%s %.1fx (%s) %s" % ("&ge;" if tbest[1] else "", tr, tbest[2], "met" if tr <= 2 and not tbest[1] else "missed")
+        else:
+            tcell = "-"
+        if v in DEEP:
+            dd = []
+            for g in guided:
+                rs = med.get((v, g), (None,) * 5)[4] or []
+                dd.append("%s %d/%d" % (g, sum(r["found"] == "1" and fnum(r["seconds"], 99) < 60 for r in rs), len(rs)))
+            dcell = ", ".join(dd)
+        else:
+            dcell = ""
+        w("| %s | %s (%s) | %s | %s | %s |" % (v, fmt_n(best), bname, " | ".join(parts), tcell, dcell))
+    w("")
+    # plot: median executions per variant and engine
+    if variants and configs:
+        W, H = 940, 60 + 34 * len(variants) * 1 + 70
+        fig = new_figure(W, H)
+        ax = fig.add_axes([300 / W, 60 / H, (W - 340) / W, (H - 110) / H])
+        fig.suptitle("median executions to bug (log scale; hatched: a lower bound)", y=1 - 12 / H, va="top",
+                     fontsize=11, fontweight="bold")
+        vals = [med[k][0] for k in med if med[k][0]]
+        a, b = log_axis(min(vals) * 0.8, max(vals) * 1.2)
+        rows_on_log_axis(ax, a, b, variants, lambda k: fmt_n(10 ** k))
+        bh = 0.8 / len(configs)
+        for j, c in enumerate(configs):
+            for i, v in enumerate(variants):
+                ex, exl = med.get((v, c), (None, False))[:2]
+                if not ex:
+                    continue
+                ax.barh(i + 0.1 + bh * (j + 0.5), ex - 10 ** a, left=10 ** a, height=bh * 0.9,
+                        color=ENGINE_COLORS.get(c, "#999999"), hatch="//" if exl else None,
+                        edgecolor="white" if exl else None)
+        fig.legend(handles=[Patch(color=ENGINE_COLORS.get(c, "#999999"), label=c) for c in configs],
+                   loc="lower center", ncol=len(configs), frameon=False)
+        save(fig, os.path.join(imgd, "engines.svg"))
+        w("![median executions to bug per engine](bench/engines.svg)")
+        w("")
+    if abl:
+        acfg = []
+        for r in abl:
+            if r["config"] not in acfg:
+                acfg.append(r["config"])
+        acfg = in_order(acfg, ABL_ORDER)
+        avars = []
+        for r in abl:
+            if r["variant"] not in avars:
+                avars.append(r["variant"])
+        acell = {}
+        for r in abl:
+            acell.setdefault((r["config"], r["variant"]), []).append(r)
+        w("### Ablation on the two deepest races")
+        w("")
+        base = mach.get("ablation_base")
+        w("%s trials per cell%s. Each row changes one setting from the base (the first row)%s."
+          " Environment: `MMFUZZ_MUTATOR=0` (the engine's own byte mutations only),"
+          " `MMFUZZ_MUT_REVERSE=0` (no reversal of conflicting pairs), `MMFUZZ_MUT_CAP=3` (PCT-like:"
+          " about three preemptions at most), `MMFUZZ_FEEDBACK=0|switch|rf|lock|order`"
+          " (sched/feedback.h). *ASan build* is the libfuzzer preset with the base settings; *afl*"
+          " rows are AFL++ with and without the custom mutator library." % (
+              mach.get("ablation_trials", mach.get("trials", "?")),
+              (" (%s)" % mach["ablation_date"]) if mach.get("ablation_date") else "",
+              (": %s" % base) if base else ""))
+        w("")
+        w("| configuration | " + " | ".join(avars) + " |")
+        w("|---|" + "---|" * len(avars))
+        for c in acfg:
+            cells = []
+            for v in avars:
+                cells.append(trial_cell(acell.get((c, v), []))[0])
+            w("| %s | %s |" % (c, " | ".join(cells)))
+        w("")
+        speed = {}
+        for c in ("libfuzzer", "base: reverse 25%", "ASan build", "afl"):
+            rs = [r for r in abl if r["config"] == c and fnum(r["seconds"], 0) > 0]
+            if rs:
+                speed["libfuzzer" if c.startswith("base") else c] = statistics.median(
+                    fnum(r["executions"], 0) / fnum(r["seconds"], 1) for r in rs)
+        if "libfuzzer" in speed and "ASan build" in speed:
+            w("Executions per second in these trials (median over trials, two trials sharing the two")
+            w("cores, the base settings): libfuzzer-fast preset %s/s, libfuzzer preset (ASan) %s/s (%.1fx)%s." % (
+                fmt_n(speed["libfuzzer"]), fmt_n(speed["ASan build"]), speed["libfuzzer"] / speed["ASan build"],
+                (", AFL++ (ASan, fork server) %s/s" % fmt_n(speed["afl"])) if "afl" in speed else ""))
+            w("")
+    fb = [r for r in rows if r["table"] == "feedback"]
+    if fb:
+        fcfg, fvars, fcell = [], [], {}
+        for r in fb:
+            if r["config"] not in fcfg:
+                fcfg.append(r["config"])
+            if r["variant"] not in fvars:
+                fvars.append(r["variant"])
+            fcell.setdefault((r["config"], r["variant"]), []).append(r)
+        w("### Feedback kinds with the default mutator")
+        w("")
+        w("After the ablation above made reverse-off the default, the feedback kinds again, on the")
+        w("default mutator, %s trials per cell (`MMFUZZ_FEEDBACK`; the same seeds as the main table, so" % max(len(v) for v in fcell.values()))
+        w("*all kinds* and *off* repeat its runs with the same executions where a trial ended in time;")
+        w("times are not comparable, builds shared the machine during part of this pass):")
+        w("")
+        w("| feedback | " + " | ".join(fvars) + " |")
+        w("|---|" + "---|" * len(fvars))
+        for c in fcfg:
+            w("| %s | %s |" % (c, " | ".join(trial_cell(fcell.get((c, v), []))[0] for v in fvars)))
+        w("")
+    notes = os.path.join(data, "notes.md")
+    if os.path.exists(notes):
+        with open(notes) as f:
+            w(f.read().rstrip())
+        w("")
+
+
 def main():
     if len(sys.argv) != 2:
         sys.stderr.write("usage: bench/report.py OUT\n")
@@ -562,6 +806,8 @@ def main():
         with open(notes) as f:
             w(f.read().rstrip())
         w("")
+
+    engines_section(out, imgd, w)
 
     # ---- the checked heap's cost (bench/kasan_cost.sh writes data/kasan_cost.md)
     kc = os.path.join(out, "data", "kasan_cost.md")

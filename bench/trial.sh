@@ -3,10 +3,15 @@
 # the generic workload until the first failure of a class BUGS.md names for
 # it, or LIMIT seconds.  Prints one CSV row:
 #   engine,variant,seed,found,class,executions,seconds,limit
-# ENGINE: random | pct (built-in engine, `mmfuzz run`), libfuzzer-fb,
-# libfuzzer-nofb (the libFuzzer target, interleaving feedback on/off, from
-# the generic seed corpus), afl (AFL++ from the same seeds), stress (the
-# real-thread baseline, `mmfuzz stress`).  The built-in engine and the stress
+# ENGINE: random | pct (built-in engine, `mmfuzz run`), libfuzzer (the
+# libFuzzer target from the generic seed corpus, configured by the
+# environment: MMFUZZ_FEEDBACK, MMFUZZ_MUTATOR), libfuzzer-fb,
+# libfuzzer-nofb (the same, interleaving feedback on/off), afl (AFL++ from
+# the same seeds, with the decision-space custom mutator unless
+# MMFUZZ_MUTATOR=0), stress (the real-thread baseline, `mmfuzz stress`).
+# TRIAL_LF and TRIAL_AFL name other target binaries (e.g. the
+# libfuzzer-fast preset's, without ASan).  Executions of the engines count
+# the mutator's own runs to learn input shapes (MMFUZZ_STATS_FILE).  The built-in engine and the stress
 # baseline run the same gcc build (the model's own checks: page state, leak
 # audit, data shadow, object lifetimes), so a failure of another class is
 # passed over and the trial goes on; libFuzzer and AFL++ run their ASan
@@ -21,8 +26,9 @@ HERE=$(cd "$(dirname "$0")/.." && pwd)
 B=${5:-$HERE/build}
 CLI=$B/asan/fuzz/mmfuzz
 GCC=$B/default/fuzz/mmfuzz
-LF=$B/libfuzzer/fuzz/mmfuzz_libfuzzer
-AF=$B/afl/fuzz/mmfuzz_afl
+LF=${TRIAL_LF:-$B/libfuzzer/fuzz/mmfuzz_libfuzzer}
+AF=${TRIAL_AFL:-$B/afl/fuzz/mmfuzz_afl}
+AFM=$(dirname "$AF")/mmfuzz_afl_mutator.so
 want=$("$CLI" list | sed -n "s/^  $V .*\[caught as: \([a-z,-]*\)\]\$/\1/p")
 [ -n "$want" ] || { echo "trial.sh: unknown variant $V" >&2; exit 2; }
 [ "$want" = any ] && want=
@@ -86,15 +92,18 @@ stress)
 		k=$((k + 1))
 	done
 	row "$found" "$cls" "$execs" "$(secs_since "$t0")" ;;
-libfuzzer-fb | libfuzzer-nofb)
-	fb=1; [ "$E" = libfuzzer-nofb ] && fb=0
+libfuzzer | libfuzzer-fb | libfuzzer-nofb)
+	[ "$E" = libfuzzer-fb ] && export MMFUZZ_FEEDBACK=1
+	[ "$E" = libfuzzer-nofb ] && export MMFUZZ_FEEDBACK=0
 	mkdir -p "$TMP/corpus" "$TMP/art"
 	cp "$HERE"/corpus/seeds/mm/* "$TMP/corpus/"
-	MMFUZZ_BUGS=$V MMFUZZ_FEEDBACK=$fb MMFUZZ_REPRO_DIR=- MMFUZZ_WANT=$want \
-		"$LF" "$TMP/corpus" -seed="$S" -max_total_time="$LIMIT" -artifact_prefix="$TMP/art/" \
-		-print_final_stats=1 >"$TMP/log" 2>&1
+	(cd "$TMP" && MMFUZZ_BUGS=$V MMFUZZ_REPRO_DIR=- MMFUZZ_WANT=$want \
+		MMFUZZ_STATS_FILE=$TMP/stats "$LF" corpus -seed="$S" -max_total_time="$LIMIT" \
+		-artifact_prefix=art/ -reload=0 -print_final_stats=1 >"$TMP/log" 2>&1)
 	t=$(secs_since "$t0")
 	n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$TMP/log" | tail -1)
+	extra=$(awk '{ s += $3 } END { print s + 0 }' "$TMP/stats" 2>/dev/null)
+	n=$(( ${n:-0} + ${extra:-0} ))
 	crash=$(ls "$TMP/art" | grep -E '^(crash|leak|timeout|oom)-' | head -1)
 	if [ -n "$crash" ]; then
 		row 1 "$(class_of "$TMP/art/$crash")" "${n:-0}" "$t"
@@ -104,6 +113,9 @@ libfuzzer-fb | libfuzzer-nofb)
 afl)
 	mkdir -p "$TMP/corpus"
 	cp "$HERE"/corpus/seeds/mm/* "$TMP/corpus/"
+	if [ "${MMFUZZ_MUTATOR:-1}" != 0 ] && [ -f "$AFM" ]; then
+		export AFL_CUSTOM_MUTATOR_LIBRARY=$AFM MMFUZZ_SHAPE_FILE=$TMP/shapes
+	fi
 	MMFUZZ_BUGS=$V MMFUZZ_WANT=$want MMFUZZ_REPRO_DIR=- AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 \
 		AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_BENCH_UNTIL_CRASH=1 AFL_NO_AFFINITY=1 \
 		AFL_SKIP_CRASHES=1 afl-fuzz -s "$S" -i "$TMP/corpus" -o "$TMP/out" -V "$LIMIT" \

@@ -92,7 +92,11 @@ enum mmf_run_status mmf_harness_run(struct mmf_harness *h, const uint8_t *data, 
 	char err[256];
 	if (size > MMF_INPUT_MAX)
 		size = MMF_INPUT_MAX;
+	struct mmf_pick_rec *rec = h->in.rec;
+	uint32_t cap = h->in.rec_cap;
 	mmf_input_src_init(&h->in, data, size);
+	h->in.rec = rec;
+	h->in.rec_cap = cap;
 	enum mmf_run_status st = mmf_run_program(&h->s, h->prog, h->params, err, sizeof(err), &bad);
 	if (bad)
 		mmf_internal("harness: parameters stopped parsing: %s", err);

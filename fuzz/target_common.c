@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include "target_common.h"
 #include "guard.h"
+#include "mutator.h"
 #include "repro.h"
 #include "search.h"
 #include "sanitizer.h"
@@ -46,9 +47,12 @@ static volatile int saved;      /* this input's reproducer is written */
 static char repro_dir[4096] = ".";
 static bool repro_off;
 static uint64_t stat_execs, stat_steps;  /* for MMFUZZ_STATS_FILE, since the last line */
+static uint64_t stat_shape_runs;         /* runs the mutator made to learn a shape */
 static const char *stats_path;
 
-/* MMFUZZ_STATS_FILE: append "executions scheduling-points" done since the
+/* MMFUZZ_STATS_FILE: append "executions scheduling-points shape-runs"
+ * (shape runs: the mutator's own runs of inputs whose shape it did not
+ * know, see mmf_target_shape) done since the
  * last line, every 512 executions, before a failure ends the process and at exit (the benchmark's
  * scheduling points per second under the engines, afl.sh's progress line:
  * AFL++ runs many processes and updates its own counts once a minute;
@@ -60,11 +64,11 @@ static void write_stats(void)
 	int fd = open(stats_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
 	if (fd < 0)
 		return;
-	char line[64];
-	int n = snprintf(line, sizeof(line), "%llu %llu\n", (unsigned long long)stat_execs,
-			 (unsigned long long)stat_steps);
+	char line[96];
+	int n = snprintf(line, sizeof(line), "%llu %llu %llu\n", (unsigned long long)stat_execs,
+			 (unsigned long long)stat_steps, (unsigned long long)stat_shape_runs);
 	if (n > 0 && write(fd, line, (size_t)n) == n)
-		stat_execs = stat_steps = 0;
+		stat_execs = stat_steps = stat_shape_runs = 0;
 	close(fd);
 }
 
@@ -219,16 +223,96 @@ static void arm(void)
 	}
 }
 
-bool mmf_target_feedback(void)
-{
-	const char *f = getenv("MMFUZZ_FEEDBACK");
-	return !f || strcmp(f, "0");
-}
-
 static _Noreturn void bad_env(const char *what, const char *why)
 {
 	fprintf(stderr, "mmfuzz: %s: %s\n", what, why);
 	exit(2);
+}
+
+static const struct {
+	const char *name;
+	unsigned kinds;
+} fb_names[] = {
+	{"switch", MMF_FB_SWITCH}, {"rf", MMF_FB_RF}, {"lock", MMF_FB_LOCK},
+	{"order", MMF_FB_ORDER}, {"all", MMF_FB_ALL},
+	{"1", MMF_FB_ALL}, {"on", MMF_FB_ALL},
+	{"0", 0}, {"off", 0}, {"none", 0},
+};
+
+unsigned mmf_target_feedback(const char *program)
+{
+	const char *f = getenv("MMFUZZ_FEEDBACK");
+	if (!f)
+		return program && strcmp(program, "mm") ? MMF_FB_ALL : MMF_TARGET_FEEDBACK_DEFAULT;
+	unsigned kinds = 0;
+	const char *p = f;
+	for (;;) {
+		size_t n = strcspn(p, ",");
+		size_t i = 0;
+		while (i < sizeof(fb_names) / sizeof(fb_names[0]) &&
+		       (strlen(fb_names[i].name) != n || strncmp(fb_names[i].name, p, n)))
+			i++;
+		if (i == sizeof(fb_names) / sizeof(fb_names[0]))
+			bad_env("MMFUZZ_FEEDBACK", "not 1, 0 or a list of switch, rf, lock, order, all");
+		kinds |= fb_names[i].kinds;
+		if (!p[n])
+			break;
+		p += n + 1;
+	}
+	return kinds;
+}
+
+bool mmf_target_mutator(void)
+{
+	const char *m = getenv("MMFUZZ_MUTATOR");
+	if (!m || !strcmp(m, "1"))
+		return true;
+	if (!strcmp(m, "0"))
+		return false;
+	bad_env("MMFUZZ_MUTATOR", "not 0 or 1");
+}
+
+size_t mmf_target_study(struct mmf_harness *h, const uint8_t *data, size_t size,
+			struct mmf_shape *shape, struct mmf_mut_pick *out, size_t cap)
+{
+	static struct mmf_pick_rec rec[4096];
+	void (*f)(void *, uint32_t) = h->s.opts.feature;
+	h->s.opts.feature = NULL;
+	h->in.rec = rec;
+	h->in.rec_cap = sizeof(rec) / sizeof(rec[0]);
+	mmf_harness_run(h, data, size);
+	h->in.rec = NULL;
+	h->in.rec_cap = 0;
+	h->s.opts.feature = f;
+	stat_shape_runs++;
+	shape->picks = h->in.picks;
+	shape->front = (uint32_t)h->in.front;
+	shape->back = (uint32_t)(h->in.len - h->in.back);
+	mmf_shape_pin(mmf_input_hash(data, size), shape);
+	size_t n = h->in.nrec < cap ? h->in.nrec : cap;
+	for (size_t i = 0; i < n; i++)
+		out[i] = (struct mmf_mut_pick){rec[i].obj, rec[i].set, rec[i].task, rec[i].dflt,
+					       rec[i].chosen};
+	return n;
+}
+
+void mmf_target_shape(struct mmf_harness *h, const uint8_t *data, size_t size,
+		      struct mmf_shape *shape)
+{
+	uint64_t key = mmf_input_hash(data, size);
+	if (mmf_shape_get(key, shape))
+		return;
+	/* Not run in this process yet (or pushed out of the table): run it,
+	 * quietly, to learn what it consumes. */
+	void (*f)(void *, uint32_t) = h->s.opts.feature;
+	h->s.opts.feature = NULL;
+	mmf_harness_run(h, data, size);
+	h->s.opts.feature = f;
+	shape->picks = h->in.picks;
+	shape->front = (uint32_t)h->in.front;
+	shape->back = (uint32_t)(h->in.len - h->in.back);
+	mmf_shape_pin(key, shape);
+	stat_shape_runs++;
 }
 
 void mmf_target_init(struct mmf_harness *h, void (*feature)(void *, uint32_t), void *ctx)
@@ -238,7 +322,12 @@ void mmf_target_init(struct mmf_harness *h, void (*feature)(void *, uint32_t), v
 	if (mmf_harness_init(h, getenv("MMFUZZ_PROGRAM"), bugs && *bugs ? bugs : NULL,
 			     getenv("MMFUZZ_PARAMS"), err, sizeof(err)))
 		bad_env("environment", err);
-	mmf_harness_opts(h, mmf_target_feedback() ? feature : NULL, ctx, false, false);
+	unsigned kinds = mmf_target_feedback(h->prog->name);
+	mmf_harness_opts(h, kinds ? feature : NULL, ctx, false, false);
+	h->s.opts.feedback_kinds = kinds;
+	(void)mmf_target_mutator();     /* a bad setting is an error even where unused */
+	if (mmf_shape_open(getenv("MMFUZZ_SHAPE_FILE")))
+		bad_env("MMFUZZ_SHAPE_FILE", "cannot be created or mapped");
 	const char *w = getenv("MMFUZZ_WANT");
 	if (w && *w) {
 		long m = mmf_classes_parse(w, NULL, 0);
@@ -287,6 +376,9 @@ bool mmf_target_run(struct mmf_harness *h, const uint8_t *data, size_t size)
 	__atomic_store_n(&exec_start, 0, __ATOMIC_RELEASE);
 	stat_execs++;
 	stat_steps += h->s.steps;
+	struct mmf_shape shape = {h->in.picks, (uint32_t)h->in.front,
+				  (uint32_t)(h->in.len - h->in.back)};
+	mmf_shape_put(mmf_input_hash(data, size), &shape);
 	if (stats_path && stat_execs >= 512)
 		write_stats();
 	if (st != MMF_RUN_FAILED || (want && !(want >> h->s.report.cls & 1))) {

@@ -1,17 +1,24 @@
 /* target_libfuzzer.c - the libFuzzer target: LLVMFuzzerTestOneInput over
  * the shared harness, with the interleaving feedback in libFuzzer's extra
- * counters (a byte per feature bucket, saturating).  Configure with the
- * 'libfuzzer' preset; settings come from the environment (see
- * target_common.h). */
+ * counters (a byte per feature bucket, saturating), and the decision-space
+ * mutator (mutator.h) as LLVMFuzzerCustomMutator/CustomCrossOver.
+ * Configure with the 'libfuzzer' preset; settings come from the
+ * environment (see target_common.h). */
 #include "target_common.h"
 
 #include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
 
 #define NCOUNTERS (1u << 16)
 __attribute__((section("__libfuzzer_extra_counters"), used))
 static uint8_t counters[NCOUNTERS];
 
 static struct mmf_harness harness;
+static bool mutator_on;
+static unsigned reverse_pct;    /* mutations that reverse a conflicting pair (MMFUZZ_MUT_REVERSE) */
+
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
 
 static void feature(void *ctx, uint32_t f)
 {
@@ -26,7 +33,65 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	mmf_target_init(&harness, feature, NULL);
+	mutator_on = mmf_target_mutator();
+	const char *c = getenv("MMFUZZ_MUT_CAP"), *w = getenv("MMFUZZ_MUT_WEIGHTS");
+	unsigned ws[MMF_MUT_NR];
+	bool wok = w && sscanf(w, "%u,%u,%u,%u,%u,%u,%u", &ws[0], &ws[1], &ws[2], &ws[3], &ws[4], &ws[5], &ws[6]) == 7;
+	mmf_mut_tune(c && strcmp(c, "none") ? (unsigned)atoi(c) : MMF_MUT_NO_CAP, wok ? ws : NULL);
+	const char *rv = getenv("MMFUZZ_MUT_REVERSE");
+	if (rv)
+		reverse_pct = (unsigned)atoi(rv);
 	return 0;
+}
+
+/* One mutation in ten stays libFuzzer's own (byte-level, with its
+ * dictionary and compare tables); the rest edit the schedule or the
+ * workload in decision space. */
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
+{
+	uint64_t r = mmf_input_hash((const uint8_t *)&seed, sizeof(seed));
+	if (!mutator_on || r % 10 == 0)
+		return LLVMFuzzerMutate(data, size, max_size);
+	if (size > MMF_INPUT_MAX)
+		size = MMF_INPUT_MAX;
+	if (max_size > MMF_INPUT_MAX)
+		max_size = MMF_INPUT_MAX;
+	struct mmf_shape sh;
+	if (reverse_pct && (r >> 8) % 100 < reverse_pct) {
+		static struct mmf_mut_pick rec[4096];
+		size_t n = mmf_target_study(&harness, data, size, &sh, rec, 4096);
+		size_t m = mmf_mutate_reverse(data, size, max_size, r >> 16, &sh, rec, n);
+		if (m)
+			return m;
+	} else {
+		mmf_target_shape(&harness, data, size, &sh);
+	}
+	return mmf_mutate(data, size, max_size, r, &sh, -1);
+}
+
+size_t LLVMFuzzerCustomCrossOver(const uint8_t *a, size_t asize, const uint8_t *b, size_t bsize,
+				 uint8_t *out, size_t max_out, unsigned int seed)
+{
+	if (asize > MMF_INPUT_MAX)
+		asize = MMF_INPUT_MAX;
+	if (bsize > MMF_INPUT_MAX)
+		bsize = MMF_INPUT_MAX;
+	if (max_out > MMF_INPUT_MAX)
+		max_out = MMF_INPUT_MAX;
+	if (!mutator_on) {
+		/* byte-level: a prefix of a, then the rest of b */
+		size_t i = asize ? seed % (asize + 1) : 0, j = bsize ? (seed >> 12) % (bsize + 1) : 0;
+		if (i > max_out)
+			i = max_out;
+		size_t n = bsize - j < max_out - i ? bsize - j : max_out - i;
+		memcpy(out, a, i);
+		memcpy(out + i, b + j, n);
+		return i + n;
+	}
+	struct mmf_shape sa, sb;
+	mmf_target_shape(&harness, a, asize, &sa);
+	mmf_target_shape(&harness, b, bsize, &sb);
+	return mmf_crossover(a, asize, &sa, b, bsize, &sb, out, max_out, seed);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

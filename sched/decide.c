@@ -73,9 +73,8 @@ void mmf_set_format(uint32_t set, char *buf, size_t len)
 
 /* ---- input ---------------------------------------------------------------- */
 
-static int input_pick(struct mmf_decider *base, const struct mmf_choice *c)
+static int input_choose(struct mmf_input_src *d, const struct mmf_choice *c)
 {
-	struct mmf_input_src *d = (struct mmf_input_src *)base;
 	if (!d->have) {
 		if (d->back - d->front < 2)
 			return c->dflt;
@@ -91,6 +90,19 @@ static int input_pick(struct mmf_decider *base, const struct mmf_choice *c)
 	d->have = false;
 	int k = d->who % (c->n - 1);
 	return k >= c->dflt ? k + 1 : k;
+}
+
+static int input_pick(struct mmf_decider *base, const struct mmf_choice *c)
+{
+	struct mmf_input_src *d = (struct mmf_input_src *)base;
+	d->picks++;
+	int idx = input_choose(d, c);
+	if (d->rec && d->nrec < d->rec_cap)
+		d->rec[d->nrec++] = (struct mmf_pick_rec){
+			.obj = (uintptr_t)base->at_obj, .set = c->set, .task = base->at_task,
+			.dflt = c->ids[c->dflt], .chosen = c->ids[idx],
+		};
+	return idx;
 }
 
 static uint64_t input_bytes(struct mmf_input_src *d, int nb)
@@ -125,6 +137,8 @@ static void input_begin(struct mmf_decider *base)
 	d->back = d->len;
 	d->skip = 0;
 	d->have = false;
+	d->picks = 0;
+	d->nrec = 0;
 }
 
 static const struct mmf_decider_ops input_ops = {

@@ -28,6 +28,16 @@ uint64_t mmf_rng_next(struct mmf_rng *r);
 uint64_t mmf_rng_below(struct mmf_rng *r, uint64_t bound);
 uint64_t mmf_mix64(uint64_t x);
 
+/* What the input source saw at one pick, when asked to record them (the
+ * decision-space mutator's reverse operation, fuzz/mutator.h). */
+struct mmf_pick_rec {
+	uintptr_t obj;          /* the object the running task acts on next (0: none) */
+	uint32_t set;           /* runnable ids */
+	uint8_t task;           /* the running task (255: none) */
+	uint8_t dflt;           /* the default pick's id */
+	uint8_t chosen;         /* the id picked */
+};
+
 /* ---- input ---------------------------------------------------------------
  * Picks: each 2-byte record (skip, who) lets 'skip' choices take the
  * default, then deviates to a non-default candidate (who mod n-1).  Values:
@@ -36,11 +46,14 @@ uint64_t mmf_mix64(uint64_t x);
  * a fault when it is 0 mod rate.  Every byte string is valid. */
 struct mmf_input_src {
 	struct mmf_decider base;
+	struct mmf_pick_rec *rec;       /* NULL, or room for rec_cap records */
+	uint32_t rec_cap, nrec;
 	const uint8_t *buf;
 	size_t len, front, back;
 	unsigned skip;
 	bool have;
 	uint8_t who;
+	uint32_t picks;                 /* decisions with a choice so far this run */
 };
 void mmf_input_src_init(struct mmf_input_src *d, const uint8_t *buf, size_t len);
 

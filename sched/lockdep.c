@@ -4,6 +4,7 @@
  * would give TSan happens-before edges between every two lock users). */
 #define _GNU_SOURCE
 #include "lockdep.h"
+#include "feedback.h"
 #include "sanitizer.h"
 #include "scheduler.h"
 
@@ -239,6 +240,7 @@ void mmf__lock_acquired(const void *lock, const struct mmf_site *cls, const char
 		return;
 	MMF_SCHED_ENTER();
 	lock_acquired(t, lock, 0, cls, name, site, trylock);
+	mmf__fb_lock(t->s, t, lock, false, site);
 	MMF_SCHED_LEAVE();
 }
 
@@ -249,6 +251,7 @@ void mmf__lock_released(const void *lock, const struct mmf_site *site)
 		return;
 	MMF_SCHED_ENTER();
 	lock_released(t, lock, 0, site);
+	mmf__fb_lock(t->s, t, lock, true, site);
 	MMF_SCHED_LEAVE();
 }
 
@@ -267,6 +270,12 @@ void mmf__lock_downgraded(const void *lock, const struct mmf_site *site)
 			 "task '%s' downgrades lock %p that it does not hold", t->name, lock);
 }
 
+/* A bit lock's key in the feedback table: one per (word, bit). */
+static const void *bit_key(const unsigned long *word, int nr)
+{
+	return (const void *)((uintptr_t)word << 6 | (uintptr_t)(nr & 63));
+}
+
 /* Bit locks: the class is the site of their MMF_BIT_CLASS definition, so
  * every folio's PG_locked is one class, as lockdep has one per lock type. */
 void mmf__bitlock_acquired(const unsigned long *word, int nr, const struct mmf_site *cls,
@@ -277,6 +286,7 @@ void mmf__bitlock_acquired(const unsigned long *word, int nr, const struct mmf_s
 		return;
 	MMF_SCHED_ENTER();
 	lock_acquired(t, word, nr + 1, cls, name, site, trylock);
+	mmf__fb_lock(t->s, t, bit_key(word, nr), false, site);
 	MMF_SCHED_LEAVE();
 }
 
@@ -287,6 +297,7 @@ void mmf__bitlock_released(const unsigned long *word, int nr, const struct mmf_s
 		return;
 	MMF_SCHED_ENTER();
 	lock_released(t, word, nr + 1, site);
+	mmf__fb_lock(t->s, t, bit_key(word, nr), true, site);
 	MMF_SCHED_LEAVE();
 }
 

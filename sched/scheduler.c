@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "scheduler.h"
+#include "feedback.h"
 #include "flight.h"
 #include "kmem.h"
 #include "symbolize.h"
@@ -211,6 +212,7 @@ void mmf_sched_destroy(struct mmf_sched *s)
 	mmf_lockdep_free(s->lockdep);
 	mmf_kmem_destroy(s);
 	mmf_ref_destroy(s);
+	mmf__fb_free(s);
 	mmf_threads_free(s);
 	mmf_trace_free(&s->trace);
 	if (!s->log.fixed)
@@ -244,6 +246,7 @@ static void reset_state(struct mmf_sched *s)
 	s->steps = 0;
 	s->irqs_raised = 0;
 	s->preemptions = 0;
+	mmf__fb_reset(s);
 	s->vtime = 0;
 	s->ntimers = 0;
 	s->nr_timed = 0;
@@ -948,18 +951,7 @@ static void log_step(struct mmf_sched *s, struct mmf_task *cur)
  * its address or the build directory: addresses move with ASLR, and a
  * feature that moves makes the same input give different coverage in two
  * processes, so a fixed engine seed would not repeat its campaign. */
-MMF_WRAPS
-static uint64_t site_hash(const struct mmf_site *site)
-{
-	if (!site)
-		return 0x51ed27u;
-	uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)(unsigned)site->line;
-	for (const char *p = site->file ? mmf_site_file(site) : NULL; p && *p; p++)
-		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
-	for (const char *p = site->what; p && *p; p++)
-		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
-	return h;
-}
+#define site_hash mmf__site_hash
 
 /* (site the stopping task stands at, site the next one resumes at, how
  * it stopped), hashed: one interleaving feature. */
@@ -1035,6 +1027,7 @@ static void reschedule(struct mmf_sched *s, struct mmf_task *cur)
 
 		s->dec->at = cur ? cur->site : NULL;
 		s->dec->at_task = cur ? (uint8_t)cur->id : 255;
+		s->dec->at_obj = cur ? cur->point_obj : NULL;
 		int idx = c.n == 1 ? 0 : s->dec->ops->pick(s->dec, &c);
 		if (s->dec->forced != MMF_RUN_CLEAN) {
 			/* The replay source refused: stop the run. */
@@ -1063,7 +1056,8 @@ static void reschedule(struct mmf_sched *s, struct mmf_task *cur)
 			}
 			s->preemptions += preempt;
 		}
-		if (s->opts.feature && id != MMF_TICK && (!cur || id != cur->id))
+		if (s->opts.feature && (!s->opts.feedback_kinds || (s->opts.feedback_kinds & MMF_FB_SWITCH)) &&
+		    id != MMF_TICK && (!cur || id != cur->id))
 			s->opts.feature(s->opts.feature_ctx, switch_feature(s, cur, &s->tasks[id], preempt));
 		if (id == MMF_TICK) {
 			uint64_t next;
@@ -1117,12 +1111,15 @@ void mmf_point(enum mmf_point_kind kind, const void *obj, const struct mmf_site 
 	if (!t)
 		return;
 	t->site = site;
+	t->point_obj = obj;
 	if (t->s->opts.mode == MMF_MODE_THREADS) {
 		mmf_threads_point(t->s, t);
 		return;
 	}
 	MMF_SCHED_ENTER();
 	reschedule(t->s, t);
+	if (t->s->opts.feature && t->s->opts.feedback_kinds > MMF_FB_SWITCH)
+		mmf__fb_access(t->s, t, kind, obj, site);
 	MMF_SCHED_LEAVE();
 }
 
@@ -1177,6 +1174,7 @@ void mmf__begin_wait(struct mmf_task *t, const void *obj, enum mmf_wait_kind kin
 	t->wake_at = wake_at;
 	t->timed_out = false;
 	t->site = site;
+	t->point_obj = obj;
 }
 
 static void block(struct mmf_task *t, const void *obj, enum mmf_wait_kind kind,

@@ -195,6 +195,7 @@ struct mmf_decider {
 	 * recording, so a changed model is detected where it diverges. */
 	const struct mmf_site *at;
 	uint8_t at_task;
+	const void *at_obj;            /* the object the running task acts on next */
 };
 
 /* Draw from the current run's decision source (recorded in the trace).
@@ -333,6 +334,7 @@ struct mmf_task {
 	void *prepared_wq;              /* the queue of prepare_to_wait */
 
 	const struct mmf_site *site;    /* last scheduling point */
+	const void *point_obj;          /* the object it acts on there (or NULL) */
 	struct mmf_held held[MMF_MAX_HELD_LOCKS];
 	int nheld;
 
@@ -356,7 +358,14 @@ struct mmf_sched_opts {
 	 * stands, where the task that goes on stands, preempted or blocked). */
 	void (*feature)(void *ctx, uint32_t f);
 	void *feature_ctx;
+	/* Which features go to it (MMF_FB_*; 0: the switch feature only). */
+	unsigned feedback_kinds;
 };
+#define MMF_FB_SWITCH 1u        /* task switches: (stopping site, resuming site, how) */
+#define MMF_FB_RF 2u            /* reads-from pairs on model objects (feedback.h) */
+#define MMF_FB_LOCK 4u          /* lock hand-over pairs */
+#define MMF_FB_ORDER 8u         /* orderings of conflicting writes */
+#define MMF_FB_ALL (MMF_FB_SWITCH | MMF_FB_RF | MMF_FB_LOCK | MMF_FB_ORDER)
 
 struct timer_list;
 struct rcu_head;
@@ -402,6 +411,8 @@ struct mmf_sched {
 	struct mmf_kmem *kmem;
 	/* who holds each tracked reference (reftrack.c) */
 	struct mmf_reftrack *refs;
+	/* per-object access history for the feedback kinds (feedback.c) */
+	struct mmf_objfb *objfb;
 
 	/* Who took each bit lock that is locked now, only for naming it in
 	 * reports (a kernel bit lock has no owner and nothing here enforces

@@ -33,6 +33,9 @@ libfuzzer)
 afl)
 	SECS=$5 SEEDS=$6
 	cp "$SEEDS"/* "$TMP/corpus/"
+	# the campaign default: the decision-space mutator beside AFL++'s own
+	lib=$(dirname "$T")/mmfuzz_afl_mutator.so
+	[ -f "$lib" ] && export AFL_CUSTOM_MUTATOR_LIBRARY=$lib MMFUZZ_SHAPE_FILE=$TMP/shapes
 	AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
 		AFL_BENCH_UNTIL_CRASH=1 afl-fuzz -i "$TMP/corpus" -o "$TMP/out" -V "$SECS" \
 		-- "$T" >"$TMP/log" 2>&1

@@ -46,3 +46,18 @@ elseif(MMF_ENGINE STREQUAL "afl")
   set_tests_properties(afl_writes_reproducers PROPERTIES LABELS "fuzz-smoke;engine" TIMEOUT 600
     SKIP_RETURN_CODE 77)
 endif()
+
+# The decision-space mutators (fuzz/mutator.h): libFuzzer repeats a campaign
+# for a seed with the mutator in use; the AFL++ library loads, fits its
+# outputs and repeats for a seed.
+if(MMF_ENGINE STREQUAL "libfuzzer")
+  add_test(NAME libfuzzer_mutator_repeats
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/libfuzzer_mutator_test.sh $<TARGET_FILE:mmfuzz_libfuzzer> ${mmf_seeds})
+  set_tests_properties(libfuzzer_mutator_repeats PROPERTIES LABELS "fuzz-smoke;engine" TIMEOUT 300)
+elseif(MMF_ENGINE STREQUAL "afl")
+  add_executable(test_afl_mutator test_afl_mutator.c)
+  target_link_libraries(test_afl_mutator PRIVATE ${CMAKE_DL_LIBS})
+  add_dependencies(test_afl_mutator mmfuzz_afl_mutator)
+  add_test(NAME test_afl_mutator COMMAND test_afl_mutator ${CMAKE_BINARY_DIR}/fuzz/mmfuzz_afl_mutator.so)
+  set_tests_properties(test_afl_mutator PROPERTIES LABELS "unit;engine")
+endif()

@@ -32,7 +32,11 @@
 # (the program: mm, the default, or a toy of 'mmfuzz list'), MMFUZZ_BUGS,
 # MMFUZZ_PARAMS, MMFUZZ_WANT, MMFUZZ_FEEDBACK, MMFUZZ_TIMEOUT_MS (the target
 # aborts an input that runs longer, so it lands in crashes/; default 2000,
-# and afl-fuzz -t is set above it unless given after --).  Set here:
+# and afl-fuzz -t is set above it unless given after --).  The decision-
+# space custom mutator (build/afl/fuzz/mmfuzz_afl_mutator.so, fuzz/mutator.h)
+# runs beside AFL++'s own mutations, each instance with its own shape file
+# OUT/logs/shapes-<instance> (MMFUZZ_SHAPE_FILE); MMFUZZ_MUTATOR=0 leaves it
+# out.  Set here:
 # AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1, and
 # for an ASan target ASAN_OPTIONS with abort_on_error=1:symbolize=0.
 # Findings: OUT/<instance>/crashes/id:*; triage them with
@@ -131,6 +135,12 @@ else
 fi
 write_env "$out" afl "$target"
 mkdir -p "$out/logs"
+mutlib=$(dirname "$target")/mmfuzz_afl_mutator.so
+use_mutator=0
+if [ "${MMFUZZ_MUTATOR:-1}" != 0 ] && [ -f "$mutlib" ]; then
+	use_mutator=1
+	export AFL_CUSTOM_MUTATOR_LIBRARY=$mutlib
+fi
 export MMFUZZ_STATS_FILE=${MMFUZZ_STATS_FILE:-$out/logs/target-execs.txt}
 
 # Instance names and roles.  Secondaries get different power schedules.
@@ -161,6 +171,7 @@ trap cleanup EXIT
 
 echo "afl.sh: $jobs instance(s), ${time_limit}s, MMFUZZ_BUGS=$MMFUZZ_BUGS, target $(rel "$target")"
 echo "afl.sh: seeds $(rel "$seeds"), output $(rel "$out")${dict:+, dictionary $(rel "$dict")}"
+[ $use_mutator = 1 ] && echo "afl.sh: custom mutator $(rel "$mutlib")"
 for ((k = 0; k < jobs; k++)); do
 	args=(-i "$seeds" -o "$out" "${roles[k]}" "${names[k]}" -V "$time_limit" "${dict_args[@]}")
 	# the engine's hang limit above the target's MMFUZZ_TIMEOUT_MS (common.sh)
@@ -169,7 +180,10 @@ for ((k = 0; k < jobs; k++)); do
 		args+=(-p "${schedules[(k - 1 + ${#schedules[@]}) % ${#schedules[@]}]}")
 	fi
 	echo "  afl-fuzz ${args[*]} ${extra[*]} -- $(rel "$target")" >"$out/logs/${names[k]}.log"
-	afl-fuzz "${args[@]}" "${extra[@]}" -- "$target" >>"$out/logs/${names[k]}.log" 2>&1 </dev/null &
+	shapes=
+	[ $use_mutator = 1 ] && shapes=$out/logs/shapes-${names[k]}
+	MMFUZZ_SHAPE_FILE=$shapes afl-fuzz "${args[@]}" "${extra[@]}" -- "$target" \
+		>>"$out/logs/${names[k]}.log" 2>&1 </dev/null &
 	pids+=($!)
 	echo "  started ${names[k]} (${roles[k]}, pid $!): log $(rel "$out/logs/${names[k]}.log")"
 done

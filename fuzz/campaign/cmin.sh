@@ -6,7 +6,7 @@
 # usage: fuzz/campaign/cmin.sh afl|libfuzzer -i DIR [-i DIR...] -o DIR [options] [-- engine flags]
 #   afl             afl-cmin with the AFL++ target (build/afl/fuzz/mmfuzz_afl)
 #   libfuzzer       -merge=1 with the libFuzzer target
-#                   (build/libfuzzer/fuzz/mmfuzz_libfuzzer)
+#                   (build/libfuzzer-fast/fuzz/mmfuzz_libfuzzer)
 #   -i, --in DIR    input corpus (repeatable; for AFL's queues give e.g.
 #                   OUT/main/queue)
 #   -o, --out DIR   the minimized corpus (must not exist or be empty)
@@ -98,8 +98,8 @@ if [ $engine = afl ]; then
 		grep -a -v -E '^ *Processing (file|tuple) ' | sed 's/\x1b\[[0-9;]*m//g'
 	[ "${PIPESTATUS[0]}" = 0 ] || fail "afl-cmin failed"
 else
-	target=${target:-$MMF_ROOT/build/libfuzzer/fuzz/mmfuzz_libfuzzer}
-	[ -x "$target" ] || usage_error "no libFuzzer target at $target (build it: cmake --preset libfuzzer && cmake --build --preset libfuzzer)"
+	target=${target:-$MMF_ROOT/build/libfuzzer-fast/fuzz/mmfuzz_libfuzzer}
+	[ -x "$target" ] || usage_error "no libFuzzer target at $target (build it: cmake --preset libfuzzer-fast && cmake --build --preset libfuzzer-fast)"
 	mkdir -p "$out" || usage_error "cannot create $out"
 	echo "cmin.sh: $(rel "$target") -merge=1 ${extra[*]} $(rel "$out") ${ins[*]}   (MMFUZZ_BUGS=$MMFUZZ_BUGS)"
 	"$target" -merge=1 "${extra[@]}" "$out" "${ins[@]}" 2>&1 | grep -a -E '^(MERGE-OUTER|INFO: )' | tail -n 5

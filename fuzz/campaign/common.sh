@@ -125,7 +125,8 @@ write_env() {
 		echo "MMFUZZ_BUGS=${MMFUZZ_BUGS:-none}"
 		echo "MMFUZZ_PARAMS=${MMFUZZ_PARAMS:-}"
 		echo "MMFUZZ_WANT=${MMFUZZ_WANT:-}"
-		echo "MMFUZZ_FEEDBACK=${MMFUZZ_FEEDBACK:-1}"
+		echo "MMFUZZ_FEEDBACK=${MMFUZZ_FEEDBACK:-default}"
+		echo "MMFUZZ_MUTATOR=${MMFUZZ_MUTATOR:-1}"
 		echo "MMFUZZ_TIMEOUT_MS=${MMFUZZ_TIMEOUT_MS:-}"
 	} >"$1/campaign.env.tmp" && mv "$1/campaign.env.tmp" "$1/campaign.env"
 }

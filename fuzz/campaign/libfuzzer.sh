@@ -22,7 +22,11 @@
 #                       crash (logs OUT/fuzz-<job>.log)
 #       --stop-on-crash fork mode: end the campaign at the first crash
 #       --target PATH   the libFuzzer target (default
-#                       build/libfuzzer/fuzz/mmfuzz_libfuzzer)
+#                       build/libfuzzer-fast/fuzz/mmfuzz_libfuzzer: the
+#                       model's checked heap, 1.7x the executions per
+#                       second of the ASan build; --target
+#                       build/libfuzzer/fuzz/mmfuzz_libfuzzer for ASan +
+#                       UBSan, docs/campaigns.md says what each catches)
 #       --no-repro      no reproducers (default: the target writes
 #                       OUT/repro/mmfuzz-<hash>.repro for each crash)
 #       --status S      print a progress line every S seconds (default 60;
@@ -31,7 +35,8 @@
 #
 # Environment passed to the target (see fuzz/target_common.h): MMFUZZ_PROGRAM
 # (the program: mm, the default, or a toy of 'mmfuzz list'), MMFUZZ_BUGS,
-# MMFUZZ_PARAMS, MMFUZZ_WANT, MMFUZZ_FEEDBACK, MMFUZZ_TIMEOUT_MS (the target
+# MMFUZZ_PARAMS, MMFUZZ_WANT, MMFUZZ_FEEDBACK, MMFUZZ_MUTATOR and the other
+# mutator settings, MMFUZZ_TIMEOUT_MS (the target
 # saves an input that runs longer as a timeout reproducer and aborts, so it
 # lands in artifacts/ as a crash; default 2000, and libFuzzer's -timeout is
 # set above it unless given after --), ASAN_OPTIONS.
@@ -54,7 +59,7 @@ seeds=
 dict=
 mode=fork
 stop_on_crash=0
-target=$MMF_ROOT/build/libfuzzer/fuzz/mmfuzz_libfuzzer
+target=$MMF_ROOT/build/libfuzzer-fast/fuzz/mmfuzz_libfuzzer
 repro=1
 status=60
 extra=()
@@ -84,7 +89,7 @@ done
 [ $stop_on_crash = 1 ] && [ $mode = jobs ] && usage_error "--stop-on-crash is for --mode fork (every job stops at its first crash)"
 export MMFUZZ_BUGS=${MMFUZZ_BUGS:-none}
 check_bugs "$MMFUZZ_BUGS"
-[ -x "$target" ] || usage_error "no libFuzzer target at $target (build it: cmake --preset libfuzzer && cmake --build --preset libfuzzer)"
+[ -x "$target" ] || usage_error "no libFuzzer target at $target (build it: cmake --preset libfuzzer-fast && cmake --build --preset libfuzzer-fast)"
 grep -qa 'LLVMFuzzerTestOneInput' "$target" || usage_error "$target is not a libFuzzer target"
 if [ -z "$dict" ] && [ -f "$MMF_ROOT/corpus/mm.dict" ]; then
 	dict=$MMF_ROOT/corpus/mm.dict
