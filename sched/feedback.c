@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SLOTS 4096u             /* objects tracked per run (more: overwritten) */
+#define SLOTS 4096u             /* objects tracked per run */
+#define PROBES 32u              /* slots an object may take from its hash on */
 #define SEEN_BITS (1u << 16)    /* per-run set of features already reported */
 
 struct slot {
@@ -70,14 +71,25 @@ static struct slot *lookup(struct mmf_sched *s, const void *obj)
 			mmf_internal("out of memory for the object feedback table");
 		f->gen = 1;
 	}
+	/* Open addressing: an object keeps its slot for the whole run, so the
+	 * features do not depend on where the allocator put objects (with
+	 * malloc under ASan, addresses differ from run to run).  A run that
+	 * touches more objects than a neighbourhood holds stops tracking the
+	 * extra ones. */
 	uintptr_t a = (uintptr_t)obj;
-	struct slot *e = &f->slot[((a >> 3) * 0x9e3779b97f4a7c15ull) >> 52 & (SLOTS - 1)];
-	if (e->gen != f->gen || e->obj != obj) {
-		memset(e, 0, sizeof(*e));
-		e->obj = obj;
-		e->gen = f->gen;
+	unsigned h = (unsigned)(((a >> 3) * 0x9e3779b97f4a7c15ull) >> 52) & (SLOTS - 1);
+	for (unsigned i = 0; i < PROBES; i++) {
+		struct slot *e = &f->slot[(h + i) & (SLOTS - 1)];
+		if (e->gen == f->gen && e->obj == obj)
+			return e;
+		if (e->gen != f->gen) {
+			memset(e, 0, sizeof(*e));
+			e->obj = obj;
+			e->gen = f->gen;
+			return e;
+		}
 	}
-	return e;
+	return NULL;
 }
 
 /* One feature per (kind, first site, second site), once per run. */
@@ -116,6 +128,8 @@ void mmf__fb_access(struct mmf_sched *s, struct mmf_task *t, enum mmf_point_kind
 	if (kind != MMF_PT_ATOMIC && kind != MMF_PT_ACCESS)
 		return;         /* locks come through mmf__fb_lock */
 	struct slot *e = lookup(s, obj);
+	if (!e)
+		return;
 	uint8_t me = (uint8_t)(t->id + 1);
 	uint32_t here = site32(site);
 	if (is_read(kind, site)) {
@@ -141,6 +155,8 @@ void mmf__fb_lock(struct mmf_sched *s, struct mmf_task *t, const void *key, bool
 	if (!(s->opts.feedback_kinds & MMF_FB_LOCK) || !s->opts.feature)
 		return;
 	struct slot *e = lookup(s, key);
+	if (!e)
+		return;
 	uint8_t me = (uint8_t)(t->id + 1);
 	uint32_t here = site32(site);
 	if (release) {
