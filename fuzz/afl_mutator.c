@@ -14,20 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INPUT_MAX 4096          /* = MMF_INPUT_MAX: bytes the harness reads */
-
 struct state {
 	uint64_t seed, n;
-	uint8_t buf[INPUT_MAX];
+	uint8_t buf[MMF_MUT_INPUT_MAX];
 };
-
-static uint64_t mix(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ull;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
 
 void *afl_custom_init(void *afl, unsigned int seed);
 size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size, uint8_t **out_buf,
@@ -56,13 +46,10 @@ size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size, uint8_t **out_
 		       uint8_t *add_buf, size_t add_buf_size, size_t max_size)
 {
 	struct state *st = data;
-	uint64_t r = mix(st->seed ^ mix(st->n++));
-	if (max_size > INPUT_MAX)
-		max_size = INPUT_MAX;
-	if (buf_size > INPUT_MAX)
-		buf_size = INPUT_MAX;
-	if (add_buf_size > INPUT_MAX)
-		add_buf_size = INPUT_MAX;
+	uint64_t r = mmf_mut_mix(st->seed ^ mmf_mut_mix(st->n++));
+	max_size = mmf_mut_fit(max_size);
+	buf_size = mmf_mut_fit(buf_size);
+	add_buf_size = mmf_mut_fit(add_buf_size);
 	struct mmf_shape sa, sb;
 	bool ha = mmf_shape_get(mmf_input_hash(buf, buf_size), &sa);
 	size_t n;

@@ -103,6 +103,33 @@ enum mmf_run_status mmf_harness_run(struct mmf_harness *h, const uint8_t *data, 
 	return st;
 }
 
+void mmf_harness_shape(const struct mmf_harness *h, struct mmf_shape *shape)
+{
+	shape->picks = h->in.picks;
+	shape->front = (uint32_t)h->in.front;
+	shape->back = (uint32_t)(h->in.len - h->in.back);
+}
+
+size_t mmf_harness_study(struct mmf_harness *h, const uint8_t *data, size_t size,
+			 struct mmf_shape *shape, struct mmf_mut_pick *out, size_t cap)
+{
+	static struct mmf_pick_rec rec[MMF_MUT_MAX_PICKS];
+	void (*f)(void *, uint32_t) = h->s.opts.feature;
+	h->s.opts.feature = NULL;
+	h->in.rec = cap ? rec : NULL;
+	h->in.rec_cap = cap ? MMF_MUT_MAX_PICKS : 0;
+	mmf_harness_run(h, data, size);
+	h->in.rec = NULL;
+	h->in.rec_cap = 0;
+	h->s.opts.feature = f;
+	mmf_harness_shape(h, shape);
+	size_t n = h->in.nrec < cap ? h->in.nrec : cap;
+	for (size_t i = 0; i < n; i++)
+		out[i] = (struct mmf_mut_pick){rec[i].obj, rec[i].set, rec[i].task, rec[i].dflt,
+					       rec[i].chosen};
+	return n;
+}
+
 void mmf_harness_destroy(struct mmf_harness *h) { mmf_sched_destroy(&h->s); }
 
 /* The singular of a count's noun: "frames" -> "frame", "entries" ->

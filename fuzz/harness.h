@@ -19,10 +19,12 @@
 #define MMF_HARNESS_H
 
 #include "decide.h"
+#include "mutator.h"
 #include "program.h"
 #include "sanitizer.h"
 
 #define MMF_INPUT_MAX 4096      /* bytes of an input that are used */
+_Static_assert(MMF_INPUT_MAX == MMF_MUT_INPUT_MAX, "the mutator sees the bytes the harness reads");
 
 struct mmf_harness {
 	const struct mmf_program *prog;
@@ -46,6 +48,12 @@ void mmf_harness_opts(struct mmf_harness *h, void (*feature)(void *, uint32_t), 
 		      bool record, bool log);
 /* One execution; the report is in h->s.report when it fails. */
 enum mmf_run_status mmf_harness_run(struct mmf_harness *h, const uint8_t *data, size_t size);
+/* What the last run consumed: the shape of its input (mutator.h). */
+void mmf_harness_shape(const struct mmf_harness *h, struct mmf_shape *shape);
+/* Run an input quietly (no feature hook) for the mutator: its shape, and
+ * (cap > 0) what each pick saw, into out; returns the picks recorded. */
+size_t mmf_harness_study(struct mmf_harness *h, const uint8_t *data, size_t size,
+			 struct mmf_shape *shape, struct mmf_mut_pick *out, size_t cap);
 void mmf_harness_destroy(struct mmf_harness *h);
 
 /* A failure's identity for de-duplication: the class, the variant set, the

@@ -9,9 +9,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const char *const mmf_mut_op_name[MMF_MUT_NR] = {
-	"pick", "move", "insert", "delete", "value", "fresh", "reschedule",
-};
+uint64_t mmf_mut_mix(uint64_t x)
+{
+	uint64_t z = x + 0x9e3779b97f4a7c15ull;
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
 
 /* splitmix64: the mutator's only source of chance. */
 struct rng {
@@ -19,10 +23,9 @@ struct rng {
 };
 static uint64_t rnext(struct rng *r)
 {
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	uint64_t z = mmf_mut_mix(r->s);
+	r->s += 0x9e3779b97f4a7c15ull;
+	return z;
 }
 static uint32_t rbelow(struct rng *r, uint32_t n) { return n ? (uint32_t)(rnext(r) % n) : 0; }
 
@@ -206,7 +209,7 @@ void mmf_mut_tune(unsigned cap, const unsigned *weights)
 
 static int choose_op(struct rng *r, size_t n)
 {
-	/* weights: pick move insert delete value fresh */
+	/* weights: pick move insert delete value fresh reschedule */
 	unsigned w[MMF_MUT_NR];
 	memcpy(w, mut_w, sizeof(w));
 	if (n == 0)
@@ -351,8 +354,8 @@ size_t mmf_mutate_reverse(uint8_t *data, size_t size, size_t max, uint64_t seed,
 	uint8_t who = (uint8_t)(ib > idf ? ib - 1 : ib);
 	nval = load(data, size, max, shape, &s, val, sizeof(val));
 	/* The run after d changes: deviations there aimed at tasks that may
-	 * now stand elsewhere.  Keep those before d, drop most of the rest
-	 * (PCT-like: few preemptions), and keep the cap. */
+	 * now stand elsewhere.  Keep those before d, and half the time drop
+	 * the rest (PCT-like: few preemptions). */
 	size_t keep = 0;
 	while (keep < s.n && s.at[keep] < pick_d)
 		keep++;
@@ -369,12 +372,11 @@ size_t mmf_crossover(const uint8_t *a, size_t asize, const struct mmf_shape *sa,
 	struct rng r = {seed ^ 0x73706c6963650000ull};
 	static __thread struct sched x, y;
 	static __thread uint8_t val[1u << 16];
-	size_t ar, av, br, bv;
+	size_t av, br, bv;
 	if (max == 0)
 		return 0;
-	layout(asize, sa, &ar, &av);
+	av = load(a, asize, asize, sa, &x, val, sizeof(val));
 	layout(bsize, sb, &br, &bv);
-	decode(a, ar, &x);
 	decode(b, br, &y);
 	uint32_t ha = horizon(sa), hb = horizon(sb);
 	uint32_t cut = rbelow(&r, ha > hb ? ha : hb);
@@ -385,9 +387,6 @@ size_t mmf_crossover(const uint8_t *a, size_t asize, const struct mmf_shape *sa,
 	for (size_t j = 0; j < y.n && x.n < MMF_MUT_MAX_RECORDS; j++)
 		if (y.at[j] >= cut)
 			sched_insert(&x, y.at[j], y.who[j]);
-	if (av > sizeof(val))
-		av = sizeof(val);
-	memcpy(val, a + asize - av, av);
 	return assemble(&x, val, av, out, max);
 }
 

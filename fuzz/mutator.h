@@ -45,6 +45,13 @@
 #define MMF_MUT_PREEMPT_CAP 3   /* PCT-like: depth <= cap + 1 (MMFUZZ_MUT_CAP=3) */
 #define MMF_MUT_NO_CAP 0xffffffffu
 #define MMF_MUT_MAX_RECORDS 512
+#define MMF_MUT_MAX_PICKS 4096  /* picks of one run the reverse operation looks at */
+#define MMF_MUT_INPUT_MAX 4096  /* bytes of an input a run reads (= MMF_INPUT_MAX) */
+
+/* An input's or a buffer's size cut to the bytes a run reads. */
+static inline size_t mmf_mut_fit(size_t n) { return n < MMF_MUT_INPUT_MAX ? n : MMF_MUT_INPUT_MAX; }
+/* splitmix64's step: the mutators' way to spread a seed. */
+uint64_t mmf_mut_mix(uint64_t x);
 
 /* What one run of an input consumed. */
 struct mmf_shape {
@@ -57,7 +64,6 @@ enum mmf_mut_op {
 	MMF_MUT_PICK, MMF_MUT_MOVE, MMF_MUT_INSERT, MMF_MUT_DELETE, MMF_MUT_VALUE,
 	MMF_MUT_FRESH, MMF_MUT_RESCHED, MMF_MUT_NR
 };
-extern const char *const mmf_mut_op_name[MMF_MUT_NR];
 
 /* Mutate data[0..size) in place (data has room for max bytes); returns the
  * new size (>= 1 when max >= 1).  op < 0: chosen from the seed. */

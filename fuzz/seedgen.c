@@ -19,26 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct mmf_pick_rec rec[4096];
-static struct mmf_mut_pick picks[4096];
-
-/* Run once, recording the picks; returns how many. */
-static size_t study(struct mmf_harness *h, const uint8_t *in, size_t n, struct mmf_shape *sh)
-{
-	h->in.rec = rec;
-	h->in.rec_cap = 4096;
-	mmf_harness_run(h, in, n);
-	h->in.rec = NULL;
-	h->in.rec_cap = 0;
-	sh->picks = h->in.picks;
-	sh->front = (uint32_t)h->in.front;
-	sh->back = (uint32_t)(h->in.len - h->in.back);
-	size_t k = h->in.nrec;
-	for (size_t i = 0; i < k; i++)
-		picks[i] = (struct mmf_mut_pick){rec[i].obj, rec[i].set, rec[i].task, rec[i].dflt,
-						 rec[i].chosen};
-	return k;
-}
+static struct mmf_mut_pick picks[MMF_MUT_MAX_PICKS];
 
 int main(int argc, char **argv)
 {
@@ -75,7 +56,7 @@ int main(int argc, char **argv)
 		uint64_t s = seed * 1000003u + k;
 		size_t n = mmf_mutate(buf, 0, 256, s, NULL, MMF_MUT_FRESH);
 		struct mmf_shape sh;
-		size_t np = study(&fixed, buf, n, &sh);
+		size_t np = mmf_harness_study(&fixed, buf, n, &sh, picks, MMF_MUT_MAX_PICKS);
 		/* the fresh schedule's preemptions, replaced by 1-3 reversals */
 		size_t nrec = mmf_mut_records(n, &sh);
 		memmove(buf, buf + 2 * nrec, n - 2 * nrec);
@@ -88,7 +69,7 @@ int main(int argc, char **argv)
 				break;
 			n = m;
 			got++;
-			np = study(&fixed, buf, n, &sh);
+			np = mmf_harness_study(&fixed, buf, n, &sh, picks, MMF_MUT_MAX_PICKS);
 		}
 		if (!got)
 			continue;

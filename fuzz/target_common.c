@@ -275,44 +275,19 @@ bool mmf_target_mutator(void)
 size_t mmf_target_study(struct mmf_harness *h, const uint8_t *data, size_t size,
 			struct mmf_shape *shape, struct mmf_mut_pick *out, size_t cap)
 {
-	static struct mmf_pick_rec rec[4096];
-	void (*f)(void *, uint32_t) = h->s.opts.feature;
-	h->s.opts.feature = NULL;
-	h->in.rec = rec;
-	h->in.rec_cap = sizeof(rec) / sizeof(rec[0]);
-	mmf_harness_run(h, data, size);
-	h->in.rec = NULL;
-	h->in.rec_cap = 0;
-	h->s.opts.feature = f;
-	stat_shape_runs++;
-	shape->picks = h->in.picks;
-	shape->front = (uint32_t)h->in.front;
-	shape->back = (uint32_t)(h->in.len - h->in.back);
+	size_t n = mmf_harness_study(h, data, size, shape, out, cap);
 	mmf_shape_pin(mmf_input_hash(data, size), shape);
-	size_t n = h->in.nrec < cap ? h->in.nrec : cap;
-	for (size_t i = 0; i < n; i++)
-		out[i] = (struct mmf_mut_pick){rec[i].obj, rec[i].set, rec[i].task, rec[i].dflt,
-					       rec[i].chosen};
+	stat_shape_runs++;
 	return n;
 }
 
 void mmf_target_shape(struct mmf_harness *h, const uint8_t *data, size_t size,
 		      struct mmf_shape *shape)
 {
-	uint64_t key = mmf_input_hash(data, size);
-	if (mmf_shape_get(key, shape))
-		return;
 	/* Not run in this process yet (or pushed out of the table): run it,
 	 * quietly, to learn what it consumes. */
-	void (*f)(void *, uint32_t) = h->s.opts.feature;
-	h->s.opts.feature = NULL;
-	mmf_harness_run(h, data, size);
-	h->s.opts.feature = f;
-	shape->picks = h->in.picks;
-	shape->front = (uint32_t)h->in.front;
-	shape->back = (uint32_t)(h->in.len - h->in.back);
-	mmf_shape_pin(key, shape);
-	stat_shape_runs++;
+	if (!mmf_shape_get(mmf_input_hash(data, size), shape))
+		mmf_target_study(h, data, size, shape, NULL, 0);
 }
 
 void mmf_target_init(struct mmf_harness *h, void (*feature)(void *, uint32_t), void *ctx)
@@ -376,8 +351,8 @@ bool mmf_target_run(struct mmf_harness *h, const uint8_t *data, size_t size)
 	__atomic_store_n(&exec_start, 0, __ATOMIC_RELEASE);
 	stat_execs++;
 	stat_steps += h->s.steps;
-	struct mmf_shape shape = {h->in.picks, (uint32_t)h->in.front,
-				  (uint32_t)(h->in.len - h->in.back)};
+	struct mmf_shape shape;
+	mmf_harness_shape(h, &shape);
 	mmf_shape_put(mmf_input_hash(data, size), &shape);
 	if (stats_path && stat_execs >= 512)
 		write_stats();

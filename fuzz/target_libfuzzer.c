@@ -52,14 +52,12 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
 	uint64_t r = mmf_input_hash((const uint8_t *)&seed, sizeof(seed));
 	if (!mutator_on || r % 10 == 0)
 		return LLVMFuzzerMutate(data, size, max_size);
-	if (size > MMF_INPUT_MAX)
-		size = MMF_INPUT_MAX;
-	if (max_size > MMF_INPUT_MAX)
-		max_size = MMF_INPUT_MAX;
+	size = mmf_mut_fit(size);
+	max_size = mmf_mut_fit(max_size);
 	struct mmf_shape sh;
 	if (reverse_pct && (r >> 8) % 100 < reverse_pct) {
-		static struct mmf_mut_pick rec[4096];
-		size_t n = mmf_target_study(&harness, data, size, &sh, rec, 4096);
+		static struct mmf_mut_pick rec[MMF_MUT_MAX_PICKS];
+		size_t n = mmf_target_study(&harness, data, size, &sh, rec, MMF_MUT_MAX_PICKS);
 		size_t m = mmf_mutate_reverse(data, size, max_size, r >> 16, &sh, rec, n);
 		if (m)
 			return m;
@@ -72,12 +70,9 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
 size_t LLVMFuzzerCustomCrossOver(const uint8_t *a, size_t asize, const uint8_t *b, size_t bsize,
 				 uint8_t *out, size_t max_out, unsigned int seed)
 {
-	if (asize > MMF_INPUT_MAX)
-		asize = MMF_INPUT_MAX;
-	if (bsize > MMF_INPUT_MAX)
-		bsize = MMF_INPUT_MAX;
-	if (max_out > MMF_INPUT_MAX)
-		max_out = MMF_INPUT_MAX;
+	asize = mmf_mut_fit(asize);
+	bsize = mmf_mut_fit(bsize);
+	max_out = mmf_mut_fit(max_out);
 	if (!mutator_on) {
 		/* byte-level: a prefix of a, then the rest of b */
 		size_t i = asize ? seed % (asize + 1) : 0, j = bsize ? (seed >> 12) % (bsize + 1) : 0;

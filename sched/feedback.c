@@ -76,8 +76,7 @@ static struct slot *lookup(struct mmf_sched *s, const void *obj)
 	 * malloc under ASan, addresses differ from run to run).  A run that
 	 * touches more objects than a neighbourhood holds stops tracking the
 	 * extra ones. */
-	uintptr_t a = (uintptr_t)obj;
-	unsigned h = (unsigned)(((a >> 3) * 0x9e3779b97f4a7c15ull) >> 52) & (SLOTS - 1);
+	size_t h = mmf__hash_ptr(obj);
 	for (unsigned i = 0; i < PROBES; i++) {
 		struct slot *e = &f->slot[(h + i) & (SLOTS - 1)];
 		if (e->gen == f->gen && e->obj == obj)

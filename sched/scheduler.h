@@ -526,15 +526,13 @@ void mmf__task_exited(struct mmf_task *t);
 void mmf__begin_wait(struct mmf_task *t, const void *obj, enum mmf_wait_kind kind,
 		     const char *desc, const struct mmf_task *holder,
 		     const struct mmf_site *site, uint64_t wake_at);
-/* Append one line per live task: what it waits on, where, who holds it
- * (task, acquisition site and step), then what it holds and since where. */
 /* Formatted append at buf+off for report builders; returns the new
  * offset, at most len (a full buffer takes nothing more). */
 size_t mmf__append(char *buf, size_t len, size_t off, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 /* A pointer's hash for the scheduler's open-addressed tables (kmem,
- * reftrack). */
+ * reftrack, feedback). */
 MMF_WRAPS static inline size_t mmf__hash_ptr(const void *p)
 {
 	uint64_t h = (uintptr_t)p;
@@ -544,6 +542,8 @@ MMF_WRAPS static inline size_t mmf__hash_ptr(const void *p)
 	return (size_t)h;
 }
 
+/* Append one line per live task: what it waits on, where, who holds it
+ * (task, acquisition site and step), then what it holds and since where. */
 size_t mmf__describe_tasks(const struct mmf_sched *s, char *buf, size_t len, size_t off);
 void mmf__record_report(struct mmf_sched *s, enum mmf_fail_class cls, const void *obj,
 			const struct mmf_site *site, const char *fmt, va_list ap);

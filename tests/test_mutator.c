@@ -154,7 +154,8 @@ static bool test_mutated_inputs_run_clean_on_the_fixed_model(void)
 			fprintf(stderr, "  run %d: status %d: %s\n", i, st, h.s.report.text);
 			return false;
 		}
-		struct mmf_shape sh = {h.in.picks, (uint32_t)h.in.front, (uint32_t)(h.in.len - h.in.back)};
+		struct mmf_shape sh;
+		mmf_harness_shape(&h, &sh);
 		CHECK(sh.front + sh.back <= n);
 		preempted += h.s.preemptions > 0;
 		n = mmf_mutate(buf, n, sizeof(buf), (uint64_t)i * 77 + 1, &sh, -1);
