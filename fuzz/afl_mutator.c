@@ -36,9 +36,12 @@ void *afl_custom_init(void *afl, unsigned int seed)
 	const char *path = getenv("MMFUZZ_SHAPE_FILE");
 	if (path && *path)
 		mmf_shape_open(path);   /* on failure: guessed shapes */
-	const char *cap = getenv("MMFUZZ_MUT_CAP");
-	if (cap && *cap)
-		mmf_mut_tune((unsigned)strtoul(cap, NULL, 10), NULL);
+	const char *err = mmf_mut_env();
+	if (err) {
+		fprintf(stderr, "mmfuzz: %s\n", err);
+		free(st);
+		return NULL;            /* afl-fuzz stops: the mutator failed to start */
+	}
 	return st;
 }
 

@@ -4,6 +4,7 @@
 #include "mutator.h"
 
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -175,7 +176,9 @@ static size_t assemble(const struct sched *s, const uint8_t *val, size_t nval, u
 }
 
 static unsigned mut_cap = MMF_MUT_NO_CAP;
-static unsigned mut_w[MMF_MUT_NR] = {8, 12, 12, 8, 20, 10, 30};
+static unsigned mut_reverse_pct;
+/* op weights: pick move insert delete value fresh reschedule */
+static const unsigned mut_w[MMF_MUT_NR] = {8, 12, 12, 8, 20, 10, 30};
 
 /* A schedule like the PCT source's (one to three preemptions anywhere)
  * when the cap asks for few; otherwise like one of the random source's
@@ -200,16 +203,42 @@ static void random_walk(struct rng *r, struct sched *s, uint32_t h)
 	}
 }
 
-void mmf_mut_tune(unsigned cap, const unsigned *weights)
+void mmf_mut_set_cap(unsigned cap) { mut_cap = cap; }
+unsigned mmf_mut_reverse_pct(void) { return mut_reverse_pct; }
+
+/* A decimal number up to max, nothing else. */
+static bool number(const char *s, unsigned max, unsigned *out)
 {
-	mut_cap = cap;
-	if (weights)
-		memcpy(mut_w, weights, sizeof(mut_w));
+	unsigned long v = 0;
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || (v = v * 10 + (unsigned long)(*s - '0')) > max)
+			return false;
+	}
+	*out = (unsigned)v;
+	return true;
+}
+
+const char *mmf_mut_env(void)
+{
+	const char *c = getenv("MMFUZZ_MUT_CAP"), *r = getenv("MMFUZZ_MUT_REVERSE");
+	unsigned v;
+	if (c && strcmp(c, "none")) {
+		if (!number(c, 1000, &v))
+			return "MMFUZZ_MUT_CAP: not 'none' or a number of preemptions up to 1000";
+		mut_cap = v;
+	}
+	if (r) {
+		if (!number(r, 100, &v))
+			return "MMFUZZ_MUT_REVERSE: not a percentage (0 to 100)";
+		mut_reverse_pct = v;
+	}
+	return NULL;
 }
 
 static int choose_op(struct rng *r, size_t n)
 {
-	/* weights: pick move insert delete value fresh reschedule */
 	unsigned w[MMF_MUT_NR];
 	memcpy(w, mut_w, sizeof(w));
 	if (n == 0)

@@ -84,8 +84,14 @@ struct mmf_mut_pick {
 size_t mmf_mutate_reverse(uint8_t *data, size_t size, size_t max, uint64_t seed,
 			  const struct mmf_shape *shape, const struct mmf_mut_pick *rec, size_t nrec);
 
-/* Tuning: the soft cap on preemptions, and the op weights (NULL: keep). */
-void mmf_mut_tune(unsigned cap, const unsigned *weights);
+/* The soft cap on preemptions (MMF_MUT_NO_CAP: none, the default). */
+void mmf_mut_set_cap(unsigned cap);
+/* The settings from the environment, read once by each engine's side:
+ * MMFUZZ_MUT_CAP ("none" or a number up to 1000) and MMFUZZ_MUT_REVERSE
+ * (the percentage of libFuzzer's mutations that reverse a conflicting
+ * pair, 0 to 100).  NULL, or a one-line reason naming the variable. */
+const char *mmf_mut_env(void);
+unsigned mmf_mut_reverse_pct(void);
 /* Splice two inputs at one decision into out (room for max bytes). */
 size_t mmf_crossover(const uint8_t *a, size_t asize, const struct mmf_shape *sa,
 		     const uint8_t *b, size_t bsize, const struct mmf_shape *sb,

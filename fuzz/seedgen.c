@@ -49,7 +49,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "mmfuzz_seedgen: %s\n", err);
 			return 1;
 		}
-	mmf_mut_tune(MMF_MUT_PREEMPT_CAP, NULL);        /* fresh: 1-3 preemptions */
+	mmf_mut_set_cap(MMF_MUT_PREEMPT_CAP);        /* fresh: 1-3 preemptions */
 	static uint8_t buf[MMF_INPUT_MAX];
 	unsigned long made = 0;
 	for (uint64_t k = 0; made < count && k < 100000; k++) {

@@ -301,6 +301,11 @@ void mmf_target_init(struct mmf_harness *h, void (*feature)(void *, uint32_t), v
 	mmf_harness_opts(h, kinds ? feature : NULL, ctx, false, false);
 	h->s.opts.feedback_kinds = kinds;
 	(void)mmf_target_mutator();     /* a bad setting is an error even where unused */
+	const char *merr = mmf_mut_env();       /* "VARIABLE: reason" */
+	if (merr) {
+		fprintf(stderr, "mmfuzz: %s\n", merr);
+		exit(2);
+	}
 	if (mmf_shape_open(getenv("MMFUZZ_SHAPE_FILE")))
 		bad_env("MMFUZZ_SHAPE_FILE", "cannot be created or mapped");
 	const char *w = getenv("MMFUZZ_WANT");
@@ -353,7 +358,7 @@ bool mmf_target_run(struct mmf_harness *h, const uint8_t *data, size_t size)
 	stat_steps += h->s.steps;
 	struct mmf_shape shape;
 	mmf_harness_shape(h, &shape);
-	mmf_shape_put(mmf_input_hash(data, size), &shape);
+	mmf_shape_put(mmf_input_hash(data, mmf_mut_fit(size)), &shape);
 	if (stats_path && stat_execs >= 512)
 		write_stats();
 	if (st != MMF_RUN_FAILED || (want && !(want >> h->s.report.cls & 1))) {

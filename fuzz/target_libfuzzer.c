@@ -7,7 +7,6 @@
 #include "target_common.h"
 
 #include <stdlib.h>
-#include <stdio.h>
 #include <string.h>
 
 #define NCOUNTERS (1u << 16)
@@ -16,7 +15,6 @@ static uint8_t counters[NCOUNTERS];
 
 static struct mmf_harness harness;
 static bool mutator_on;
-static unsigned reverse_pct;    /* mutations that reverse a conflicting pair (MMFUZZ_MUT_REVERSE) */
 
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
 
@@ -34,13 +32,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	mmf_target_init(&harness, feature, NULL);
 	mutator_on = mmf_target_mutator();
-	const char *c = getenv("MMFUZZ_MUT_CAP"), *w = getenv("MMFUZZ_MUT_WEIGHTS");
-	unsigned ws[MMF_MUT_NR];
-	bool wok = w && sscanf(w, "%u,%u,%u,%u,%u,%u,%u", &ws[0], &ws[1], &ws[2], &ws[3], &ws[4], &ws[5], &ws[6]) == 7;
-	mmf_mut_tune(c && strcmp(c, "none") ? (unsigned)atoi(c) : MMF_MUT_NO_CAP, wok ? ws : NULL);
-	const char *rv = getenv("MMFUZZ_MUT_REVERSE");
-	if (rv)
-		reverse_pct = (unsigned)atoi(rv);
 	return 0;
 }
 
@@ -55,6 +46,7 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
 	size = mmf_mut_fit(size);
 	max_size = mmf_mut_fit(max_size);
 	struct mmf_shape sh;
+	unsigned reverse_pct = mmf_mut_reverse_pct();
 	if (reverse_pct && (r >> 8) % 100 < reverse_pct) {
 		static struct mmf_mut_pick rec[MMF_MUT_MAX_PICKS];
 		size_t n = mmf_target_study(&harness, data, size, &sh, rec, MMF_MUT_MAX_PICKS);

@@ -4,6 +4,7 @@
 # 4,000 executions from the same corpus, each from its own scratch
 # directory, end with the same coverage, features and corpus; and the
 # mutator is in use (a third run with MMFUZZ_MUTATOR=0 ends differently).
+# A bad mutator or feedback setting is refused with exit 2 and one line.
 set -u
 T=$1 SEEDS=$2
 W=$(mktemp -d)
@@ -24,4 +25,15 @@ echo "mutator off: $c"
 ha=$(cd "$W/a/corpus" && ls | sort | md5sum) hb=$(cd "$W/b/corpus" && ls | sort | md5sum)
 [ "$ha" = "$hb" ] || { echo "FAIL: the corpora differ"; exit 1; }
 [ "$a" != "$c" ] || { echo "FAIL: MMFUZZ_MUTATOR=0 changed nothing: is the mutator in use?"; exit 1; }
+mkdir -p "$W/bad"
+for setting in MMFUZZ_MUT_CAP=lots MMFUZZ_MUT_CAP=1001 MMFUZZ_MUT_CAP= MMFUZZ_MUT_REVERSE=101 \
+	MMFUZZ_MUT_REVERSE=-1 MMFUZZ_MUTATOR=2 MMFUZZ_FEEDBACK=rf,bogus; do
+	(cd "$W/bad" && env "$setting" "$T" -runs=1 >out 2>err)
+	rc=$? var=${setting%%=*}
+	lines=$(grep -c . "$W/bad/err")
+	if [ $rc != 2 ] || [ "$lines" != 1 ] || ! grep -q "^mmfuzz: $var: " "$W/bad/err"; then
+		echo "FAIL: $setting: exit $rc, $lines line(s) on stderr:"; cat "$W/bad/err"; exit 1
+	fi
+	echo "refused: $setting: $(cat "$W/bad/err")"
+done
 echo "PASS"

@@ -59,6 +59,29 @@ static bool test_afl_mutator_fits_and_repeats_for_a_seed(void)
 	return true;
 }
 
+/* A bad setting stops the library from starting (afl-fuzz then stops),
+ * with one line; "none" is the default cap, not a cap of 0. */
+static bool test_afl_mutator_refuses_bad_settings(void)
+{
+	void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+	CHECK(h);
+	init_fn init = (init_fn)dlsym(h, "afl_custom_init");
+	deinit_fn deinit = (deinit_fn)dlsym(h, "afl_custom_deinit");
+	CHECK(init && deinit);
+	setenv("MMFUZZ_MUT_CAP", "lots", 1);
+	CHECK(init(NULL, 1) == NULL);
+	setenv("MMFUZZ_MUT_CAP", "none", 1);
+	setenv("MMFUZZ_MUT_REVERSE", "200", 1);
+	CHECK(init(NULL, 1) == NULL);
+	unsetenv("MMFUZZ_MUT_REVERSE");
+	void *st = init(NULL, 1);
+	CHECK(st);
+	deinit(st);
+	unsetenv("MMFUZZ_MUT_CAP");
+	dlclose(h);
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -68,6 +91,7 @@ int main(int argc, char **argv)
 	lib = argv[1];
 	static const struct test_case tests[] = {
 		TEST(test_afl_mutator_fits_and_repeats_for_a_seed),
+		TEST(test_afl_mutator_refuses_bad_settings),
 	};
 	argc = 1;
 	return RUN_TESTS(tests);
