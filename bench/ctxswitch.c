@@ -3,7 +3,9 @@
  * trip counts as two): (a) mmf_fiber_switch() between the host and one fiber, (b) glibc
  * swapcontext() between main and a makecontext()ed coroutine on a 64 KiB stack, (c) a raw
  * FUTEX_WAIT_PRIVATE/FUTEX_WAKE_PRIVATE hand-off of a shared int between two real threads and
- * (d) a pthread mutex+condvar hand-off between two real threads.  For each mechanism N is first
+ * (d) a pthread mutex+condvar hand-off between two real threads, and (e) mmf_fiber_switch() with
+ * thread-backed fibers (exec mode: each fiber an OS thread, so that thread-local storage is per
+ * task; a switch hands a futex baton).  For each mechanism N is first
  * calibrated so that one repetition of N round trips takes about 0.2 s, then 7 repetitions are
  * timed with CLOCK_MONOTONIC and the median ns/switch is reported (with min and max).  Nothing
  * is pinned.  The targets checked are: mmf_fiber_switch at least 10x cheaper than swapcontext
@@ -78,6 +80,41 @@ static double run_fiber(unsigned long n)
 	t1 = now_ns();
 	fb.stop = 1;
 	mmf_fiber_switch(&fb.host, &fb.fib);    /* it sees stop and exits back to us */
+	return t1 - t0;
+}
+
+/* ---- (e) mmf_fiber_switch with thread-backed fibers (exec mode): each
+ * fiber an OS thread, a switch a futex baton hand-off ---- */
+
+static struct {
+	struct mmf_fiber host;
+	struct mmf_fiber fib;
+	volatile int stop;
+} fx2;
+
+static void fibx_entry(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		mmf_fiber_switch(&fx2.fib, &fx2.host);
+		if (fx2.stop)
+			mmf_fiber_exit_to(&fx2.fib, &fx2.host);
+	}
+}
+
+static double run_fiber_threads(unsigned long n)
+{
+	double t0, t1;
+
+	fx2.stop = 0;
+	mmf_fiber_arm(&fx2.fib, fibx_entry, NULL, "bench");
+	mmf_fiber_switch(&fx2.host, &fx2.fib);
+	t0 = now_ns();
+	for (unsigned long i = 0; i < n; i++)
+		mmf_fiber_switch(&fx2.host, &fx2.fib);
+	t1 = now_ns();
+	fx2.stop = 1;
+	mmf_fiber_switch(&fx2.host, &fx2.fib);
 	return t1 - t0;
 }
 
@@ -260,7 +297,7 @@ static double run_condvar(unsigned long n)
 
 /* ---- measurement ---- */
 
-enum { M_FIBER, M_UCONTEXT, M_FUTEX, M_CONDVAR, M_NR };
+enum { M_FIBER, M_UCONTEXT, M_FUTEX, M_CONDVAR, M_EXEC, M_NR };
 
 struct mech {
 	const char *name;
@@ -290,6 +327,11 @@ static struct mech mechs[M_NR] = {
 	[M_CONDVAR] = {
 		.name = "mutex+condvar hand-off (2 threads)", .short_name = "mutex+condvar",
 		.run = run_condvar,
+	},
+	/* last: it turns every fiber of the process into a thread */
+	[M_EXEC] = {
+		.name = "mmf_fiber_switch, thread-backed (exec mode)", .short_name = "exec-mode switch",
+		.run = run_fiber_threads,
 	},
 };
 
@@ -671,11 +713,19 @@ int main(int argc, char **argv)
 	printf(PROG ": %d repetitions of ~%.0f ms per mechanism%s\n", reps, target_ns / 1e6,
 	       quick ? " (quick)" : "");
 	for (int i = 0; i < M_NR; i++) {
+		if (i == M_EXEC) {
+			mmf_fiber_destroy(&fb.fib);
+			mmf_fiber_use_threads((mmf_thread_create_fn)pthread_create, STACK_SIZE * 4, false, NULL);
+			mmf_fiber_init_host(&fx2.host);
+			if (mmf_fiber_create(&fx2.fib, STACK_SIZE)) {
+				fprintf(stderr, PROG ": mmf_fiber_create: out of memory\n");
+				return 1;
+			}
+		}
 		printf("  measuring %s ...\n", mechs[i].name);
 		fflush(stdout);
 		measure(&mechs[i], reps, target_ns);
 	}
-	mmf_fiber_destroy(&fb.fib);
 	free(uc.stack);
 
 	gather_info(&in, reps, quick);

@@ -189,7 +189,7 @@ static bool play_fault(struct mmf_decider *b, unsigned rate)
 
 static const struct mmf_decider_ops play_ops = {
 	.name = "canonical", .begin = play_begin, .pick = play_pick,
-	.value = play_value, .fault = play_fault,
+	.value = play_value, .fault = play_fault, .size = sizeof(struct play_src),
 };
 
 /* ---- the search ---------------------------------------------------------------- */

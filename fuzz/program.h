@@ -31,7 +31,16 @@ struct mmf_program {
 	 * drawing anything (every size and operation spelled out), for the
 	 * minimizer to edit.  0, or -1 if it does not fit in len. */
 	int (*describe)(struct mmf_sched *s, char *buf, size_t len);
+	/* Optional: a program whose executions run elsewhere (exec mode runs
+	 * each in a fresh child process) does the whole execution here in
+	 * place of reset, setup, run and finish, flight record included, and
+	 * leaves s as if it had run in place.  Params are checked before. */
+	enum mmf_run_status (*run)(struct mmf_sched *s, const char *params, char *err,
+				   size_t errlen, int *bad_params);
 };
+
+/* A program that is not built in (exec mode's), found by name too. */
+extern const struct mmf_program *mmf_extra_program;
 
 const struct mmf_program *mmf_program_find(const char *name);
 extern const struct mmf_program *const mmf_programs[];

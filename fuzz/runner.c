@@ -23,8 +23,12 @@ const struct mmf_program *const mmf_programs[] = {
 	&mmf_toy_points,        NULL,
 };
 
+const struct mmf_program *mmf_extra_program;
+
 const struct mmf_program *mmf_program_find(const char *name)
 {
+	if (mmf_extra_program && !strcmp(mmf_extra_program->name, name))
+		return mmf_extra_program;
 	for (int i = 0; mmf_programs[i]; i++)
 		if (!strcmp(mmf_programs[i]->name, name))
 			return mmf_programs[i];
@@ -59,6 +63,8 @@ enum mmf_run_status mmf_run_program(struct mmf_sched *s, const struct mmf_progra
 		*bad_params = 1;
 		return MMF_RUN_CLEAN;
 	}
+	if (p->run)
+		return p->run(s, params ? params : "", err, errlen, bad_params);
 	mmf_sched_reset(s);
 	/* From here the execution is under way: a supervisor reading the
 	 * flight record sees its decisions (setup draws some) and its start. */

@@ -144,6 +144,7 @@ static void input_begin(struct mmf_decider *base)
 static const struct mmf_decider_ops input_ops = {
 	.name = "input", .begin = input_begin, .pick = input_pick,
 	.value = input_value, .fault = input_fault,
+	.size = sizeof(struct mmf_input_src),
 };
 
 void mmf_input_src_init(struct mmf_input_src *d, const uint8_t *buf, size_t len)
@@ -195,6 +196,7 @@ static bool random_fault(struct mmf_decider *base, unsigned rate)
 static const struct mmf_decider_ops random_ops = {
 	.name = "random", .begin = random_begin, .pick = random_pick,
 	.value = random_value, .fault = random_fault,
+	.size = sizeof(struct mmf_random_src),
 };
 
 void mmf_random_src_init(struct mmf_random_src *d, uint64_t seed)
@@ -280,6 +282,7 @@ static bool pct_fault(struct mmf_decider *base, unsigned rate)
 static const struct mmf_decider_ops pct_ops = {
 	.name = "pct", .begin = pct_begin, .pick = pct_pick,
 	.value = pct_value, .fault = pct_fault, .end = pct_end,
+	.size = sizeof(struct mmf_pct_src),
 };
 
 void mmf_pct_src_init(struct mmf_pct_src *d, uint64_t seed, int depth)
@@ -419,6 +422,7 @@ bool mmf_explore_next(struct mmf_explore_src *d)
 static const struct mmf_decider_ops explore_ops = {
 	.name = "explore", .begin = explore_begin, .pick = explore_pick,
 	.value = explore_value, .fault = explore_fault, .end = explore_end,
+	.size = sizeof(struct mmf_explore_src),
 };
 
 void mmf_explore_src_init(struct mmf_explore_src *d, int bound)
@@ -567,6 +571,7 @@ static void replay_end(struct mmf_decider *base, enum mmf_run_status st)
 static const struct mmf_decider_ops replay_ops = {
 	.name = "replay", .begin = replay_begin, .pick = replay_pick,
 	.value = replay_value, .fault = replay_fault, .end = replay_end,
+	.size = sizeof(struct mmf_replay_src),
 };
 
 void mmf_replay_src_init(struct mmf_replay_src *d, const struct mmf_decision *dec, size_t n)

@@ -11,7 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <setjmp.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #ifndef MMF_FIBER_UCONTEXT
@@ -31,6 +35,99 @@ static __attribute__((unused)) void learn_bounds(struct mmf_fiber *came_from, co
 		came_from->stack_size = size;
 	}
 }
+
+/* ---- thread-backed fibers (see fiber.h) ---------------------------------
+ * A carrier per incarnation, started (parked) when the fiber is armed, so
+ * that its pthread_t is known at once.  Each has its own baton: a thread
+ * that an abandoned run left parked keeps waiting on its own baton, never
+ * on the next incarnation's. */
+struct mmf_fiber_thr {
+	uint32_t go;            /* 1: this thread may run */
+	uint32_t never;         /* a futex word nobody wakes */
+	unsigned long th;       /* its pthread_t */
+	struct mmf_fiber *f;
+	void (*entry)(void *);
+	void *arg;
+};
+static mmf_thread_create_fn thr_create;
+static size_t thr_stack;
+static bool thr_hold;
+static void (*thr_leaving)(void);
+static _Thread_local jmp_buf *tl_thr_exit;
+
+void mmf_fiber_use_threads(mmf_thread_create_fn create, size_t stack_size, bool hold,
+			   void (*leaving)(void))
+{
+	thr_create = create;
+	thr_stack = stack_size;
+	thr_hold = hold;
+	thr_leaving = leaving;
+}
+
+int mmf_fiber_threads(void) { return thr_create != NULL; }
+
+static void futex_wake(uint32_t *w)
+{
+	syscall(SYS_futex, w, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+static void futex_wait(uint32_t *w, uint32_t val)
+{
+	syscall(SYS_futex, w, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+}
+
+static struct mmf_fiber_thr *new_baton(struct mmf_fiber *f)
+{
+	struct mmf_fiber_thr *b = calloc(1, sizeof(*b));
+	if (!b) {
+		fprintf(stderr, "mmfuzz: internal error: out of memory (fiber baton)\n");
+		abort();
+	}
+	b->f = f;
+	return b;
+}
+
+/* The host's baton: it runs already. */
+static struct mmf_fiber_thr *thr_of(struct mmf_fiber *f)
+{
+	if (!f->thr)
+		f->thr = new_baton(f);
+	return f->thr;
+}
+
+static void thr_wait(struct mmf_fiber_thr *b)
+{
+	while (!__atomic_exchange_n(&b->go, 0, __ATOMIC_ACQUIRE))
+		futex_wait(&b->go, 0);
+}
+
+static void *thr_start(void *p)
+{
+	struct mmf_fiber_thr *b = p;
+	jmp_buf out;
+	tl_thr_exit = &out;
+	thr_wait(b);            /* parked until its first switch-in */
+	if (!setjmp(out))
+		b->entry(b->arg);
+	/* left through mmf_fiber_exit_to (not in hold mode) */
+	if (thr_leaving)
+		thr_leaving();
+	return NULL;
+}
+
+static void thr_post(struct mmf_fiber *to)
+{
+	struct mmf_fiber_thr *b = thr_of(to);
+	__atomic_store_n(&b->go, 1, __ATOMIC_RELEASE);
+	futex_wake(&b->go);
+}
+
+unsigned long mmf_fiber_thread_handle(const struct mmf_fiber *f)
+{
+	return f->thr ? f->thr->th : 0;
+}
+
+
 
 void mmf_fiber_init_host(struct mmf_fiber *host)
 {
@@ -119,6 +216,11 @@ int mmf_fiber_create(struct mmf_fiber *f, size_t stack_size)
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 
 	memset(f, 0, sizeof(*f));
+	if (thr_create) {
+		f->slot = -1;
+		f->map = (char *)f;     /* "made": the thread brings its own stack */
+		return 0;
+	}
 	stack_size = (stack_size + page - 1) & ~(page - 1);
 	f->map_size = stack_size + page;
 	f->map = map_stack(f->map_size, &f->slot);
@@ -147,6 +249,11 @@ void mmf_fiber_destroy(struct mmf_fiber *f)
 {
 	if (!f->map)
 		return;
+	if (thr_create) {
+		/* A parked thread may still hold its baton: it stays. */
+		memset(f, 0, sizeof(*f));
+		return;
+	}
 #if MMF_ASAN
 	__lsan_unregister_root_region(f->stack_lo, f->stack_size);
 	__asan_unpoison_memory_region(f->stack_lo, f->stack_size);
@@ -195,6 +302,24 @@ void mmf_fiber_arm(struct mmf_fiber *f, void (*entry)(void *), void *arg, const 
 	f->entry = entry;
 	f->arg = arg;
 	f->name = name;
+	if (thr_create) {
+		struct mmf_fiber_thr *b = new_baton(f);
+		b->entry = entry;
+		b->arg = arg;
+		pthread_attr_t a;
+		pthread_attr_init(&a);
+		pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+		pthread_attr_setstacksize(&a, thr_stack);
+		int e = thr_create(&b->th, &a, thr_start, b);
+		pthread_attr_destroy(&a);
+		if (e) {
+			fprintf(stderr, "mmfuzz: internal error: cannot start a task thread (%s)\n",
+				strerror(e));
+			abort();
+		}
+		f->thr = b;
+		return;
+	}
 #if MMF_ASAN
 	/* A pooled stack still carries the redzones of the frames its last run
 	 * left behind (an abandoned fiber never unwinds); clear them. */
@@ -242,6 +367,15 @@ void mmf_fiber_arm(struct mmf_fiber *f, void (*entry)(void *), void *arg, const 
 
 void mmf_fiber_switch(struct mmf_fiber *from, struct mmf_fiber *to)
 {
+	if (thr_create) {
+		/* errno is the thread's own: the baton's syscalls leave it be */
+		int e = errno;
+		struct mmf_fiber_thr *me = thr_of(from);
+		thr_post(to);
+		thr_wait(me);
+		errno = e;
+		return;
+	}
 #if MMF_ASAN
 	void *fake_stack = NULL;
 	__sanitizer_start_switch_fiber(&fake_stack, to->stack_lo, to->stack_size);
@@ -267,6 +401,16 @@ void mmf_fiber_switch(struct mmf_fiber *from, struct mmf_fiber *to)
 
 _Noreturn void mmf_fiber_exit_to(struct mmf_fiber *from, struct mmf_fiber *to)
 {
+	if (thr_create) {
+		struct mmf_fiber_thr *me = from->thr;
+		thr_post(to);
+		/* hold mode: the carrier stays, parked, until the process ends:
+		 * a thread's end runs libc's teardown (its malloc cache among
+		 * it), which would run beside the next task */
+		while (thr_hold)
+			futex_wait(&me->never, 0);
+		longjmp(*tl_thr_exit, 1);
+	}
 #if MMF_ASAN
 	/* NULL: this fiber leaves for good, ASan may drop its fake stack. */
 	__sanitizer_start_switch_fiber(NULL, to->stack_lo, to->stack_size);

@@ -10,6 +10,7 @@
 #ifndef MMF_FIBER_H
 #define MMF_FIBER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,9 @@ struct mmf_fiber {
 	void (*entry)(void *);
 	void *arg;
 	const char *name;
+	/* thread-backed fibers (mmf_fiber_use_threads): the baton of the
+	 * thread that carries this fiber's current incarnation */
+	struct mmf_fiber_thr *thr;
 };
 
 /* The host context (the thread that runs the scheduler loop).  Its stack
@@ -56,6 +60,23 @@ void mmf_fiber_switch(struct mmf_fiber *from, struct mmf_fiber *to);
 
 /* Leave 'from' for good (it will be re-armed before it runs again). */
 _Noreturn void mmf_fiber_exit_to(struct mmf_fiber *from, struct mmf_fiber *to);
+
+/* Thread-backed fibers, for code that needs real threads (thread-local
+ * storage, errno) but one runner at a time: each fiber incarnation is an OS
+ * thread (its carrier), made with create (exec mode's real pthread_create)
+ * and parked when the fiber is armed, and a switch hands a futex baton from
+ * one thread to the next.  Process-wide; call before the first fiber is
+ * armed.  stack_size: each carrier's stack.  hold: a carrier whose fiber
+ * left for good stays parked until the process ends (no thread teardown
+ * runs beside the tasks, and no pthread_t is reused); else it ends, and
+ * leaving is called on it as it does. */
+typedef int (*mmf_thread_create_fn)(unsigned long *th, const void *attr, void *(*fn)(void *),
+				    void *arg);
+void mmf_fiber_use_threads(mmf_thread_create_fn create, size_t stack_size, bool hold,
+			   void (*leaving)(void));
+int mmf_fiber_threads(void);
+/* The pthread_t of the carrier of f's current incarnation. */
+unsigned long mmf_fiber_thread_handle(const struct mmf_fiber *f);
 
 /* Called by the fiber trampoline if an entry function returns. Aborts. */
 _Noreturn void mmf_fiber_returned(void);

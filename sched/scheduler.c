@@ -54,6 +54,7 @@ static const char *const fail_names[MMF_FAIL_NR] = {
 	[MMF_FAIL_TIMEOUT] = "timeout",
 	[MMF_FAIL_OUT_OF_BOUNDS] = "out-of-bounds",
 	[MMF_FAIL_DATA_RACE] = "data-race",
+	[MMF_FAIL_EXIT] = "exit-status",
 };
 
 const char *mmf_fail_name(enum mmf_fail_class c)
@@ -553,6 +554,17 @@ static struct mmf_task *spawn(struct mmf_sched *s, const char *name, unsigned fl
 			}
 		}
 	}
+	/* A program that makes many threads over its life (exec mode) marks
+	 * a joined or detached thread's slot reusable: lowest id first. */
+	if (id < 0 && !threads && !(flags & MMF_TASK_IRQ)) {
+		for (int i = 0; i < s->ntasks; i++) {
+			if (s->tasks[i].state == MMF_T_EXITED &&
+			    (s->tasks[i].flags & MMF_TASK_REUSABLE) && &s->tasks[i] != tl_cur) {
+				id = i;
+				break;
+			}
+		}
+	}
 	if (id < 0 && s->ntasks >= MMF_MAX_TASKS) {
 		if (threads)
 			mmf_threads_table_lock(s, false);
@@ -714,6 +726,8 @@ static void task_main(void *arg)
 	struct mmf_task *t = arg;
 	struct mmf_sched *s = t->s;
 
+	tl_cur = t;
+	tl_host = s;
 	mmf_tsan_acquire(&t->tsan_token);
 	t->started = true;
 	t->fn(t->arg);
@@ -900,8 +914,25 @@ static void switch_to(struct mmf_sched *s, struct mmf_task *cur, struct mmf_task
 	if (cur && cur->state == MMF_T_EXITED)
 		mmf_fiber_exit_to(from, to);
 	mmf_fiber_switch(from, to);
-	/* Switched back in: whoever chose us set tl_cur. */
+	/* Switched back in: whoever chose us set tl_cur to us (here again,
+	 * for thread-backed fibers, whose thread-locals are their own). */
+	tl_cur = cur;
+	tl_host = s;
 	RESUME_IGNORE(cur);
+}
+
+void mmf_sched_forget_thread(void)
+{
+	tl_cur = NULL;
+	tl_host = NULL;
+}
+
+_Noreturn void mmf_end_run(void)
+{
+	struct mmf_task *t = tl_cur;
+	if (!t)
+		mmf_internal("mmf_end_run from the host");
+	abandon_run(t->s, t);
 }
 
 static _Noreturn void abandon_run(struct mmf_sched *s, struct mmf_task *t)

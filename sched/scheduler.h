@@ -93,6 +93,8 @@ enum mmf_fail_class {
 	MMF_FAIL_OUT_OF_BOUNDS, /* checked heap: a redzone, or arena memory no
 				 * object was allocated in (ASan: buffer overflow) */
 	MMF_FAIL_DATA_RACE,     /* TSan: unsynchronized accesses by two tasks */
+	MMF_FAIL_EXIT,          /* exec mode: the program exited with a non-zero
+				 * status (only when asked for: exitfail=1) */
 	MMF_FAIL_NR
 };
 const char *mmf_fail_name(enum mmf_fail_class c);
@@ -184,6 +186,10 @@ struct mmf_decider_ops {
 	bool (*fault)(struct mmf_decider *d, unsigned rate);
 	/* Called after the run. */
 	void (*end)(struct mmf_decider *d, enum mmf_run_status st);
+	/* The size of the source's own struct (which begins with its
+	 * struct mmf_decider): exec mode copies it into each execution's
+	 * child.  0: the source cannot drive exec mode. */
+	size_t size;
 };
 struct mmf_decider {
 	const struct mmf_decider_ops *ops;
@@ -262,6 +268,8 @@ enum mmf_task_state { MMF_T_UNUSED, MMF_T_RUNNABLE, MMF_T_BLOCKED, MMF_T_EXITED 
 
 #define MMF_TASK_IRQ    0x1u    /* interrupt context: may not sleep */
 #define MMF_TASK_DAEMON 0x2u    /* kernel thread: stopped when workers end */
+#define MMF_TASK_REUSABLE 0x4u  /* exited, and its slot may go to a new task
+				 * (exec mode: a joined or detached thread) */
 
 enum mmf_wait_kind { MMF_WAIT_SPIN, MMF_WAIT_SLEEP };
 
@@ -460,6 +468,14 @@ struct mmf_task *mmf_raise_irq(const char *name, void (*fn)(void *), void *arg);
 /* Run until every task exited or a failure.  Returns the status; the report
  * is in s->report. */
 enum mmf_run_status mmf_sched_run(struct mmf_sched *s);
+
+/* From a task: the program ends here (exit() in exec mode).  The run is
+ * over: tasks still alive are abandoned, the status is as it stands. */
+_Noreturn void mmf_end_run(void);
+
+/* Thread-backed fibers: the calling OS thread leaves for good; it is no
+ * task's and in no run from now on. */
+void mmf_sched_forget_thread(void);
 
 /* The running task, NULL in the host context. */
 struct mmf_task *mmf_current(void);
