@@ -715,7 +715,8 @@ int main(int argc, char **argv)
 	for (int i = 0; i < M_NR; i++) {
 		if (i == M_EXEC) {
 			mmf_fiber_destroy(&fb.fib);
-			mmf_fiber_use_threads((mmf_thread_create_fn)pthread_create, STACK_SIZE * 4, false, NULL);
+			mmf_fiber_use_threads((mmf_thread_create_fn)pthread_create, (mmf_thread_join_fn)pthread_join,
+					      STACK_SIZE * 4, false, NULL);
 			mmf_fiber_init_host(&fx2.host);
 			if (mmf_fiber_create(&fx2.fib, STACK_SIZE)) {
 				fprintf(stderr, PROG ": mmf_fiber_create: out of memory\n");

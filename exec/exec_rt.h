@@ -33,8 +33,10 @@
  * family, so a record made in an execution's child is valid in the
  * front end that reads its trace.  what: a static string. */
 const struct mmf_site *mmf_exec_site(const void *pc, const char *what);
-/* The shared memory for site records: before any fork (at start-up). */
-void mmf_exec_sites_init(void);
+/* The shared memory for site records: before any fork (at start-up).
+ * symbolize: name sites by source line (else by address only: a process
+ * that runs one execution, for a fuzzer's fork server, saves the time). */
+void mmf_exec_sites_init(bool symbolize);
 
 /* Whether user code runs under the scheduler now: in an execution's child,
  * in a task (elsewhere every wrapper passes through to the real call). */

@@ -101,6 +101,8 @@ _Noreturn void REAL(exit)(int);
 
 struct xthr {
 	pthread_t th;                   /* its carrier's: what pthread_self says */
+	struct mmf_fiber_thr *carrier;
+	bool released;                  /* joined or detached: its carrier may end */
 	int task;
 	bool exited, detached, joined;
 	void *(*fn)(void *);
@@ -155,14 +157,23 @@ static struct xthr *me(void)
 	return x;
 }
 
-/* A thread by its pthread_t (carriers never end within a run, so no
- * pthread_t comes back for a later thread). */
+/* A thread by its pthread_t.  A carrier ends only once its thread is
+ * joined or detached (released), after which libc may give its pthread_t
+ * to a later thread: the newest unreleased one is meant. */
 static struct xthr *lookup(pthread_t th)
 {
 	for (size_t i = nthr; i-- > 0;)
-		if (thr[i]->th == th)
+		if (thr[i]->th == th && !thr[i]->released)
 			return thr[i];
 	return NULL;
+}
+
+static void release(struct xthr *x)
+{
+	if (!x->released) {
+		x->released = true;
+		mmf_fiber_thread_release(x->carrier);
+	}
 }
 
 static struct mmf_task *task_of(const struct xthr *x)
@@ -194,8 +205,10 @@ static void thread_done(struct xthr *x)
 	run_key_dtors(x);
 	x->exited = true;
 	mmf_obj_wake(x);
-	if (x->detached)
+	if (x->detached) {
 		task_of(x)->flags |= MMF_TASK_REUSABLE;
+		release(x);
+	}
 }
 
 static void thread_task(void *p)
@@ -217,6 +230,7 @@ void mmf_exec_main_task(int (*main_fn)(int, char **, char **), int argc, char **
 	struct mmf_task *t = mmf_current();
 	mmf_exec_note_stack(__builtin_frame_address(0), MMF_EXEC_STACK - 65536);
 	x->th = (pthread_t)mmf_fiber_thread_handle(t->fiber);
+	x->carrier = mmf_fiber_thread_token(t->fiber);
 	x->task = t->id;
 	by_task[t->id] = x;
 	if (!setjmp(x->exit_jb)) {
@@ -251,6 +265,7 @@ int WRAP(pthread_create)(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(
 		return EAGAIN;
 	x->task = t->id;
 	x->th = (pthread_t)mmf_fiber_thread_handle(t->fiber);
+	x->carrier = mmf_fiber_thread_token(t->fiber);
 	*th = x->th;
 	/* the new thread may run first */
 	mmf_point(MMF_PT_YIELD, x, site);
@@ -276,6 +291,7 @@ int WRAP(pthread_join)(pthread_t th, void **ret)
 		*ret = x->ret;
 	x->joined = true;
 	task_of(x)->flags |= MMF_TASK_REUSABLE;
+	release(x);
 	return 0;
 }
 
@@ -289,8 +305,10 @@ int WRAP(pthread_detach)(pthread_t th)
 	if (x->detached)
 		return EINVAL;
 	x->detached = true;
-	if (x->exited)
+	if (x->exited) {
 		task_of(x)->flags |= MMF_TASK_REUSABLE;
+		release(x);
+	}
 	return 0;
 }
 

@@ -188,9 +188,18 @@ static bool ask_symbolizer(uintptr_t pc, char *func, size_t flen, char *file, si
 	return true;
 }
 
+static bool quick;              /* name sites by address only */
+
 static void fill(struct site_ent *e, uintptr_t pc, const char *what)
 {
 	int line = 0;
+	if (quick) {
+		snprintf(e->func, sizeof(e->func), "pc");
+		snprintf(e->file, sizeof(e->file), "?");
+		e->site = (struct mmf_site){e->file, (int)((pc - load_bias()) & 0x7fffffff), e->func,
+					    what};
+		return;
+	}
 	if (!ask_symbolizer(pc, e->func, sizeof(e->func), e->file, sizeof(e->file), &line)) {
 		/* no debug information: function+offset */
 		mmf_symbolize((const void *)(pc - 1), e->func, sizeof(e->func));
@@ -205,10 +214,11 @@ static void fill(struct site_ent *e, uintptr_t pc, const char *what)
 	e->site = (struct mmf_site){e->file, line, e->func, what};
 }
 
-void mmf_exec_sites_init(void)
+void mmf_exec_sites_init(bool symbolize)
 {
 	if (tab)
 		return;
+	quick = !symbolize;
 	void *p = mmap(NULL, (NSITES + 1) * sizeof(struct site_ent), PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED) {
@@ -217,7 +227,10 @@ void mmf_exec_sites_init(void)
 	}
 	hdr = p;
 	tab = (struct site_ent *)p + 1;
-	start_symbolizer();
+	if (symbolize)
+		start_symbolizer();
+	else
+		hdr->broken = 1;
 }
 
 const struct mmf_site *mmf_exec_site(const void *pc_, const char *what)

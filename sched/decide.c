@@ -158,6 +158,8 @@ void mmf_input_src_init(struct mmf_input_src *d, const uint8_t *buf, size_t len)
 
 /* ---- random ----------------------------------------------------------------- */
 
+static const struct mmf_decider_ops random_ops;
+
 static void random_begin(struct mmf_decider *base)
 {
 	struct mmf_random_src *d = (struct mmf_random_src *)base;
@@ -170,6 +172,14 @@ static void random_begin(struct mmf_decider *base)
 	 * whole operations, which races such as "A sleeps in the allocator
 	 * while B frees and reuses the slot" need. */
 	d->stick_log = (unsigned)mmf_rng_below(&d->rng, MMF_RANDOM_STICKY + 1);
+	if (d->uniform_pct && mmf_rng_below(&d->rng, 100) < d->uniform_pct)
+		d->stick_log = 0;
+}
+
+void mmf_random_src_uniform(struct mmf_decider *base, unsigned pct)
+{
+	if (base->ops == &random_ops)
+		((struct mmf_random_src *)base)->uniform_pct = pct > 100 ? 100 : pct;
 }
 
 static int random_pick(struct mmf_decider *base, const struct mmf_choice *c)

@@ -65,10 +65,16 @@ struct mmf_random_src {
 	uint64_t seed, run;
 	struct mmf_rng rng;
 	unsigned stick_log;             /* this run switches ~1 in 2^stick_log */
+	unsigned uniform_pct;           /* share of runs that switch uniformly (0: 1 in 9) */
 };
 #define MMF_RANDOM_STICKY 8
 void mmf_random_src_init(struct mmf_random_src *d, uint64_t seed);
 void mmf_random_src_at(struct mmf_random_src *d, uint64_t run);
+/* If d is a random source: pct% of its runs switch at every decision
+ * (stick_log 0), the rest as before.  Exec mode sets 50: user programs
+ * have tens to hundreds of decisions a run, where a run that switches 1 in
+ * 2^8 rarely switches at all. */
+void mmf_random_src_uniform(struct mmf_decider *d, unsigned pct);
 
 /* ---- PCT ------------------------------------------------------------------ */
 #define MMF_PCT_MAX_DEPTH 8

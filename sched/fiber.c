@@ -43,25 +43,41 @@ static __attribute__((unused)) void learn_bounds(struct mmf_fiber *came_from, co
  * on the next incarnation's. */
 struct mmf_fiber_thr {
 	uint32_t go;            /* 1: this thread may run */
-	uint32_t never;         /* a futex word nobody wakes */
+	uint32_t released;      /* hold mode: the carrier may end */
+	bool exited;            /* its fiber left for good; parked in exit_to */
 	unsigned long th;       /* its pthread_t */
 	struct mmf_fiber *f;
 	void (*entry)(void *);
 	void *arg;
 };
 static mmf_thread_create_fn thr_create;
+static mmf_thread_join_fn thr_join;
 static size_t thr_stack;
 static bool thr_hold;
 static void (*thr_leaving)(void);
 static _Thread_local jmp_buf *tl_thr_exit;
+/* A carrier that is ending after handing over: whoever runs next joins it
+ * before going on, so that a thread's teardown (libc's, a sanitizer's)
+ * never runs beside a task. */
+static unsigned long reap_pending;
 
-void mmf_fiber_use_threads(mmf_thread_create_fn create, size_t stack_size, bool hold,
-			   void (*leaving)(void))
+void mmf_fiber_use_threads(mmf_thread_create_fn create, mmf_thread_join_fn join,
+			   size_t stack_size, bool hold, void (*leaving)(void))
 {
 	thr_create = create;
+	thr_join = join;
 	thr_stack = stack_size;
 	thr_hold = hold;
 	thr_leaving = leaving;
+}
+
+static void thr_reap(void)
+{
+	if (reap_pending) {
+		unsigned long th = reap_pending;
+		reap_pending = 0;
+		thr_join(th, NULL);
+	}
 }
 
 int mmf_fiber_threads(void) { return thr_create != NULL; }
@@ -107,9 +123,10 @@ static void *thr_start(void *p)
 	jmp_buf out;
 	tl_thr_exit = &out;
 	thr_wait(b);            /* parked until its first switch-in */
+	thr_reap();
 	if (!setjmp(out))
 		b->entry(b->arg);
-	/* left through mmf_fiber_exit_to (not in hold mode) */
+	/* left through mmf_fiber_exit_to */
 	if (thr_leaving)
 		thr_leaving();
 	return NULL;
@@ -125,6 +142,25 @@ static void thr_post(struct mmf_fiber *to)
 unsigned long mmf_fiber_thread_handle(const struct mmf_fiber *f)
 {
 	return f->thr ? f->thr->th : 0;
+}
+
+struct mmf_fiber_thr *mmf_fiber_thread_token(const struct mmf_fiber *f)
+{
+	return f->thr;
+}
+
+void mmf_fiber_thread_release(struct mmf_fiber_thr *b)
+{
+	if (b->released)
+		return;
+	b->released = 1;
+	if (b->exited) {
+		/* parked in exit_to: it ends now, and we wait until it has */
+		futex_wake(&b->released);
+		thr_join(b->th, NULL);
+	}
+	/* else it is still running (or parked at a point): it ends when its
+	 * fiber leaves, and the next runner joins it */
 }
 
 
@@ -308,7 +344,6 @@ void mmf_fiber_arm(struct mmf_fiber *f, void (*entry)(void *), void *arg, const 
 		b->arg = arg;
 		pthread_attr_t a;
 		pthread_attr_init(&a);
-		pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
 		pthread_attr_setstacksize(&a, thr_stack);
 		int e = thr_create(&b->th, &a, thr_start, b);
 		pthread_attr_destroy(&a);
@@ -373,6 +408,7 @@ void mmf_fiber_switch(struct mmf_fiber *from, struct mmf_fiber *to)
 		struct mmf_fiber_thr *me = thr_of(from);
 		thr_post(to);
 		thr_wait(me);
+		thr_reap();
 		errno = e;
 		return;
 	}
@@ -403,12 +439,18 @@ _Noreturn void mmf_fiber_exit_to(struct mmf_fiber *from, struct mmf_fiber *to)
 {
 	if (thr_create) {
 		struct mmf_fiber_thr *me = from->thr;
+		if (!thr_hold || me->released) {
+			/* it ends now: the next runner joins it first */
+			reap_pending = me->th;
+			thr_post(to);
+			longjmp(*tl_thr_exit, 1);
+		}
+		/* hold mode: parked (its pthread_t stays taken) until released;
+		 * the releaser joins it */
+		me->exited = true;
 		thr_post(to);
-		/* hold mode: the carrier stays, parked, until the process ends:
-		 * a thread's end runs libc's teardown (its malloc cache among
-		 * it), which would run beside the next task */
-		while (thr_hold)
-			futex_wait(&me->never, 0);
+		while (!__atomic_load_n(&me->released, __ATOMIC_ACQUIRE))
+			futex_wait(&me->released, 0);
 		longjmp(*tl_thr_exit, 1);
 	}
 #if MMF_ASAN

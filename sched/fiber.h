@@ -65,18 +65,25 @@ _Noreturn void mmf_fiber_exit_to(struct mmf_fiber *from, struct mmf_fiber *to);
  * storage, errno) but one runner at a time: each fiber incarnation is an OS
  * thread (its carrier), made with create (exec mode's real pthread_create)
  * and parked when the fiber is armed, and a switch hands a futex baton from
- * one thread to the next.  Process-wide; call before the first fiber is
- * armed.  stack_size: each carrier's stack.  hold: a carrier whose fiber
- * left for good stays parked until the process ends (no thread teardown
- * runs beside the tasks, and no pthread_t is reused); else it ends, and
- * leaving is called on it as it does. */
+ * one thread to the next.  A carrier that ends is joined (join: the real
+ * pthread_join) by the next runner before that one goes on, so no thread
+ * teardown runs beside a task.  Process-wide; call before the first fiber
+ * is armed.  stack_size: each carrier's stack.  hold: a carrier whose fiber
+ * left for good stays parked (its pthread_t not reused) until released.
+ * leaving: called on a carrier as it ends. */
 typedef int (*mmf_thread_create_fn)(unsigned long *th, const void *attr, void *(*fn)(void *),
 				    void *arg);
-void mmf_fiber_use_threads(mmf_thread_create_fn create, size_t stack_size, bool hold,
-			   void (*leaving)(void));
+typedef int (*mmf_thread_join_fn)(unsigned long th, void **ret);
+void mmf_fiber_use_threads(mmf_thread_create_fn create, mmf_thread_join_fn join,
+			   size_t stack_size, bool hold, void (*leaving)(void));
 int mmf_fiber_threads(void);
-/* The pthread_t of the carrier of f's current incarnation. */
+/* The carrier of f's current incarnation: its pthread_t, and a token that
+ * stays valid after f is re-armed.  Releasing a held carrier lets it end:
+ * at once if its fiber has left (the caller waits until it has ended),
+ * else when it leaves. */
 unsigned long mmf_fiber_thread_handle(const struct mmf_fiber *f);
+struct mmf_fiber_thr *mmf_fiber_thread_token(const struct mmf_fiber *f);
+void mmf_fiber_thread_release(struct mmf_fiber_thr *t);
 
 /* Called by the fiber trampoline if an entry function returns. Aborts. */
 _Noreturn void mmf_fiber_returned(void);

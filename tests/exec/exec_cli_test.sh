@@ -51,6 +51,25 @@ grep -q "^params .*args=2:" a.trace || fail "the trace does not hold the argumen
 [ $? = 1 ] || fail "replay of a trace with arguments"
 echo "ok: arguments"
 
+# one execution from bytes (a fuzzer's fork server): clean, or SIGABRT after
+# the report; the bytes that failed replay through --source input
+"$cc" -O1 "$progs/abba_deadlock.c" -o abba || fail "mmfuzz-cc abba"
+head -c 64 /dev/zero > zero.in
+MMFUZZ_EXEC_INPUT=zero.in ./abba > /dev/null 2>&1 || fail "zero bytes (no preemption) did not run clean"
+found=
+for i in $(seq 1 300); do
+	printf '%s' "$(printf '\\x%02x\\x%02x' $((i % 7)) $((i * 37 % 256)))" | xargs -0 printf > one.in
+	MMFUZZ_EXEC_INPUT=- ./abba < one.in > /dev/null 2> one.err
+	rc=$?
+	if [ $rc = 134 ]; then found=$i; break; fi
+	[ $rc = 0 ] || { cat one.err; fail "input $i: exit $rc"; }
+done
+[ -n "$found" ] || fail "no input of 300 deadlocked abba"
+grep -q "FAILURE \[deadlock\]" one.err || { cat one.err; fail "no report before the abort"; }
+"$mmfuzz" run --source input --input one.in --quiet --exec ./abba > /dev/null 2>&1
+[ $? = 1 ] || fail "the failing bytes do not fail through --source input"
+echo "ok: one execution from bytes (input $found deadlocks)"
+
 # --json and hunt
 "$mmfuzz" hunt --execs 300 --quiet --out hunt --json h.json --exec ./lost_update > /dev/null 2>&1
 [ $? = 1 ] || fail "hunt found nothing"
