@@ -54,6 +54,7 @@ static const struct mmf_param_spec exec_spec[] = {
 	{"exitfail", MMF_P_INT, 0, 1, NULL, "exitfail=0|1"},
 	{"lockdep", MMF_P_INT, 0, 1, NULL, "lockdep=0|1"},
 	{"output", MMF_P_INT, 0, 1, NULL, "output=0|1"},
+	{"steps", MMF_P_INT, 100, MMF_DEFAULT_MAX_STEPS, NULL, "steps=100..200000"},
 	{NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -63,6 +64,7 @@ struct xparams {
 	char *argv[MAX_ARGS + 2];
 	char store[8192];
 	bool access, exitfail, lockdep, output;
+	uint64_t steps;                 /* the hang budget: scheduling points a run */
 	char build[64];
 };
 
@@ -166,6 +168,8 @@ static int parse(const char *params, struct xparams *x, char *err, size_t errlen
 	mmf_param(params, "output", val, sizeof(val));
 	x->output = !strcmp(val, "1");
 	mmf_param(params, "build", x->build, sizeof(x->build));
+	mmf_param(params, "steps", val, sizeof(val));
+	x->steps = val[0] ? strtoull(val, NULL, 10) : MMF_DEFAULT_MAX_STEPS;
 	return 0;
 }
 
@@ -427,6 +431,7 @@ static enum mmf_run_status exec_run(struct mmf_sched *s, const char *params, cha
 	}
 	struct mmf_flight *f = s->flight;
 	mmf_random_src_uniform(s->dec, MMF_EXEC_RANDOM_UNIFORM);
+	s->opts.max_steps = cur.steps;
 	mmf_sched_reset(s);
 	mmf_flight_begin(f, "exec", params);
 	memset(&sh->res, 0, sizeof(sh->res));
@@ -495,7 +500,7 @@ static const struct mmf_program exec_program = {
 	.name = "exec",
 	.param_spec = exec_spec,
 	.summary = "a program built with mmfuzz-cc (mmfuzz CMD ... --exec PROG ARGS)",
-	.params_help = "points=all|sync exitfail=0|1 lockdep=0|1 output=0|1",
+	.params_help = "points=all|sync exitfail=0|1 lockdep=0|1 output=0|1 steps=100..200000",
 	.default_params = "",
 	.expect = NULL,
 	.setup = exec_setup,
@@ -591,7 +596,8 @@ static int one_input(const char *file, int argc, char **argv)
 	 * here, with no child of its own.  A crash ends the process itself. */
 	struct mmf_input_src in;
 	mmf_input_src_init(&in, buf, len);
-	struct mmf_sched_opts so = {.mode = MMF_MODE_FIBERS, .no_lockdep = !cur.lockdep};
+	struct mmf_sched_opts so = {.mode = MMF_MODE_FIBERS, .no_lockdep = !cur.lockdep,
+				    .max_steps = cur.steps};
 	struct mmf_sched s;
 	mmf_sched_init(&s, &so, &in.base);
 	mmf_sched_reset(&s);

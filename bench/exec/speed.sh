@@ -62,7 +62,7 @@ t() {
 	t1=$(date +%s.%N)
 	echo "$t1 - $t0" | bc -l
 }
-echo "what,mode,program,executions,seconds,executions_per_s" > "$out/speed.csv"
+echo "what,mode,program,executions,seconds,executions_per_s_or_ns_per_switch" > "$out/speed.csv"
 row() {
 	local mode=$1 prog=$2 secs
 	shift 2
@@ -79,12 +79,8 @@ row exec api_tour "$mmfuzz" run --runs $((runs / 4)) --quiet --exec "$work/api_t
 sed -i '$ s/^\([^,]*,[^,]*,[^,]*\),[0-9]*,/\1,'$((runs / 4))',/' "$out/speed.csv"
 # a switch
 "$build/bench/bench_ctxswitch" > "$work/ctx.txt" 2>&1
-grep -E "^ *(mmf_fiber_switch|futex|swapcontext|mutex)" "$work/ctx.txt" | head -8 > "$work/ctxrows.txt"
-while read -r line; do
-	name=$(echo "$line" | sed 's/  .*//')
-	ns=$(echo "$line" | awk '{for (i = 1; i <= NF; i++) if ($i ~ /^[0-9.]+$/) { print $i; exit }}')
-	echo "switch,ctxswitch,\"$name\",,,${ns}ns" >> "$out/speed.csv"
-done < "$work/ctxrows.txt"
-column -s, -t < "$out/speed.csv"
-echo
-cat "$work/ctx.txt" | sed -n '/median/,/^$/p'
+# its table: "name  median  min  max  ratio  N", names may hold commas
+sed -n '/^mechanism/,/^$/p' "$work/ctx.txt" | sed '1d;/^$/d' |
+	sed -E 's/^(.*[^ ]) +([0-9.]+) +([0-9.]+) +([0-9.]+) +[0-9.]+x +[0-9]+$/switch,ctxswitch,"\1",,,\2/' \
+	>> "$out/speed.csv"
+cat "$out/speed.csv"

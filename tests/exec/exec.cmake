@@ -18,7 +18,7 @@ if(TARGET mmf_exec AND MMF_EXEC_CLANG)
     "exit_status|exit-status|2000|exitfail=1"
     # a livelock's runs do not end until the step budget: depth-first
     # explore drowns in them, and PCT's learnt run length makes depth 2 rare
-    "livelock|hang|2000||pct:3"
+    "livelock|hang|2000|steps=5000|pct:3"
     "tls_check|clean|300|"
     "thousand_threads|clean|3|"
     "api_tour|clean|200|"
@@ -27,8 +27,15 @@ if(TARGET mmf_exec AND MMF_EXEC_CLANG)
     # can be lost (what the option is for: a cheaper, coarser search)
     "lost_update|clean|500|points=sync")
   if(MMF_SANITIZER STREQUAL "asan")
-    # only a leak check at exit sees it (LeakSanitizer)
-    list(APPEND _cases "leak_on_race|leak|2000||explore")
+    # The asan build runs what ASan changes: heap errors, a leak only a
+    # leak check at exit sees (LeakSanitizer), and ASan with threads.
+    set(_cases
+      "uaf_racing_free|use-after-free|2000|"
+      "double_free_check_then_act|double-free|2000|"
+      "leak_on_race|leak|2000||explore"
+      "tls_check|clean|300|"
+      "thousand_threads|clean|3|"
+      "api_tour|clean|200|")
   endif()
   foreach(c ${_cases})
     string(REPLACE "|" ";" f "${c}")
