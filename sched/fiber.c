@@ -126,9 +126,11 @@ static void *thr_start(void *p)
 	thr_reap();
 	if (!setjmp(out))
 		b->entry(b->arg);
-	/* left through mmf_fiber_exit_to */
+	/* left through mmf_fiber_exit_to: nobody uses this baton any more
+	 * (a releaser took the pthread_t before it let the carrier go) */
 	if (thr_leaving)
 		thr_leaving();
+	free(b);
 	return NULL;
 }
 
@@ -153,11 +155,14 @@ void mmf_fiber_thread_release(struct mmf_fiber_thr *b)
 {
 	if (b->released)
 		return;
-	b->released = 1;
-	if (b->exited) {
-		/* parked in exit_to: it ends now, and we wait until it has */
+	unsigned long th = b->th;
+	bool parked = b->exited;
+	__atomic_store_n(&b->released, 1, __ATOMIC_RELEASE);
+	if (parked) {
+		/* parked in exit_to: it ends now (freeing b), and we wait until
+		 * it has */
 		futex_wake(&b->released);
-		thr_join(b->th, NULL);
+		thr_join(th, NULL);
 	}
 	/* else it is still running (or parked at a point): it ends when its
 	 * fiber leaves, and the next runner joins it */

@@ -21,7 +21,9 @@ pp=()
 [ -n "$params" ] && pp=(--params "$params")
 
 if [ "$expect" = clean ]; then
-	out=$("$mmfuzz" run --seed 1 --runs "$runs" --quiet "${pp[@]}" --exec "./$name" 2>&1)
+	# (a generous per-execution limit: 1,000 thread creations under ASan on
+	# a busy machine take seconds; speed is benchmarked, not tested)
+	out=$("$mmfuzz" run --seed 1 --runs "$runs" --quiet --timeout-ms 60000 "${pp[@]}" --exec "./$name" 2>&1)
 	rc=$?
 	echo "$out"
 	[ $rc = 0 ] || fail "expected no failure in $runs executions (exit $rc)"
@@ -29,7 +31,7 @@ if [ "$expect" = clean ]; then
 	exit 0
 fi
 
-out=$("$mmfuzz" run --seed 1 --runs "$runs" --quiet --trace t.trace "${pp[@]}" --exec "./$name" 2>&1)
+out=$("$mmfuzz" run --seed 1 --runs "$runs" --quiet --timeout-ms 60000 --trace t.trace "${pp[@]}" --exec "./$name" 2>&1)
 rc=$?
 echo "$out" | tail -3
 [ $rc = 1 ] || fail "expected a failure within $runs executions (exit $rc)"
