@@ -869,6 +869,14 @@ def main():
                 w(f.read().rstrip())
             w("")
 
+    # exec mode against RFF and PERIOD, and its speed: written by hand from
+    # bench/exec/ (plot.py, speed.sh) runs, kept beside their data
+    exec_notes = os.path.join(out, "data", "exec", "notes.md")
+    if os.path.exists(exec_notes):
+        with open(exec_notes) as f:
+            w(f.read().rstrip())
+        w("")
+
     w("## Raw data")
     w("")
     w("CSV files in [data/bench/](data/bench/): machine.csv, ttb.csv (one row per trial), throughput.csv,")
