@@ -34,7 +34,7 @@ void mmf_exec_note_stack(const void *frame, size_t size)
 	stack_lo = (uintptr_t)frame - size;
 }
 
-bool mmf_exec_on_own_stack(const void *addr)
+static inline bool own_stack(const void *addr)
 {
 	uintptr_t a = (uintptr_t)addr;
 	return a >= stack_lo && a < stack_hi;
@@ -56,7 +56,7 @@ __attribute__((noinline)) static void point_at(enum mmf_point_kind kind, const v
 #define ACCESS(addr, what)                                                          \
 	do {                                                                        \
 		if (__builtin_expect(mmf_exec_access_points, 1) && mmf_current() &&  \
-		    !mmf_exec_on_own_stack(addr))                                   \
+		    !own_stack(addr))                                   \
 			point_at(MMF_PT_ACCESS, (const void *)(uintptr_t)(addr), __builtin_return_address(0), (what)); \
 	} while (0)
 

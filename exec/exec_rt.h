@@ -58,7 +58,6 @@ extern int mmf_exec_exit_code;
 /* The current task's stack, for skipping accesses to its own locals:
  * noted at the start of each thread (frame: its first frame). */
 void mmf_exec_note_stack(const void *frame, size_t size);
-bool mmf_exec_on_own_stack(const void *addr);
 
 
 /* Each thread's stack (its OS thread's). */

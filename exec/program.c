@@ -88,35 +88,13 @@ static size_t encode(const char *in, char *out, size_t len, size_t off)
 	return off;
 }
 
-/* Decode one %-encoded item of [p, end) into out; returns the bytes
- * written or -1 if malformed. */
-static int decode(const char *p, const char *end, char *out, size_t room)
-{
-	size_t n = 0;
-	while (p < end) {
-		if (n + 1 >= room)
-			return -1;
-		if (*p == '%') {
-			unsigned v;
-			if (end - p < 3 || sscanf(p + 1, "%2x", &v) != 1)
-				return -1;
-			out[n++] = (char)v;
-			p += 3;
-		} else {
-			out[n++] = *p++;
-		}
-	}
-	out[n] = 0;
-	return (int)n;
-}
-
 static int parse(const char *params, struct xparams *x, char *err, size_t errlen)
 {
 	memset(x, 0, sizeof(*x));
 	char buf[8192], val[16];
 	size_t used = 0;
 	mmf_param(params, "path", buf, sizeof(buf));
-	int n = decode(buf, buf + strlen(buf), x->store, sizeof(x->store));
+	int n = mmf_pct_decode(buf, buf + strlen(buf), x->store, sizeof(x->store));
 	if (n < 0) {
 		snprintf(err, errlen, "parameter path=: bad %%-encoding");
 		return -1;
@@ -145,7 +123,7 @@ static int parse(const char *params, struct xparams *x, char *err, size_t errlen
 				snprintf(err, errlen, "parameter args=: fewer arguments than its count %ld", cnt);
 				return -1;
 			}
-			int k = decode(p, e, x->store + used, sizeof(x->store) - used);
+			int k = mmf_pct_decode(p, e, x->store + used, sizeof(x->store) - used);
 			if (k < 0) {
 				snprintf(err, errlen, "parameter args=: bad %%-encoding or too long");
 				return -1;
@@ -190,23 +168,9 @@ struct xlog_ent {
 	struct mmf_choice c;
 };
 
-struct xres {
-	int done;
-	enum mmf_run_status status;
-	bool failed;
-	struct mmf_report report;
-	uint64_t steps, preemptions, vtime;
-	int ntasks;
-	struct {
-		char name[24];
-		unsigned flags;
-		enum mmf_task_state state;
-	} tasks[MMF_MAX_TASKS];
-	int exit_code;
-};
-
+/* The child's decisions for the parent's source; the run's result goes in
+ * the flight record (mmf_flight_end), as for any supervised execution. */
 struct xshared {
-	struct xres res;
 	size_t nlog, caplog;
 	int overflow;
 	struct xlog_ent log[];
@@ -378,22 +342,8 @@ static _Noreturn void child(struct mmf_sched *s, pid_t parent)
 	s->dec = &p.base;
 	mmf_spawn(s, "main", 0, main_task, NULL);
 	enum mmf_run_status st = after_run(s, mmf_sched_run(s));
-	struct xres *r = &sh->res;
-	r->status = st;
-	r->failed = s->failed;
-	r->report = s->report;
-	r->steps = s->steps;
-	r->preemptions = s->preemptions;
-	r->vtime = s->vtime;
-	r->ntasks = s->ntasks;
-	for (int i = 0; i < s->ntasks; i++) {
-		memcpy(r->tasks[i].name, s->tasks[i].name, sizeof(r->tasks[i].name));
-		r->tasks[i].flags = s->tasks[i].flags;
-		r->tasks[i].state = s->tasks[i].state;
-	}
-	r->exit_code = mmf_exec_exit_code;
+	mmf_flight_end(s->flight, s, st);
 	fflush(NULL);
-	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
 	__real__exit(0);
 }
 
@@ -434,7 +384,6 @@ static enum mmf_run_status exec_run(struct mmf_sched *s, const char *params, cha
 	s->opts.max_steps = cur.steps;
 	mmf_sched_reset(s);
 	mmf_flight_begin(f, "exec", params);
-	memset(&sh->res, 0, sizeof(sh->res));
 	sh->nlog = 0;
 	sh->overflow = 0;
 	fflush(stdout);
@@ -452,8 +401,7 @@ static enum mmf_run_status exec_run(struct mmf_sched *s, const char *params, cha
 	if (sh->overflow)
 		mmf_internal("exec: the decision log overflowed");
 	refeed(s->dec);
-	struct xres *r = &sh->res;
-	if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0 && r->done)) {
+	if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0 && f->end == MMF_FLIGHT_RETURNED)) {
 		/* The execution ended its process: a crash, a sanitizer's
 		 * report, the watchdog.  The child noted it in the flight
 		 * record; this process ends the same way, for its supervisor. */
@@ -465,26 +413,25 @@ static enum mmf_run_status exec_run(struct mmf_sched *s, const char *params, cha
 			__real__exit(WIFEXITED(st) ? WEXITSTATUS(st) : 1);
 		mmf_internal("exec: the execution's process ended (status %#x) without a result", st);
 	}
-	s->status = r->status;
-	s->failed = r->failed;
-	s->report = r->report;
-	s->steps = r->steps;
-	s->preemptions = r->preemptions;
-	s->vtime = r->vtime;
-	s->ntasks = r->ntasks;
-	for (int i = 0; i < r->ntasks; i++) {
+	/* the run as the child left it in the flight record */
+	s->failed = f->failed;
+	s->report = f->report;
+	s->steps = f->steps;
+	s->preemptions = f->preemptions;
+	s->ntasks = f->ntasks;
+	for (int i = 0; i < f->ntasks; i++) {
 		struct mmf_task *t = &s->tasks[i];
 		memset(t, 0, sizeof(*t));
 		t->id = i;
 		t->s = s;
-		memcpy(t->name, r->tasks[i].name, sizeof(t->name));
-		t->flags = r->tasks[i].flags;
-		t->state = r->tasks[i].state;
+		memcpy(t->name, f->tasks[i].name, sizeof(t->name));
+		t->flags = f->tasks[i].flags;
+		t->state = (enum mmf_task_state)f->tasks[i].state;
 	}
 	s->trace.n = f->ndec;
 	s->trace.truncated = f->truncated;
 	s->log.n = f->nstep;
-	enum mmf_run_status out = r->status;
+	enum mmf_run_status out = (enum mmf_run_status)f->status;
 	if (s->dec->forced != MMF_RUN_CLEAN)
 		out = s->dec->forced;
 	if (s->dec->ops->end)

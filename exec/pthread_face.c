@@ -508,6 +508,32 @@ int WRAP(clock_nanosleep)(clockid_t clk, int flags, const struct timespec *req,
 	return 0;
 }
 
+/* ---- blocking with an optional deadline ------------------------------------ */
+
+#define NO_DEADLINE UINT64_MAX
+
+/* The jiffy a timed call gives up at (abstime on CLOCK_REALTIME). */
+static uint64_t deadline(const struct timespec *abstime)
+{
+	return abstime ? mmf_jiffies() + until(CLOCK_REALTIME, abstime) : NO_DEADLINE;
+}
+
+/* One wait of a blocking call's loop: until woken on obj (holder: whom it
+ * waits for, for deadlock reports) or, with a deadline (not NO_DEADLINE),
+ * until then.  False once the deadline has passed. */
+static bool wait_once(const void *obj, const char *desc, const struct mmf_task *holder,
+		      uint64_t end, const struct mmf_site *site)
+{
+	if (end == NO_DEADLINE) {
+		mmf_obj_wait(obj, MMF_WAIT_SLEEP, desc, holder, site);
+		return true;
+	}
+	if (mmf_jiffies() >= end)
+		return false;
+	mmf_obj_wait_timeout(obj, desc, end - mmf_jiffies(), site);
+	return true;
+}
+
 /* ---- mutexes --------------------------------------------------------------
  * State in glibc's own fields: __owner holds the owning task + 1 and
  * __count the recursion depth; __kind is set by the real init (the type
@@ -543,17 +569,11 @@ static int mutex_acquire(pthread_mutex_t *m, bool try, const struct timespec *ab
 	}
 	if (try && m->__data.__owner)
 		return EBUSY;
-	uint64_t end = abstime ? mmf_jiffies() + until(CLOCK_REALTIME, abstime) : 0;
-	while (m->__data.__owner) {
-		if (abstime) {
-			if (mmf_jiffies() >= end)
-				return ETIMEDOUT;
-			mmf_obj_wait_timeout(m, "pthread_mutex_timedlock", end - mmf_jiffies(), site);
-		} else {
-			mmf_obj_wait(m, MMF_WAIT_SLEEP, "pthread_mutex_lock", owner_task(m->__data.__owner),
-				     site);
-		}
-	}
+	uint64_t end = deadline(abstime);
+	while (m->__data.__owner)
+		if (!wait_once(m, abstime ? "pthread_mutex_timedlock" : "pthread_mutex_lock",
+			       owner_task(m->__data.__owner), end, site))
+			return ETIMEDOUT;
 	m->__data.__owner = t->id + 1;
 	m->__data.__count = 1;
 	mmf__lock_acquired(m, &mutex_cls, "pthread_mutex", site, try);
@@ -641,24 +661,14 @@ static int rw_acquire(pthread_rwlock_t *l, bool write, bool try, const struct ti
 	mmf_point(MMF_PT_LOCK, l, site);
 	if (r->writer == t->id + 1)
 		return EDEADLK;
-	uint64_t end = abstime ? mmf_jiffies() + until(CLOCK_REALTIME, abstime) : 0;
-	for (;;) {
-		bool busy = r->writer || (write && r->readers);
-		if (!busy)
-			break;
+	uint64_t end = deadline(abstime);
+	const char *desc = abstime ? (write ? "pthread_rwlock_timedwrlock" : "pthread_rwlock_timedrdlock") :
+				 (write ? "pthread_rwlock_wrlock" : "pthread_rwlock_rdlock");
+	while (r->writer || (write && r->readers)) {
 		if (try)
 			return EBUSY;
-		if (abstime) {
-			if (mmf_jiffies() >= end)
-				return ETIMEDOUT;
-			mmf_obj_wait_timeout(l, write ? "pthread_rwlock_timedwrlock" :
-							"pthread_rwlock_timedrdlock",
-					     end - mmf_jiffies(), site);
-		} else {
-			mmf_obj_wait(l, MMF_WAIT_SLEEP, write ? "pthread_rwlock_wrlock" :
-								"pthread_rwlock_rdlock",
-				     owner_task(r->writer), site);
-		}
+		if (!wait_once(l, desc, owner_task(r->writer), end, site))
+			return ETIMEDOUT;
 	}
 	if (write)
 		r->writer = t->id + 1;
@@ -833,16 +843,12 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespe
 	mmf_obj_wake(m);
 	x->waiters++;
 	int rc = 0;
-	uint64_t end = abstime ? mmf_jiffies() + until(CLOCK_REALTIME, abstime) : 0;
+	uint64_t end = deadline(abstime);
 	while (!x->tokens) {
-		if (abstime) {
-			if (mmf_jiffies() >= end) {
-				rc = ETIMEDOUT;
-				break;
-			}
-			mmf_obj_wait_timeout(c, "pthread_cond_timedwait", end - mmf_jiffies(), site);
-		} else {
-			mmf_obj_wait(c, MMF_WAIT_SLEEP, "pthread_cond_wait", NULL, site);
+		if (!wait_once(c, abstime ? "pthread_cond_timedwait" : "pthread_cond_wait", NULL, end,
+			       site)) {
+			rc = ETIMEDOUT;
+			break;
 		}
 	}
 	if (!rc)
@@ -983,20 +989,15 @@ static int sem_take(sem_t *s, bool try, const struct timespec *abstime, const st
 {
 	struct xsem *x = (struct xsem *)s;
 	mmf_point(MMF_PT_WAIT, s, site);
-	uint64_t end = abstime ? mmf_jiffies() + until(CLOCK_REALTIME, abstime) : 0;
+	uint64_t end = deadline(abstime);
 	while (!x->value) {
 		if (try) {
 			errno = EAGAIN;
 			return -1;
 		}
-		if (abstime) {
-			if (mmf_jiffies() >= end) {
-				errno = ETIMEDOUT;
-				return -1;
-			}
-			mmf_obj_wait_timeout(s, "sem_timedwait", end - mmf_jiffies(), site);
-		} else {
-			mmf_obj_wait(s, MMF_WAIT_SLEEP, "sem_wait", NULL, site);
+		if (!wait_once(s, abstime ? "sem_timedwait" : "sem_wait", NULL, end, site)) {
+			errno = ETIMEDOUT;
+			return -1;
 		}
 	}
 	x->value--;

@@ -6,6 +6,8 @@
  * interrupted before anything was found. */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "params.h"
+#include "trace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -117,23 +119,11 @@ static const char *exec_program_of(const char *file)
 		if (!strcmp(line, "program exec\n"))
 			exec = true;
 		if (!strncmp(line, "params ", 7)) {
-			char *p = strstr(line, " path=");
-			if (!p && !strncmp(line + 7, "path=", 5))
-				p = line + 6;
-			if (!p)
-				continue;
-			p += 6;
-			size_t n = 0;
-			while (*p && *p != ' ' && *p != '\n' && n + 1 < sizeof(path)) {
-				unsigned v;
-				if (*p == '%' && sscanf(p + 1, "%2x", &v) == 1) {
-					path[n++] = (char)v;
-					p += 3;
-				} else {
-					path[n++] = *p++;
-				}
-			}
-			path[n] = 0;
+			line[strcspn(line, "\n")] = 0;
+			char enc[sizeof(path) * 3];
+			mmf_param(line + 7, "path", enc, sizeof(enc));
+			if (mmf_pct_decode(enc, enc + strlen(enc), path, sizeof(path)) < 0)
+				path[0] = 0;
 		}
 	}
 	fclose(f);

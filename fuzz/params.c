@@ -139,3 +139,23 @@ bool mmf_param_given(const char *params, const char *key)
 	}
 	return false;
 }
+
+int mmf_pct_decode(const char *p, const char *end, char *out, size_t room)
+{
+	size_t n = 0;
+	while (p < end) {
+		if (n + 1 >= room)
+			return -1;
+		if (*p == '%') {
+			unsigned v;
+			if (end - p < 3 || sscanf(p + 1, "%2x", &v) != 1)
+				return -1;
+			out[n++] = (char)v;
+			p += 3;
+		} else {
+			out[n++] = *p++;
+		}
+	}
+	out[n] = 0;
+	return (int)n;
+}

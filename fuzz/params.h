@@ -34,6 +34,11 @@ struct mmf_param_spec {
 int mmf_params_check(const char *params, const struct mmf_param_spec *spec, char *err,
 		     size_t len);
 
+/* A %-encoded value (exec mode's path= and args=: %XX for any byte that
+ * may not stand in a k=v word) from [p, end) into out, NUL-terminated.
+ * Returns the bytes written, or -1 if malformed or out of room. */
+int mmf_pct_decode(const char *p, const char *end, char *out, size_t room);
+
 /* Whether key= is given. */
 bool mmf_param_given(const char *params, const char *key);
 

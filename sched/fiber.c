@@ -80,8 +80,6 @@ static void thr_reap(void)
 	}
 }
 
-int mmf_fiber_threads(void) { return thr_create != NULL; }
-
 static void futex_wake(uint32_t *w)
 {
 	syscall(SYS_futex, w, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);

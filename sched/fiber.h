@@ -76,7 +76,6 @@ typedef int (*mmf_thread_create_fn)(unsigned long *th, const void *attr, void *(
 typedef int (*mmf_thread_join_fn)(unsigned long th, void **ret);
 void mmf_fiber_use_threads(mmf_thread_create_fn create, mmf_thread_join_fn join,
 			   size_t stack_size, bool hold, void (*leaving)(void));
-int mmf_fiber_threads(void);
 /* The carrier of f's current incarnation: its pthread_t, and a token that
  * stays valid after f is re-armed.  Releasing a held carrier lets it end:
  * at once if its fiber has left (the caller waits until it has ended),
