@@ -172,19 +172,66 @@ static void random_begin(struct mmf_decider *base)
 	 * whole operations, which races such as "A sleeps in the allocator
 	 * while B frees and reuses the slot" need. */
 	d->stick_log = (unsigned)mmf_rng_below(&d->rng, MMF_RANDOM_STICKY + 1);
+	d->prio_run = d->prio_pct && mmf_rng_below(&d->rng, 100) < d->prio_pct;
+	d->has_prio = 0;
 	if (d->uniform_pct && mmf_rng_below(&d->rng, 100) < d->uniform_pct)
 		d->stick_log = 0;
 }
 
-void mmf_random_src_uniform(struct mmf_decider *base, unsigned pct)
+void mmf_random_src_mix(struct mmf_decider *base, unsigned uniform_pct, unsigned prio_pct)
 {
-	if (base->ops == &random_ops)
-		((struct mmf_random_src *)base)->uniform_pct = pct > 100 ? 100 : pct;
+	if (base->ops != &random_ops)
+		return;
+	struct mmf_random_src *d = (struct mmf_random_src *)base;
+	d->uniform_pct = uniform_pct > 100 ? 100 : uniform_pct;
+	d->prio_pct = prio_pct > 100 ? 100 : prio_pct;
+}
+
+static uint64_t random_prio(struct mmf_random_src *d, int id)
+{
+	if (!(d->has_prio >> id & 1)) {
+		d->prio[id] = mmf_rng_next(&d->rng);
+		d->has_prio |= 1u << id;
+	}
+	return d->prio[id];
+}
+
+/* Whether a pending step only reads its object: plain and atomic loads
+ * and the read primitives.  Two reads of one object do not conflict. */
+static bool step_reads(const struct mmf_site *site)
+{
+	if (!site || !site->what)
+		return false;
+	const char *w = site->what;
+	size_t n = strlen(w);
+	return (n >= 4 && !strcmp(w + n - 4, "load")) || (n >= 5 && !strcmp(w + n - 5, "_read"));
+}
+
+static int random_prio_pick(struct mmf_random_src *d, const struct mmf_choice *c)
+{
+	int best = 0;
+	for (int i = 1; i < c->n; i++)
+		if (random_prio(d, c->ids[i]) > random_prio(d, c->ids[best]))
+			best = i;
+	/* The chosen step runs: the task's next step draws anew, and so do
+	 * the pending steps that conflict with it (same object, not both
+	 * reads), as POS resets them, so that which of a racing pair goes
+	 * first is drawn afresh each time one of them moves. */
+	d->has_prio &= ~(1u << c->ids[best]);
+	if (c->obj[best]) {
+		bool rd = step_reads(c->site[best]);
+		for (int i = 0; i < c->n; i++)
+			if (i != best && c->obj[i] == c->obj[best] && !(rd && step_reads(c->site[i])))
+				d->has_prio &= ~(1u << c->ids[i]);
+	}
+	return best;
 }
 
 static int random_pick(struct mmf_decider *base, const struct mmf_choice *c)
 {
 	struct mmf_random_src *d = (struct mmf_random_src *)base;
+	if (d->prio_run)
+		return random_prio_pick(d, c);
 	if (d->stick_log && c->cur >= 0 &&
 	    mmf_rng_below(&d->rng, 1ull << d->stick_log) != 0)
 		return c->cur;
@@ -242,7 +289,7 @@ static void pct_end(struct mmf_decider *base, enum mmf_run_status st)
 
 static int64_t pct_prio(struct mmf_pct_src *d, int id)
 {
-	if (id == MMF_TICK)
+	if (id == MMF_TICK && !d->time_steps)
 		return INT64_MIN; /* time moves only when nothing else can */
 	if (!(d->has_prio & (1u << id))) {
 		/* Initial priorities are above every change-point priority
@@ -287,6 +334,14 @@ static uint64_t pct_value(struct mmf_decider *base, uint64_t bound)
 static bool pct_fault(struct mmf_decider *base, unsigned rate)
 {
 	return mmf_rng_below(&((struct mmf_pct_src *)base)->rng, rate) == 0;
+}
+
+static const struct mmf_decider_ops pct_ops;
+
+void mmf_pct_src_time_steps(struct mmf_decider *base, bool on)
+{
+	if (base->ops == &pct_ops)
+		((struct mmf_pct_src *)base)->time_steps = on;
 }
 
 static const struct mmf_decider_ops pct_ops = {

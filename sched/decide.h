@@ -66,15 +66,26 @@ struct mmf_random_src {
 	struct mmf_rng rng;
 	unsigned stick_log;             /* this run switches ~1 in 2^stick_log */
 	unsigned uniform_pct;           /* share of runs that switch uniformly (0: 1 in 9) */
+	unsigned prio_pct;              /* share of runs by random priorities (0: none) */
+	bool prio_run;                  /* this run is one of them */
+	uint32_t has_prio;              /* task ids with a priority this run */
+	uint64_t prio[MMF_TICK + 1];
 };
 #define MMF_RANDOM_STICKY 8
 void mmf_random_src_init(struct mmf_random_src *d, uint64_t seed);
 void mmf_random_src_at(struct mmf_random_src *d, uint64_t run);
-/* If d is a random source: pct% of its runs switch at every decision
- * (stick_log 0), the rest as before.  Exec mode sets 50: user programs
- * have tens to hundreds of decisions a run, where a run that switches 1 in
- * 2^8 rarely switches at all. */
-void mmf_random_src_uniform(struct mmf_decider *d, unsigned pct);
+/* If d is a random source: prio_pct% of its runs (drawn before the
+ * uniform share) schedule by random priorities, as partial order sampling
+ * (POS, Yuan et al., CAV 2018) does: every task's next step holds a random
+ * priority, the highest runs, and a step that runs gives its task a new
+ * draw and resets the steps pending on the same object that conflict with
+ * it (not both reads).  Time passing is a step like the others.  A task
+ * whose step drew low stays stopped where it is while the others run many
+ * steps, threads created meanwhile included, which order violations need
+ * and uniform switching rarely gives.  Of the other runs, uniform_pct%
+ * switch at every decision (stick_log 0) and the rest draw a switch rate.
+ * Exec mode sets both; the model keeps 0, 0 (1 run in 9 uniform). */
+void mmf_random_src_mix(struct mmf_decider *d, unsigned uniform_pct, unsigned prio_pct);
 
 /* ---- PCT ------------------------------------------------------------------ */
 #define MMF_PCT_MAX_DEPTH 8
@@ -86,11 +97,18 @@ struct mmf_pct_src {
 	uint64_t est_steps;             /* k: decisions per run, learnt from past runs */
 	uint64_t change[MMF_PCT_MAX_DEPTH];
 	uint64_t picks;
-	int64_t prio[MMF_MAX_TASKS];
+	int64_t prio[MMF_TICK + 1];
 	uint32_t has_prio;
+	bool time_steps;                /* time passing has a priority too */
 };
 void mmf_pct_src_init(struct mmf_pct_src *d, uint64_t seed, int depth);
 void mmf_pct_src_at(struct mmf_pct_src *d, uint64_t run);
+/* If d is a PCT source: letting virtual time pass gets a random priority
+ * like a task (on), or runs only when no task can (off, the default).
+ * With it on, a sleeper may wake while others could still run, which a
+ * program's sleep-based ordering needs to be tested at all; exec mode
+ * turns it on. */
+void mmf_pct_src_time_steps(struct mmf_decider *d, bool on);
 
 /* ---- exhaustive ------------------------------------------------------------ */
 struct mmf_xnode;

@@ -129,14 +129,6 @@ struct mmf_sched *mmf_current_sched(void)
 	return tl_cur ? tl_cur->s : tl_host;
 }
 
-bool mmf_in_irq(void) { return tl_cur && (tl_cur->flags & MMF_TASK_IRQ); }
-
-/* Set by the real-thread watchdog while the thread runs. */
-bool kthread_should_stop(void)
-{
-	return tl_cur && __atomic_load_n(&tl_cur->should_stop, __ATOMIC_RELAXED);
-}
-
 void mmf__set_current(struct mmf_task *t) { tl_cur = t; }
 
 /* ---- trace buffer ------------------------------------------------------ */
@@ -620,52 +612,6 @@ struct mmf_task *mmf_spawn(struct mmf_sched *s, const char *name, unsigned flags
 	return t;
 }
 
-/* No slot for a new interrupt: a pending one (not exited; queued first
- * among those not started) also runs this completion after its own, as
- * hardware and block layers coalesce completions.  Fibers mode only. */
-static struct mmf_task *coalesce_irq(struct mmf_sched *s, void (*fn)(void *), void *arg)
-{
-	if (s->opts.mode != MMF_MODE_FIBERS)
-		return NULL;
-	int live = 0;
-	for (int i = 0; i < s->ntasks; i++) {
-		if (!(s->tasks[i].flags & MMF_TASK_IRQ))
-			continue;
-		if (s->tasks[i].state == MMF_T_EXITED && &s->tasks[i] != tl_cur)
-			return NULL;    /* a slot to reuse */
-		live += s->tasks[i].state != MMF_T_EXITED;
-	}
-	/* Interrupts may fill the table only up to MMF_MAX_IRQS, leaving room
-	 * for the tasks and kernel threads a program spawns. */
-	if (live < MMF_MAX_IRQS && s->ntasks < MMF_MAX_TASKS)
-		return NULL;
-	for (int pass = 0; pass < 2; pass++) {
-		for (int i = 0; i < s->ntasks; i++) {
-			struct mmf_task *t = &s->tasks[i];
-			if (!(t->flags & MMF_TASK_IRQ) || t->state == MMF_T_EXITED || t == tl_cur ||
-			    t->started != (pass == 1) || t->irq_nmore == MMF_IRQ_COALESCE)
-				continue;
-			t->irq_more[t->irq_nmore].fn = fn;
-			t->irq_more[t->irq_nmore].arg = arg;
-			t->irq_nmore++;
-			mmf_tsan_release(&t->irq_more);
-			return t;
-		}
-	}
-	return NULL;
-}
-
-struct mmf_task *mmf_raise_irq(const char *name, void (*fn)(void *), void *arg)
-{
-	struct mmf_sched *s = mmf_current_sched();
-	if (!s)
-		mmf_internal("mmf_raise_irq outside any run");
-	MMF_SCHED_ENTER();
-	struct mmf_task *t = coalesce_irq(s, fn, arg);
-	MMF_SCHED_LEAVE();
-	return t ? t : mmf_spawn(s, name, MMF_TASK_IRQ, fn, arg);
-}
-
 static void reschedule(struct mmf_sched *s, struct mmf_task *cur);
 
 static void check_context_at_exit(struct mmf_task *t)
@@ -698,27 +644,6 @@ void mmf__task_exited(struct mmf_task *t)
 		mmf_obj_wake(&t->s->irq_idle_obj);
 		mmf_obj_unlock(&t->s->irq_idle_obj);
 	}
-}
-
-static bool irqs_busy(struct mmf_sched *s)
-{
-	for (int i = 0; i < s->ntasks; i++)
-		if ((s->tasks[i].flags & MMF_TASK_IRQ) &&
-		    __atomic_load_n(&s->tasks[i].state, __ATOMIC_ACQUIRE) != MMF_T_EXITED)
-			return true;
-	return false;
-}
-
-void mmf_wait_irqs_idle(const struct mmf_site *site)
-{
-	struct mmf_sched *s = mmf_current_sched();
-	mmf_might_sleep(site);
-	mmf_point(MMF_PT_IO, &s->irq_idle_obj, site);
-	mmf_obj_lock(&s->irq_idle_obj);
-	while (irqs_busy(s))
-		mmf_obj_wait(&s->irq_idle_obj, MMF_WAIT_SLEEP, "pending interrupts", NULL, site);
-	mmf_obj_unlock(&s->irq_idle_obj);
-	mmf_tsan_acquire(&s->tsan_join);
 }
 
 static void task_main(void *arg)
@@ -845,10 +770,14 @@ static void build_choice(struct mmf_sched *s, struct mmf_task *cur, struct mmf_c
 			continue;
 		if (t == cur && cont)
 			c->cur = c->n;
+		c->obj[c->n] = t->point_obj;
+		c->site[c->n] = t->site;
 		c->ids[c->n++] = (uint8_t)t->id;
 		c->set |= 1u << t->id;
 	}
 	if (mmf__time_pending(s, NULL)) {
+		c->obj[c->n] = NULL;
+		c->site[c->n] = NULL;
 		c->ids[c->n++] = MMF_TICK;
 		c->set |= 1u << MMF_TICK;
 	}
@@ -1222,16 +1151,6 @@ static void block(struct mmf_task *t, const void *obj, enum mmf_wait_kind kind,
 	t->wait_desc = NULL;
 	t->wait_holder = NULL;
 	t->wake_at = 0;
-}
-
-void mmf_kthread_idle_wait(const void *obj, const char *desc, const struct mmf_site *site)
-{
-	struct mmf_task *t = tl_cur;
-	if (!t || !(t->flags & MMF_TASK_DAEMON))
-		mmf_internal("mmf_kthread_idle_wait outside a kernel thread");
-	t->kthread_idle = true;
-	mmf_obj_wait(obj, MMF_WAIT_SLEEP, desc, NULL, site);
-	t->kthread_idle = false;
 }
 
 void mmf_obj_wait(const void *obj, enum mmf_wait_kind kind, const char *desc,

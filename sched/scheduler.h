@@ -166,6 +166,12 @@ struct mmf_choice {
 	uint32_t prev_phase;            /* its phase (mmf_task_phase; for an
 					 * interrupt, which one of the run's), and the */
 	uint32_t prev_phase_points;     /* decisions it reached in that phase */
+	/* What each candidate does next: the object of its point (NULL:
+	 * none, or time) and the point's site (whose 'what' names the
+	 * operation).  Sources that weigh conflicts between pending steps
+	 * read them. */
+	const void *obj[MMF_MAX_TASKS + 1];
+	const struct mmf_site *site[MMF_MAX_TASKS + 1];
 };
 
 /* The canonical position of a pick (the minimizer keys non-default picks
@@ -461,10 +467,6 @@ void mmf_sched_reset(struct mmf_sched *s);
 struct mmf_task *mmf_spawn(struct mmf_sched *s, const char *name, unsigned flags,
 			   void (*fn)(void *), void *arg);
 
-/* Raise an interrupt: an interrupt-context task that runs fn(arg) at some
- * scheduling point where the interrupted task has interrupts enabled. */
-struct mmf_task *mmf_raise_irq(const char *name, void (*fn)(void *), void *arg);
-
 /* Run until every task exited or a failure.  Returns the status; the report
  * is in s->report. */
 enum mmf_run_status mmf_sched_run(struct mmf_sched *s);
@@ -484,8 +486,6 @@ struct mmf_task *mmf_current(void);
  * phase survive edits to the other phases (the minimizer relies on it). */
 void mmf_task_phase(uint32_t phase);
 struct mmf_sched *mmf_current_sched(void);
-bool mmf_in_irq(void);
-bool kthread_should_stop(void);
 
 /* Human-readable report and failure class. */
 void mmf_report_print(const struct mmf_sched *s, void *file /* FILE* */);
@@ -501,15 +501,6 @@ void mmf_obj_unlock(const void *obj);
 void mmf_obj_wait(const void *obj, enum mmf_wait_kind kind, const char *desc,
 		  const struct mmf_task *holder, const struct mmf_site *site);
 void mmf_obj_wake(const void *obj);
-
-/* Sleep until no interrupt task is pending or running: outstanding I/O
- * completions have all run (teardown's "drain I/O"). */
-void mmf_wait_irqs_idle(const struct mmf_site *site);
-
-/* A kernel thread waits for work.  When every worker task has exited, idle
- * kernel threads are woken with kthread_should_stop() true; a kernel thread
- * blocked anywhere else is part of a deadlock like any task. */
-void mmf_kthread_idle_wait(const void *obj, const char *desc, const struct mmf_site *site);
 
 /* might_sleep(): report sleeping in interrupt context, with a spinlock
  * held, with interrupts off, or inside an RCU read-side section. */

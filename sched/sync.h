@@ -17,6 +17,7 @@
 #ifndef MMF_SYNC_H
 #define MMF_SYNC_H
 
+#include "kctx.h"
 #include "reftrack.h"
 #include "scheduler.h"
 

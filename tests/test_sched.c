@@ -1326,6 +1326,52 @@ static bool test_list_corruption_is_reported_at_the_list_operation(void)
 	return true;
 }
 
+/* Random-priority runs (POS): the highest priority runs; the task that ran
+ * and the pending steps that conflict with its step (same object, not both
+ * reads) draw anew; every other priority stays as it was. */
+static bool test_random_priority_runs_redraw_the_runner_and_conflicting_steps(void)
+{
+	static const struct mmf_site st = {"t.c", 1, "f", "store"}, ld = {"t.c", 2, "f", "load"},
+				     al = {"t.c", 3, "f", "atomic_load"};
+	static int x, y;
+	struct mmf_random_src r;
+	mmf_random_src_init(&r, 7);
+	mmf_random_src_mix(&r.base, 0, 100);
+	r.base.ops->begin(&r.base);
+	CHECK(r.prio_run);
+	/* 0 stores x, 1 and 2 read x, 3 stores y, 4 has no object */
+	struct mmf_choice c = {.n = 5, .ids = {0, 1, 2, 3, 4}, .cur = 0, .prev = 0,
+			       .obj = {&x, &x, &x, &y, NULL}, .site = {&st, &ld, &al, &st, &st}};
+	static const bool conflict[5][5] = {
+		{0, 1, 1, 0, 0}, {1, 0, 0, 0, 0}, {1, 0, 0, 0, 0}, {0, 0, 0, 0, 0}, {0, 0, 0, 0, 0},
+	};
+	int picked[5] = {0};
+	r.base.ops->pick(&r.base, &c);
+	for (int round = 0; round < 500; round++) {
+		uint64_t before[5];
+		uint32_t had = r.has_prio;
+		for (int i = 0; i < 5; i++)
+			before[i] = r.prio[i];
+		int b = r.base.ops->pick(&r.base, &c);
+		CHECK(b >= 0 && b < 5);
+		picked[b]++;
+		for (int i = 0; i < 5; i++) {
+			/* prio[] holds what the pick compared (a reset only
+			 * clears the bit): the highest won */
+			CHECK(r.prio[i] <= r.prio[b]);
+			if (had >> i & 1)
+				CHECK(r.prio[i] == before[i]);
+			if (i == b || conflict[b][i])
+				CHECK_EQ(r.has_prio >> i & 1, 0);
+			else
+				CHECK_EQ(r.has_prio >> i & 1, 1);
+		}
+	}
+	for (int i = 0; i < 5; i++)
+		CHECK(picked[i] > 0);
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case tests[] = {
@@ -1351,6 +1397,7 @@ int main(int argc, char **argv)
 		TEST(test_hang_and_deadlock_reports_name_bit_lock_and_spinlock_holders),
 		TEST(test_deadlock_report_names_handed_off_bit_locks_and_bit_waits),
 		TEST(test_list_corruption_is_reported_at_the_list_operation),
+		TEST(test_random_priority_runs_redraw_the_runner_and_conflicting_steps),
 	};
 	return RUN_TESTS(tests);
 }
