@@ -86,8 +86,9 @@ def main():
         ax.bar([x for x, v in zip(xs, vals) if v], [v for v in vals if v], w, label=name)
         for x, v in zip(xs, vals):
             if not v:
-                ax.text(x, 1.05, 'x', ha='center', va='bottom', fontsize=8, color='red')
+                ax.text(x, 0.55, 'x', ha='center', va='bottom', fontsize=8, color='red')
     ax.set_yscale('log')
+    ax.set_ylim(bottom=0.5)     # a mean of 1.0 still shows as a bar
     ax.set_xticks(range(len(rows)))
     ax.set_xticklabels([p for p, _, _ in rows], rotation=25, ha='right')
     ax.set_ylabel('mean schedules to the first bug (log)')
