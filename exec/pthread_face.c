@@ -18,12 +18,16 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <setjmp.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -90,6 +94,7 @@ int REAL(clock_gettime)(clockid_t, struct timespec *);
 int REAL(gettimeofday)(struct timeval *, void *);
 time_t REAL(time)(time_t *);
 _Noreturn void REAL(exit)(int);
+long REAL(syscall)(long, ...);
 
 /* ---- threads ------------------------------------------------------------- */
 
@@ -1120,4 +1125,148 @@ int WRAP(pthread_setspecific)(pthread_key_t k, const void *v)
 		return EINVAL;
 	me()->keys[k] = (void *)v;
 	return 0;
+}
+
+/* ---- raw futexes ------------------------------------------------------------
+ * A program's own futex calls through syscall() (its own locks and events,
+ * liburcu built with the wrapper): FUTEX_WAIT and FUTEX_WAKE, their bitset
+ * forms, and FUTEX_REQUEUE/CMP_REQUEUE run on the scheduler.  Each call is
+ * a point.  Waiters queue in arrival order and a wake takes the oldest that
+ * match, so a wake of one returns exactly one waiter to the program and a
+ * lost wake-up stays lost.
+ * Timeouts run on the virtual clock.  Other operations (priority
+ * inheritance, WAKE_OP, the futex2 calls) fail with ENOSYS, as on a kernel
+ * without them; every other system call passes through. */
+struct fwaiter {
+	uint32_t *addr;
+	uint32_t bitset;
+	bool woken;
+	struct fwaiter *next;
+};
+static struct fwaiter *fw_head;    /* waiters in arrival order; each on its own stack */
+
+static long futex_wait_op(uint32_t *addr, uint32_t val, uint32_t bitset, uint64_t end,
+			  const struct mmf_site *site)
+{
+	mmf_point(MMF_PT_WAIT, addr, site);
+	if (__atomic_load_n(addr, __ATOMIC_SEQ_CST) != val) {
+		errno = EAGAIN;
+		return -1;
+	}
+	struct fwaiter w = {.addr = addr, .bitset = bitset}, **p = &fw_head;
+	while (*p)
+		p = &(*p)->next;
+	*p = &w;
+	while (!w.woken) {
+		/* on the word, so reports name it; a requeue moves w.addr */
+		if (!wait_once(w.addr, "futex_wait", NULL, end, site)) {
+			for (p = &fw_head; *p != &w; p = &(*p)->next)
+				;
+			*p = w.next;
+			errno = ETIMEDOUT;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Wake up to n waiters on addr whose bitset meets 'bitset'; move up to
+ * nmove of the rest to 'to' (requeue).  Returns the woken and the moved. */
+static void futex_wake_op(uint32_t *addr, long n, uint32_t bitset, uint32_t *to, long nmove,
+			  long *woken, long *moved, const struct mmf_site *site)
+{
+	mmf_point(MMF_PT_WAIT, addr, site);
+	*woken = *moved = 0;
+	for (struct fwaiter **p = &fw_head; *p;) {
+		struct fwaiter *w = *p;
+		if (w->addr != addr || !(w->bitset & bitset)) {
+			p = &w->next;
+			continue;
+		}
+		if (*woken < n) {
+			*p = w->next;
+			w->woken = true;
+			++*woken;
+			continue;
+		}
+		if (to && *moved < nmove) {
+			w->addr = to;
+			++*moved;
+		}
+		p = &w->next;
+	}
+	/* Everyone asleep on addr wakes: the chosen return, the others find
+	 * themselves not chosen and sleep again (the moved ones on 'to'). */
+	if (*woken || *moved)
+		mmf_obj_wake(addr);
+}
+
+static bool bad_timespec(const struct timespec *ts)
+{
+	return ts && (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000l);
+}
+
+static long futex_call(uint32_t *addr, int op, uint32_t val, const struct timespec *ts,
+		       uint32_t *addr2, uint32_t val3, const struct mmf_site *site)
+{
+	long woken, moved;
+	switch (op & FUTEX_CMD_MASK) {
+	case FUTEX_WAIT:        /* relative timeout on CLOCK_MONOTONIC */
+		if (bad_timespec(ts))
+			break;
+		return futex_wait_op(addr, val, FUTEX_BITSET_MATCH_ANY,
+				     ts ? mmf_jiffies() + ns_to_j((int64_t)ts->tv_sec * 1000000000ll +
+								 ts->tv_nsec)
+					: NO_DEADLINE,
+				     site);
+	case FUTEX_WAIT_BITSET: /* absolute timeout */
+		if (bad_timespec(ts) || !val3)
+			break;
+		return futex_wait_op(addr, val, val3,
+				     ts ? mmf_jiffies() + until(op & FUTEX_CLOCK_REALTIME ? CLOCK_REALTIME
+											: CLOCK_MONOTONIC,
+								ts)
+					: NO_DEADLINE,
+				     site);
+	case FUTEX_WAKE:
+	case FUTEX_WAKE_BITSET:
+		if ((op & FUTEX_CMD_MASK) == FUTEX_WAKE_BITSET && !val3)
+			break;
+		futex_wake_op(addr, (int)val, (op & FUTEX_CMD_MASK) == FUTEX_WAKE ? FUTEX_BITSET_MATCH_ANY : val3,
+			      NULL, 0, &woken, &moved, site);
+		return woken;
+	case FUTEX_CMP_REQUEUE:
+		if (__atomic_load_n(addr, __ATOMIC_SEQ_CST) != val3) {
+			mmf_point(MMF_PT_WAIT, addr, site);
+			errno = EAGAIN;
+			return -1;
+		}
+		/* fall through */
+	case FUTEX_REQUEUE:     /* the timeout argument carries how many to move */
+		futex_wake_op(addr, (int)val, FUTEX_BITSET_MATCH_ANY, addr2, (long)(uintptr_t)ts, &woken,
+			      &moved, site);
+		return (op & FUTEX_CMD_MASK) == FUTEX_REQUEUE ? woken : woken + moved;
+	default:
+		errno = ENOSYS;
+		return -1;
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+long WRAP(syscall)(long nr, ...)
+{
+	va_list ap;
+	long a[6];
+	va_start(ap, nr);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if (nr != SYS_futex || !mmf_exec_active() || !mmf_current())
+		return REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	int cmd = (int)a[1] & FUTEX_CMD_MASK;
+	const struct mmf_site *site = HERE(cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET ? "futex_wait"
+										      : "futex_wake");
+	return futex_call((uint32_t *)a[0], (int)a[1], (uint32_t)a[2], (const struct timespec *)a[3],
+			  (uint32_t *)a[4], (uint32_t)a[5], site);
 }

@@ -3,6 +3,7 @@
  * annotation is here; the short version is in the comments below. */
 #define _GNU_SOURCE
 #include "fiber.h"
+#include "raw_futex.h"
 #include "sanitizer.h"
 
 #include <errno.h>
@@ -82,12 +83,12 @@ static void thr_reap(void)
 
 static void futex_wake(uint32_t *w)
 {
-	syscall(SYS_futex, w, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	mmf_raw_futex(w, FUTEX_WAKE_PRIVATE, 1, NULL);
 }
 
 static void futex_wait(uint32_t *w, uint32_t val)
 {
-	syscall(SYS_futex, w, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+	mmf_raw_futex(w, FUTEX_WAIT_PRIVATE, val, NULL);
 }
 
 static struct mmf_fiber_thr *new_baton(struct mmf_fiber *f)

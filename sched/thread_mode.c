@@ -1,6 +1,7 @@
 /* thread_mode.c - the real-thread backend; see thread_mode.h. */
 #define _GNU_SOURCE
 #include "thread_mode.h"
+#include "raw_futex.h"
 
 #include <errno.h>
 #include <linux/futex.h>
@@ -36,7 +37,7 @@ struct mmf_threads {
 
 static long futex(void *addr, int op, unsigned val, const struct timespec *ts)
 {
-	return syscall(SYS_futex, addr, op, val, ts, NULL, 0);
+	return mmf_raw_futex(addr, op, val, ts);
 }
 
 static void flock_acquire(int *l)

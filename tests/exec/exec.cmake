@@ -23,6 +23,8 @@ if(TARGET mmf_exec AND MMF_EXEC_CLANG)
     "thousand_threads|clean|3|"
     "api_tour|clean|200|"
     "spin_wait_ok|clean|300|"
+    "futex_event|deadlock|2000|"
+    "futex_ok|clean|300|"
     # points=sync: no point between the load and the store, so no update
     # can be lost (what the option is for: a cheaper, coarser search)
     "lost_update|clean|500|points=sync")
