@@ -29,12 +29,22 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <threads.h>
 #include <time.h>
 #include <unistd.h>
 
 #define REAL(f) __real_##f
 #define WRAP(f) __wrap_##f
-#define HERE(what) mmf_exec_site(__builtin_return_address(0), what)
+/* The call site of the program's call: the wrapper's return address, or,
+ * when a C11 call maps onto a pthread one, the C11 call's (outer_pc). */
+static __thread void *outer_pc;
+static inline void *call_pc(void *pc)
+{
+	void *o = outer_pc;
+	outer_pc = NULL;
+	return o ? o : pc;
+}
+#define HERE(what) mmf_exec_site(call_pc(__builtin_return_address(0)), what)
 
 /* ---- the real calls ------------------------------------------------------ */
 int REAL(pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
@@ -1269,4 +1279,256 @@ long WRAP(syscall)(long nr, ...)
 										      : "futex_wake");
 	return futex_call((uint32_t *)a[0], (int)a[1], (uint32_t)a[2], (const struct timespec *)a[3],
 			  (uint32_t *)a[4], (uint32_t)a[5], site);
+}
+
+/* ---- C11 threads ------------------------------------------------------------
+ * <threads.h> is pthreads underneath in glibc, but its calls into them are
+ * internal, so the wrapper wraps the C11 names too and maps each onto the
+ * pthread face above: the same points, waits and reports.  The C11 types
+ * have the pthread types' sizes (glibc defines them so). */
+_Static_assert(sizeof(mtx_t) == sizeof(pthread_mutex_t), "mtx_t overlay");
+_Static_assert(sizeof(cnd_t) == sizeof(pthread_cond_t), "cnd_t overlay");
+_Static_assert(sizeof(once_flag) == sizeof(pthread_once_t), "once_flag overlay");
+_Static_assert(sizeof(tss_t) == sizeof(pthread_key_t), "tss_t overlay");
+_Static_assert(sizeof(thrd_t) == sizeof(pthread_t), "thrd_t overlay");
+
+int REAL(thrd_create)(thrd_t *, thrd_start_t, void *);
+int REAL(thrd_join)(thrd_t, int *);
+_Noreturn void REAL(thrd_exit)(int);
+int REAL(thrd_detach)(thrd_t);
+void REAL(thrd_yield)(void);
+int REAL(thrd_sleep)(const struct timespec *, struct timespec *);
+int REAL(mtx_init)(mtx_t *, int);
+int REAL(mtx_lock)(mtx_t *);
+int REAL(mtx_timedlock)(mtx_t *restrict, const struct timespec *restrict);
+int REAL(mtx_trylock)(mtx_t *);
+int REAL(mtx_unlock)(mtx_t *);
+void REAL(mtx_destroy)(mtx_t *);
+int REAL(cnd_init)(cnd_t *);
+int REAL(cnd_signal)(cnd_t *);
+int REAL(cnd_broadcast)(cnd_t *);
+int REAL(cnd_wait)(cnd_t *, mtx_t *);
+int REAL(cnd_timedwait)(cnd_t *restrict, mtx_t *restrict, const struct timespec *restrict);
+void REAL(cnd_destroy)(cnd_t *);
+void REAL(call_once)(once_flag *, void (*)(void));
+int REAL(tss_create)(tss_t *, tss_dtor_t);
+void REAL(tss_delete)(tss_t);
+void *REAL(tss_get)(tss_t);
+int REAL(tss_set)(tss_t, void *);
+
+/* pthread error numbers to C11 results, as glibc maps them */
+static int c11(int e)
+{
+	switch (e) {
+	case 0: return thrd_success;
+	case ENOMEM: return thrd_nomem;
+	case ETIMEDOUT: return thrd_timedout;
+	case EBUSY: return thrd_busy;
+	default: return thrd_error;
+	}
+}
+
+/* Run a pthread-face call for the C11 call that maps onto it, with the C11
+ * call's site. */
+#define VIA(call) ({ outer_pc = __builtin_return_address(0); __typeof__(call) r_ = (call); outer_pc = NULL; r_; })
+#define VIA_VOID(call) do { outer_pc = __builtin_return_address(0); (call); outer_pc = NULL; } while (0)
+
+struct c11_start {
+	thrd_start_t fn;
+	void *arg;
+};
+
+static void *c11_thread(void *p)
+{
+	struct c11_start s = *(struct c11_start *)p;
+	free(p);
+	return (void *)(intptr_t)s.fn(s.arg);
+}
+
+int WRAP(thrd_create)(thrd_t *thr, thrd_start_t fn, void *arg)
+{
+	if (!mmf_exec_active())
+		return REAL(thrd_create)(thr, fn, arg);
+	struct c11_start *s = malloc(sizeof(*s));
+	if (!s)
+		return thrd_nomem;
+	*s = (struct c11_start){fn, arg};
+	int e = VIA(WRAP(pthread_create)((pthread_t *)thr, NULL, c11_thread, s));
+	if (e)
+		free(s);
+	return e == EAGAIN ? thrd_nomem : c11(e);
+}
+
+int WRAP(thrd_join)(thrd_t thr, int *res)
+{
+	if (!mmf_exec_active())
+		return REAL(thrd_join)(thr, res);
+	void *r;
+	int e = VIA(WRAP(pthread_join)((pthread_t)thr, &r));
+	if (!e && res)
+		*res = (int)(intptr_t)r;
+	return c11(e);
+}
+
+_Noreturn void WRAP(thrd_exit)(int res)
+{
+	if (!mmf_exec_active())
+		REAL(thrd_exit)(res);
+	VIA_VOID(WRAP(pthread_exit)((void *)(intptr_t)res));
+}
+
+int WRAP(thrd_detach)(thrd_t thr)
+{
+	if (!mmf_exec_active())
+		return REAL(thrd_detach)(thr);
+	return c11(VIA(WRAP(pthread_detach)((pthread_t)thr)));
+}
+
+void WRAP(thrd_yield)(void)
+{
+	if (!mmf_exec_active()) {
+		REAL(thrd_yield)();
+		return;
+	}
+	VIA_VOID(WRAP(sched_yield)());
+}
+
+int WRAP(thrd_sleep)(const struct timespec *d, struct timespec *rem)
+{
+	if (!mmf_exec_active())
+		return REAL(thrd_sleep)(d, rem);
+	return VIA(WRAP(nanosleep)(d, rem)) ? -2 : 0;
+}
+
+int WRAP(mtx_init)(mtx_t *m, int type)
+{
+	if (!mmf_exec_active())
+		return REAL(mtx_init)(m, type);
+	pthread_mutexattr_t a;
+	pthread_mutexattr_init(&a);
+	if (type & mtx_recursive)
+		pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+	int e = VIA(WRAP(pthread_mutex_init)((pthread_mutex_t *)m, &a));
+	pthread_mutexattr_destroy(&a);
+	return c11(e);
+}
+
+int WRAP(mtx_lock)(mtx_t *m)
+{
+	if (!mmf_exec_active())
+		return REAL(mtx_lock)(m);
+	return c11(VIA(WRAP(pthread_mutex_lock)((pthread_mutex_t *)m)));
+}
+
+int WRAP(mtx_timedlock)(mtx_t *restrict m, const struct timespec *restrict ts)
+{
+	if (!mmf_exec_active())
+		return REAL(mtx_timedlock)(m, ts);
+	return c11(VIA(WRAP(pthread_mutex_timedlock)((pthread_mutex_t *)m, ts)));
+}
+
+int WRAP(mtx_trylock)(mtx_t *m)
+{
+	if (!mmf_exec_active())
+		return REAL(mtx_trylock)(m);
+	return c11(VIA(WRAP(pthread_mutex_trylock)((pthread_mutex_t *)m)));
+}
+
+int WRAP(mtx_unlock)(mtx_t *m)
+{
+	if (!mmf_exec_active())
+		return REAL(mtx_unlock)(m);
+	return c11(VIA(WRAP(pthread_mutex_unlock)((pthread_mutex_t *)m)));
+}
+
+void WRAP(mtx_destroy)(mtx_t *m)
+{
+	if (!mmf_exec_active()) {
+		REAL(mtx_destroy)(m);
+		return;
+	}
+	VIA_VOID(WRAP(pthread_mutex_destroy)((pthread_mutex_t *)m));
+}
+
+int WRAP(cnd_init)(cnd_t *c)
+{
+	if (!mmf_exec_active())
+		return REAL(cnd_init)(c);
+	return c11(VIA(WRAP(pthread_cond_init)((pthread_cond_t *)c, NULL)));
+}
+
+int WRAP(cnd_signal)(cnd_t *c)
+{
+	if (!mmf_exec_active())
+		return REAL(cnd_signal)(c);
+	return c11(VIA(WRAP(pthread_cond_signal)((pthread_cond_t *)c)));
+}
+
+int WRAP(cnd_broadcast)(cnd_t *c)
+{
+	if (!mmf_exec_active())
+		return REAL(cnd_broadcast)(c);
+	return c11(VIA(WRAP(pthread_cond_broadcast)((pthread_cond_t *)c)));
+}
+
+int WRAP(cnd_wait)(cnd_t *c, mtx_t *m)
+{
+	if (!mmf_exec_active())
+		return REAL(cnd_wait)(c, m);
+	return c11(VIA(WRAP(pthread_cond_wait)((pthread_cond_t *)c, (pthread_mutex_t *)m)));
+}
+
+int WRAP(cnd_timedwait)(cnd_t *restrict c, mtx_t *restrict m, const struct timespec *restrict ts)
+{
+	if (!mmf_exec_active())
+		return REAL(cnd_timedwait)(c, m, ts);
+	return c11(VIA(WRAP(pthread_cond_timedwait)((pthread_cond_t *)c, (pthread_mutex_t *)m, ts)));
+}
+
+void WRAP(cnd_destroy)(cnd_t *c)
+{
+	if (!mmf_exec_active()) {
+		REAL(cnd_destroy)(c);
+		return;
+	}
+	VIA_VOID(WRAP(pthread_cond_destroy)((pthread_cond_t *)c));
+}
+
+void WRAP(call_once)(once_flag *f, void (*fn)(void))
+{
+	if (!mmf_exec_active()) {
+		REAL(call_once)(f, fn);
+		return;
+	}
+	VIA_VOID(WRAP(pthread_once)((pthread_once_t *)f, fn));
+}
+
+int WRAP(tss_create)(tss_t *k, tss_dtor_t dtor)
+{
+	if (!mmf_exec_active())
+		return REAL(tss_create)(k, dtor);
+	return c11(VIA(WRAP(pthread_key_create)((pthread_key_t *)k, dtor)));
+}
+
+void WRAP(tss_delete)(tss_t k)
+{
+	if (!mmf_exec_active()) {
+		REAL(tss_delete)(k);
+		return;
+	}
+	VIA_VOID(WRAP(pthread_key_delete)((pthread_key_t)k));
+}
+
+void *WRAP(tss_get)(tss_t k)
+{
+	if (!mmf_exec_active())
+		return REAL(tss_get)(k);
+	return VIA(WRAP(pthread_getspecific)((pthread_key_t)k));
+}
+
+int WRAP(tss_set)(tss_t k, void *v)
+{
+	if (!mmf_exec_active())
+		return REAL(tss_set)(k, v);
+	return c11(VIA(WRAP(pthread_setspecific)((pthread_key_t)k, v)));
 }

@@ -25,6 +25,8 @@ if(TARGET mmf_exec AND MMF_EXEC_CLANG)
     "spin_wait_ok|clean|300|"
     "futex_event|deadlock|2000|"
     "futex_ok|clean|300|"
+    "c11_missed_signal|deadlock|2000|"
+    "c11_tour|clean|200|"
     # points=sync: no point between the load and the store, so no update
     # can be lost (what the option is for: a cheaper, coarser search)
     "lost_update|clean|500|points=sync")
