@@ -7,9 +7,9 @@
  *                __tsan_writeN before every load and store, __tsan_atomicN_*
  *                in place of every atomic operation (C11, __atomic, __sync),
  *                read-modify-writes included;
- *   ASan build   sanitizer coverage's load and store callbacks
- *                (__sanitizer_cov_loadN/storeN), which also come before C11
- *                atomic loads and stores but not before read-modify-writes.
+ *   ASan build   ASan's checks outlined (__asan_loadN/storeN before every
+ *                load, store and atomic, read-modify-writes included),
+ *                which the link wraps: the point, then the check.
  *
  * The cheap skips: nothing outside an execution; nothing when the run's
  * points are synchronisation only (points=sync: plain accesses skipped,
@@ -168,14 +168,40 @@ void __tsan_atomic_thread_fence(int mo)
 }
 void __tsan_atomic_signal_fence(int mo) { (void)mo; }
 
-/* ---- ASan build: sanitizer coverage's load/store callbacks -------------- */
-void __sanitizer_cov_8bit_counters_init(char *start, char *end) { (void)start; (void)end; }
-void __sanitizer_cov_pcs_init(const uintptr_t *b, const uintptr_t *e) { (void)b; (void)e; }
-#define COV(n, T)                                                                  \
-	void __sanitizer_cov_load##n(T *a) { ACCESS(a, op_load); }                 \
-	void __sanitizer_cov_store##n(T *a) { ACCESS(a, op_store); }
-COV(1, uint8_t)
-COV(2, uint16_t)
-COV(4, uint32_t)
-COV(8, uint64_t)
-COV(16, a128)
+/* ---- ASan build: ASan's checks, each a point first ----------------------
+ * mmfuzz-cc outlines ASan's checks (__asan_loadN/storeN before every load,
+ * store and atomic, read-modify-writes as stores) and links the program
+ * with them wrapped: the point, then ASan's check, as a tail call so that
+ * ASan's report names the program's line. */
+#ifdef MMF_EXEC_ASAN_CHECKS
+#define CHECKS(n)                                                                   \
+	void __real___asan_load##n(uintptr_t);                                      \
+	void __real___asan_store##n(uintptr_t);                                     \
+	void __wrap___asan_load##n(uintptr_t a)                                     \
+	{                                                                           \
+		ACCESS((const void *)a, op_load);                                   \
+		__attribute__((musttail)) return __real___asan_load##n(a);          \
+	}                                                                           \
+	void __wrap___asan_store##n(uintptr_t a)                                    \
+	{                                                                           \
+		ACCESS((const void *)a, op_store);                                  \
+		__attribute__((musttail)) return __real___asan_store##n(a);         \
+	}
+CHECKS(1)
+CHECKS(2)
+CHECKS(4)
+CHECKS(8)
+CHECKS(16)
+void __real___asan_loadN(uintptr_t, uintptr_t);
+void __real___asan_storeN(uintptr_t, uintptr_t);
+void __wrap___asan_loadN(uintptr_t a, uintptr_t size)
+{
+	ACCESS((const void *)a, op_load);
+	__attribute__((musttail)) return __real___asan_loadN(a, size);
+}
+void __wrap___asan_storeN(uintptr_t a, uintptr_t size)
+{
+	ACCESS((const void *)a, op_store);
+	__attribute__((musttail)) return __real___asan_storeN(a, size);
+}
+#endif

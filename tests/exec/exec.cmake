@@ -27,6 +27,8 @@ if(TARGET mmf_exec AND MMF_EXEC_CLANG)
     "futex_ok|clean|300|"
     "c11_missed_signal|deadlock|2000|"
     "c11_tour|clean|200|"
+    # a point at the atomic read-modify-write itself, in both flavours
+    "rmw_window|crash|2000|"
     # points=sync: no point between the load and the store, so no update
     # can be lost (what the option is for: a cheaper, coarser search)
     "lost_update|clean|500|points=sync")
@@ -37,6 +39,7 @@ if(TARGET mmf_exec AND MMF_EXEC_CLANG)
       "uaf_racing_free|use-after-free|2000|"
       "double_free_check_then_act|double-free|2000|"
       "leak_on_race|leak|2000||explore"
+      "rmw_window|crash|2000|"
       "tls_check|clean|300|"
       "thousand_threads|clean|3|"
       "api_tour|clean|200|")
