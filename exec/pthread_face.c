@@ -104,6 +104,14 @@ int REAL(clock_gettime)(clockid_t, struct timespec *);
 int REAL(gettimeofday)(struct timeval *, void *);
 time_t REAL(time)(time_t *);
 _Noreturn void REAL(exit)(int);
+int REAL(pthread_tryjoin_np)(pthread_t, void **);
+int REAL(pthread_timedjoin_np)(pthread_t, void **, const struct timespec *);
+int REAL(pthread_clockjoin_np)(pthread_t, void **, clockid_t, const struct timespec *);
+int REAL(pthread_mutex_clocklock)(pthread_mutex_t *, clockid_t, const struct timespec *);
+int REAL(pthread_rwlock_clockrdlock)(pthread_rwlock_t *, clockid_t, const struct timespec *);
+int REAL(pthread_rwlock_clockwrlock)(pthread_rwlock_t *, clockid_t, const struct timespec *);
+int REAL(pthread_cond_clockwait)(pthread_cond_t *, pthread_mutex_t *, clockid_t, const struct timespec *);
+int REAL(sem_clockwait)(sem_t *, clockid_t, const struct timespec *);
 long REAL(syscall)(long, ...);
 
 /* ---- threads ------------------------------------------------------------- */
@@ -286,29 +294,6 @@ int WRAP(pthread_create)(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(
 	x->th = (pthread_t)mmf_fiber_thread_handle(t->fiber);
 	x->carrier = mmf_fiber_thread_token(t->fiber);
 	*th = x->th;
-	return 0;
-}
-
-int WRAP(pthread_join)(pthread_t th, void **ret)
-{
-	if (!mmf_exec_active())
-		return REAL(pthread_join)(th, ret);
-	const struct mmf_site *site = HERE("pthread_join");
-	struct xthr *x = lookup(th);
-	if (!x)
-		return ESRCH;
-	if (x == me())
-		return EDEADLK;
-	if (x->detached || x->joined)
-		return EINVAL;
-	mmf_point(MMF_PT_WAIT, x, site);
-	while (!x->exited)
-		mmf_obj_wait(x, MMF_WAIT_SLEEP, "pthread_join", task_of(x), site);
-	if (ret)
-		*ret = x->ret;
-	x->joined = true;
-	task_of(x)->flags |= MMF_TASK_REUSABLE;
-	release(x);
 	return 0;
 }
 
@@ -535,6 +520,19 @@ static uint64_t deadline(const struct timespec *abstime)
 	return abstime ? mmf_jiffies() + until(CLOCK_REALTIME, abstime) : NO_DEADLINE;
 }
 
+/* The clocks the clock* calls take (as glibc: EINVAL for others). */
+static bool bad_clock(clockid_t clk) { return clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC; }
+
+/* abstime on clk as the same instant on CLOCK_REALTIME (the virtual
+ * clocks move together), in *out. */
+static const struct timespec *on_realtime(clockid_t clk, const struct timespec *a, struct timespec *out)
+{
+	int64_t ns = (int64_t)a->tv_sec * 1000000000ll + a->tv_nsec - vnow_ns(clk) +
+		     vnow_ns(CLOCK_REALTIME);
+	*out = (struct timespec){ns / 1000000000ll, ns % 1000000000ll};
+	return out;
+}
+
 /* One wait of a blocking call's loop: until woken on obj (holder: whom it
  * waits for, for deadlock reports) or, with a deadline (not NO_DEADLINE),
  * until then.  False once the deadline has passed. */
@@ -549,6 +547,71 @@ static bool wait_once(const void *obj, const char *desc, const struct mmf_task *
 		return false;
 	mmf_obj_wait_timeout(obj, desc, end - mmf_jiffies(), site);
 	return true;
+}
+
+/* ---- joining ------------------------------------------------------------- */
+
+/* Join: wait for ever (end NO_DEADLINE), until 'end', or not at all
+ * (try: EBUSY while the thread runs). */
+static int join(pthread_t th, void **ret, bool try, uint64_t end, const char *desc,
+		const struct mmf_site *site)
+{
+	struct xthr *x = lookup(th);
+	if (!x)
+		return ESRCH;
+	if (x == me())
+		return EDEADLK;
+	if (x->detached || x->joined)
+		return EINVAL;
+	mmf_point(MMF_PT_WAIT, x, site);
+	while (!x->exited) {
+		if (try)
+			return EBUSY;
+		if (!wait_once(x, desc, task_of(x), end, site))
+			return ETIMEDOUT;
+	}
+	if (ret)
+		*ret = x->ret;
+	x->joined = true;
+	task_of(x)->flags |= MMF_TASK_REUSABLE;
+	release(x);
+	return 0;
+}
+
+int WRAP(pthread_join)(pthread_t th, void **ret)
+{
+	if (!mmf_exec_active())
+		return REAL(pthread_join)(th, ret);
+	return join(th, ret, false, NO_DEADLINE, "pthread_join", HERE("pthread_join"));
+}
+
+int WRAP(pthread_tryjoin_np)(pthread_t th, void **ret)
+{
+	if (!mmf_exec_active())
+		return REAL(pthread_tryjoin_np)(th, ret);
+	return join(th, ret, true, NO_DEADLINE, "pthread_tryjoin_np", HERE("pthread_tryjoin_np"));
+}
+
+int WRAP(pthread_timedjoin_np)(pthread_t th, void **ret, const struct timespec *a)
+{
+	if (!mmf_exec_active())
+		return REAL(pthread_timedjoin_np)(th, ret, a);
+	const struct mmf_site *site = HERE("pthread_timedjoin_np");
+	if (a && (a->tv_nsec < 0 || a->tv_nsec >= 1000000000l))
+		return EINVAL;
+	return join(th, ret, false, a ? deadline(a) : NO_DEADLINE, "pthread_timedjoin_np", site);
+}
+
+int WRAP(pthread_clockjoin_np)(pthread_t th, void **ret, clockid_t clk, const struct timespec *a)
+{
+	if (!mmf_exec_active())
+		return REAL(pthread_clockjoin_np)(th, ret, clk, a);
+	const struct mmf_site *site = HERE("pthread_clockjoin_np");
+	if (a && (bad_clock(clk) || a->tv_nsec < 0 || a->tv_nsec >= 1000000000l))
+		return EINVAL;
+	struct timespec rt;
+	return join(th, ret, false, a ? deadline(on_realtime(clk, a, &rt)) : NO_DEADLINE,
+		    "pthread_clockjoin_np", site);
 }
 
 /* ---- mutexes --------------------------------------------------------------
@@ -656,6 +719,17 @@ int WRAP(pthread_mutex_timedlock)(pthread_mutex_t *m, const struct timespec *abs
 	return mutex_acquire(m, false, abstime, HERE("pthread_mutex_timedlock"));
 }
 
+int WRAP(pthread_mutex_clocklock)(pthread_mutex_t *m, clockid_t clk, const struct timespec *a)
+{
+	if (!mmf_exec_active())
+		return REAL(pthread_mutex_clocklock)(m, clk, a);
+	const struct mmf_site *site = HERE("pthread_mutex_clocklock");
+	if (bad_clock(clk) || a->tv_nsec < 0 || a->tv_nsec >= 1000000000l)
+		return EINVAL;
+	struct timespec rt;
+	return mutex_acquire(m, false, on_realtime(clk, a, &rt), site);
+}
+
 int WRAP(pthread_mutex_unlock)(pthread_mutex_t *m)
 {
 	if (!mmf_exec_active())
@@ -751,6 +825,28 @@ int WRAP(pthread_rwlock_timedwrlock)(pthread_rwlock_t *l, const struct timespec 
 	if (!mmf_exec_active())
 		return REAL(pthread_rwlock_timedwrlock)(l, a);
 	return rw_acquire(l, true, false, a, HERE("pthread_rwlock_timedwrlock"));
+}
+
+int WRAP(pthread_rwlock_clockrdlock)(pthread_rwlock_t *l, clockid_t clk, const struct timespec *a)
+{
+	if (!mmf_exec_active())
+		return REAL(pthread_rwlock_clockrdlock)(l, clk, a);
+	const struct mmf_site *site = HERE("pthread_rwlock_clockrdlock");
+	if (bad_clock(clk))
+		return EINVAL;
+	struct timespec rt;
+	return rw_acquire(l, false, false, on_realtime(clk, a, &rt), site);
+}
+
+int WRAP(pthread_rwlock_clockwrlock)(pthread_rwlock_t *l, clockid_t clk, const struct timespec *a)
+{
+	if (!mmf_exec_active())
+		return REAL(pthread_rwlock_clockwrlock)(l, clk, a);
+	const struct mmf_site *site = HERE("pthread_rwlock_clockwrlock");
+	if (bad_clock(clk))
+		return EINVAL;
+	struct timespec rt;
+	return rw_acquire(l, true, false, on_realtime(clk, a, &rt), site);
 }
 
 int WRAP(pthread_rwlock_unlock)(pthread_rwlock_t *l)
@@ -909,6 +1005,18 @@ int WRAP(pthread_cond_timedwait)(pthread_cond_t *c, pthread_mutex_t *m, const st
 	return cond_wait(c, m, a, HERE("pthread_cond_timedwait"));
 }
 
+int WRAP(pthread_cond_clockwait)(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
+				 const struct timespec *a)
+{
+	if (!mmf_exec_active())
+		return REAL(pthread_cond_clockwait)(c, m, clk, a);
+	const struct mmf_site *site = HERE("pthread_cond_clockwait");
+	if (bad_clock(clk) || a->tv_nsec < 0 || a->tv_nsec >= 1000000000l)
+		return EINVAL;
+	struct timespec rt;
+	return cond_wait(c, m, on_realtime(clk, a, &rt), site);
+}
+
 int WRAP(pthread_cond_signal)(pthread_cond_t *c)
 {
 	if (!mmf_exec_active())
@@ -1044,6 +1152,19 @@ int WRAP(sem_timedwait)(sem_t *s, const struct timespec *a)
 		return -1;
 	}
 	return sem_take(s, false, a, HERE("sem_timedwait"));
+}
+
+int WRAP(sem_clockwait)(sem_t *s, clockid_t clk, const struct timespec *a)
+{
+	if (!mmf_exec_active())
+		return REAL(sem_clockwait)(s, clk, a);
+	const struct mmf_site *site = HERE("sem_clockwait");
+	if (bad_clock(clk) || a->tv_nsec < 0 || a->tv_nsec >= 1000000000l) {
+		errno = EINVAL;
+		return -1;
+	}
+	struct timespec rt;
+	return sem_take(s, false, on_realtime(clk, a, &rt), site);
 }
 
 int WRAP(sem_post)(sem_t *s)

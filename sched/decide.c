@@ -174,6 +174,7 @@ static void random_begin(struct mmf_decider *base)
 	d->stick_log = (unsigned)mmf_rng_below(&d->rng, MMF_RANDOM_STICKY + 1);
 	d->prio_run = d->prio_pct && mmf_rng_below(&d->rng, 100) < d->prio_pct;
 	d->has_prio = 0;
+	d->early_time = MMF_EARLY_TIME_STEPS;
 	if (d->uniform_pct && mmf_rng_below(&d->rng, 100) < d->uniform_pct)
 		d->stick_log = 0;
 }
@@ -189,6 +190,8 @@ void mmf_random_src_mix(struct mmf_decider *base, unsigned uniform_pct, unsigned
 
 static uint64_t random_prio(struct mmf_random_src *d, int id)
 {
+	if (id == MMF_TICK && !d->early_time)
+		return 0;       /* time passes only when no task can run */
 	if (!(d->has_prio >> id & 1)) {
 		d->prio[id] = mmf_rng_next(&d->rng);
 		d->has_prio |= 1u << id;
@@ -218,6 +221,8 @@ static int random_prio_pick(struct mmf_random_src *d, const struct mmf_choice *c
 	 * reads), as POS resets them, so that which of a racing pair goes
 	 * first is drawn afresh each time one of them moves. */
 	d->has_prio &= ~(1u << c->ids[best]);
+	if (c->ids[best] == MMF_TICK && d->early_time)
+		d->early_time--;
 	if (c->obj[best]) {
 		bool rd = step_reads(c->site[best]);
 		for (int i = 0; i < c->n; i++)
@@ -274,6 +279,7 @@ static void pct_begin(struct mmf_decider *base)
 	d->run++;
 	d->picks = 0;
 	d->has_prio = 0;
+	d->early_time = MMF_EARLY_TIME_STEPS;
 	/* d-1 change points, uniform over the expected number of decisions. */
 	for (int i = 0; i < d->depth - 1; i++)
 		d->change[i] = 1 + mmf_rng_below(&d->rng, d->est_steps);
@@ -289,7 +295,7 @@ static void pct_end(struct mmf_decider *base, enum mmf_run_status st)
 
 static int64_t pct_prio(struct mmf_pct_src *d, int id)
 {
-	if (id == MMF_TICK && !d->time_steps)
+	if (id == MMF_TICK && (!d->time_steps || !d->early_time))
 		return INT64_MIN; /* time moves only when nothing else can */
 	if (!(d->has_prio & (1u << id))) {
 		/* Initial priorities are above every change-point priority
@@ -323,6 +329,8 @@ static int pct_pick(struct mmf_decider *base, const struct mmf_choice *c)
 			best = pct_best(d, c);
 		}
 	}
+	if (c->ids[best] == MMF_TICK && d->early_time)
+		d->early_time--;
 	return best;
 }
 

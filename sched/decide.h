@@ -70,7 +70,14 @@ struct mmf_random_src {
 	bool prio_run;                  /* this run is one of them */
 	uint32_t has_prio;              /* task ids with a priority this run */
 	uint64_t prio[MMF_TICK + 1];
+	unsigned early_time;            /* time steps left that may come early */
 };
+/* Random-priority runs and PCT with time steps let time pass while tasks
+ * could run at most this often in a run; then only when none can.
+ * Unbounded, a loop that retries a timed wait would keep the waiter
+ * runnable for ever in front of a thread whose fixed priority is lower
+ * (PCT, or a low draw), and a correct program would "hang". */
+#define MMF_EARLY_TIME_STEPS 8
 #define MMF_RANDOM_STICKY 8
 void mmf_random_src_init(struct mmf_random_src *d, uint64_t seed);
 void mmf_random_src_at(struct mmf_random_src *d, uint64_t run);
@@ -100,6 +107,7 @@ struct mmf_pct_src {
 	int64_t prio[MMF_TICK + 1];
 	uint32_t has_prio;
 	bool time_steps;                /* time passing has a priority too */
+	unsigned early_time;            /* and may still come early this often */
 };
 void mmf_pct_src_init(struct mmf_pct_src *d, uint64_t seed, int depth);
 void mmf_pct_src_at(struct mmf_pct_src *d, uint64_t run);

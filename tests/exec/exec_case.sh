@@ -2,7 +2,8 @@
 # exec_case.sh MMFUZZ MMFUZZ_CC PROG.c EXPECT [RUNS] [PARAMS] [OTHERS]
 #
 # One exec-mode case: build PROG.c, unmodified, with mmfuzz-cc, then
-#   EXPECT=clean      every execution of a fixed-seed run is clean;
+#   EXPECT=clean      every execution of a fixed-seed run is clean, and of
+#                     PCT's if OTHERS names it;
 #   EXPECT=C1|C2...   a fixed-seed run finds a failure of one of these
 #                     classes; its trace replays identically 100 times
 #                     (same table, same class); the minimized trace still
@@ -28,6 +29,21 @@ if [ "$expect" = clean ]; then
 	echo "$out"
 	[ $rc = 0 ] || fail "expected no failure in $runs executions (exit $rc)"
 	echo "ok: $name clean in $runs executions"
+	# PCT too (its fixed priorities starve threads that random priorities
+	# let run); explore's space is unbounded for these, so not explore
+	for o in $others; do
+		case $o in
+		pct) d=2 ;;
+		pct:*) d=${o#pct:} ;;
+		*) continue ;;
+		esac
+		out=$("$mmfuzz" run --source pct --depth "$d" --seed 1 --runs "$runs" --quiet --timeout-ms 60000 \
+			"${pp[@]}" --exec "./$name" 2>&1)
+		rc=$?
+		echo "$out"
+		[ $rc = 0 ] || fail "expected no failure in $runs executions of pct depth $d (exit $rc)"
+		echo "ok: $name clean under pct depth $d"
+	done
 	exit 0
 fi
 
