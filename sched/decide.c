@@ -212,6 +212,13 @@ static bool step_reads(const struct mmf_site *site)
 
 static int random_prio_pick(struct mmf_random_src *d, const struct mmf_choice *c)
 {
+	/* A yield lets every other task go first: the yielder's step holds
+	 * the lowest priority (a spin that yields cannot starve the task it
+	 * waits for). */
+	if (c->yield && c->cur >= 0) {
+		d->prio[c->ids[c->cur]] = 0;
+		d->has_prio |= 1u << c->ids[c->cur];
+	}
 	int best = 0;
 	for (int i = 1; i < c->n; i++)
 		if (random_prio(d, c->ids[i]) > random_prio(d, c->ids[best]))
@@ -320,6 +327,17 @@ static int pct_pick(struct mmf_decider *base, const struct mmf_choice *c)
 {
 	struct mmf_pct_src *d = (struct mmf_pct_src *)base;
 	d->picks++;
+	if (d->time_steps && c->yield && c->cur >= 0) {
+		/* Exec mode: a yield drops the yielder below every task, as a
+		 * yield on a real system goes to the back of the queue; fixed
+		 * priorities would otherwise let two spinners that yield to
+		 * each other starve the task they wait for. */
+		int64_t low = pct_prio(d, c->ids[c->cur]);
+		for (int i = 0; i < c->n; i++)
+			if (c->ids[i] != MMF_TICK && pct_prio(d, c->ids[i]) < low)
+				low = pct_prio(d, c->ids[i]);
+		d->prio[c->ids[c->cur]] = low - 1;
+	}
 	int best = pct_best(d, c);
 	for (int i = 0; i < d->depth - 1; i++) {
 		if (d->change[i] == d->picks && c->ids[best] != MMF_TICK) {

@@ -114,8 +114,8 @@ void mmf_pct_src_at(struct mmf_pct_src *d, uint64_t run);
 /* If d is a PCT source: letting virtual time pass gets a random priority
  * like a task (on), or runs only when no task can (off, the default).
  * With it on, a sleeper may wake while others could still run, which a
- * program's sleep-based ordering needs to be tested at all; exec mode
- * turns it on. */
+ * program's sleep-based ordering needs to be tested at all; and a task
+ * that yields drops below every task.  Exec mode turns it on. */
 void mmf_pct_src_time_steps(struct mmf_decider *d, bool on);
 
 /* ---- exhaustive ------------------------------------------------------------ */

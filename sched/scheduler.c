@@ -752,6 +752,7 @@ static void build_choice(struct mmf_sched *s, struct mmf_task *cur, struct mmf_c
 	c->n = 0;
 	c->set = 0;
 	c->cur = -1;
+	c->yield = cont && cur->point_kind == MMF_PT_YIELD;
 	c->step = s->steps;
 	c->prev = cur ? cur->id : -1;
 	c->prev_points = cur ? cur->points++ : 0;
@@ -1072,6 +1073,7 @@ void mmf_point(enum mmf_point_kind kind, const void *obj, const struct mmf_site 
 		return;
 	t->site = site;
 	t->point_obj = obj;
+	t->point_kind = (uint8_t)kind;
 	if (t->s->opts.mode == MMF_MODE_THREADS) {
 		mmf_threads_point(t->s, t);
 		return;
@@ -1135,6 +1137,7 @@ void mmf__begin_wait(struct mmf_task *t, const void *obj, enum mmf_wait_kind kin
 	t->timed_out = false;
 	t->site = site;
 	t->point_obj = obj;
+	t->point_kind = MMF_PT_WAIT;
 }
 
 static void block(struct mmf_task *t, const void *obj, enum mmf_wait_kind kind,

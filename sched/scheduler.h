@@ -172,6 +172,9 @@ struct mmf_choice {
 	 * read them. */
 	const void *obj[MMF_MAX_TASKS + 1];
 	const struct mmf_site *site[MMF_MAX_TASKS + 1];
+	/* The running task may go on and asked to let others run first
+	 * (sched_yield, cond_resched: a point of kind MMF_PT_YIELD). */
+	bool yield;
 };
 
 /* The canonical position of a pick (the minimizer keys non-default picks
@@ -349,6 +352,7 @@ struct mmf_task {
 
 	const struct mmf_site *site;    /* last scheduling point */
 	const void *point_obj;          /* the object it acts on there (or NULL) */
+	uint8_t point_kind;             /* and the point's kind (enum mmf_point_kind) */
 	struct mmf_held held[MMF_MAX_HELD_LOCKS];
 	int nheld;
 
