@@ -1279,7 +1279,6 @@ static struct fwaiter *fw_head;    /* waiters in arrival order; each on its own 
 static long futex_wait_op(uint32_t *addr, uint32_t val, uint32_t bitset, uint64_t end,
 			  const struct mmf_site *site)
 {
-	mmf_point(MMF_PT_WAIT, addr, site);
 	if (__atomic_load_n(addr, __ATOMIC_SEQ_CST) != val) {
 		errno = EAGAIN;
 		return -1;
@@ -1302,11 +1301,12 @@ static long futex_wait_op(uint32_t *addr, uint32_t val, uint32_t bitset, uint64_
 }
 
 /* Wake up to n waiters on addr whose bitset meets 'bitset'; move up to
- * nmove of the rest to 'to' (requeue).  Returns the woken and the moved. */
+ * nmove of the rest to 'to' (requeue).  Returns the woken and the moved.
+ * No point here: the caller took the call's one point before its checks,
+ * so a check and the wake are one step, as in the kernel. */
 static void futex_wake_op(uint32_t *addr, long n, uint32_t bitset, uint32_t *to, long nmove,
-			  long *woken, long *moved, const struct mmf_site *site)
+			  long *woken, long *moved)
 {
-	mmf_point(MMF_PT_WAIT, addr, site);
 	*woken = *moved = 0;
 	for (struct fwaiter **p = &fw_head; *p;) {
 		struct fwaiter *w = *p;
@@ -1341,6 +1341,9 @@ static long futex_call(uint32_t *addr, int op, uint32_t val, const struct timesp
 		       uint32_t *addr2, uint32_t val3, const struct mmf_site *site)
 {
 	long woken, moved;
+	/* The call's one point, before any look at the word: what it checks
+	 * and what it does are one step. */
+	mmf_point(MMF_PT_WAIT, addr, site);
 	switch (op & FUTEX_CMD_MASK) {
 	case FUTEX_WAIT:        /* relative timeout on CLOCK_MONOTONIC */
 		if (bad_timespec(ts))
@@ -1364,18 +1367,17 @@ static long futex_call(uint32_t *addr, int op, uint32_t val, const struct timesp
 		if ((op & FUTEX_CMD_MASK) == FUTEX_WAKE_BITSET && !val3)
 			break;
 		futex_wake_op(addr, (int)val, (op & FUTEX_CMD_MASK) == FUTEX_WAKE ? FUTEX_BITSET_MATCH_ANY : val3,
-			      NULL, 0, &woken, &moved, site);
+			      NULL, 0, &woken, &moved);
 		return woken;
 	case FUTEX_CMP_REQUEUE:
 		if (__atomic_load_n(addr, __ATOMIC_SEQ_CST) != val3) {
-			mmf_point(MMF_PT_WAIT, addr, site);
 			errno = EAGAIN;
 			return -1;
 		}
 		/* fall through */
 	case FUTEX_REQUEUE:     /* the timeout argument carries how many to move */
 		futex_wake_op(addr, (int)val, FUTEX_BITSET_MATCH_ANY, addr2, (long)(uintptr_t)ts, &woken,
-			      &moved, site);
+			      &moved);
 		return (op & FUTEX_CMD_MASK) == FUTEX_REQUEUE ? woken : woken + moved;
 	default:
 		errno = ENOSYS;
