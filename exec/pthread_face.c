@@ -1407,37 +1407,17 @@ long WRAP(syscall)(long nr, ...)
 /* ---- C11 threads ------------------------------------------------------------
  * <threads.h> is pthreads underneath in glibc, but its calls into them are
  * internal, so the wrapper wraps the C11 names too and maps each onto the
- * pthread face above: the same points, waits and reports.  The C11 types
- * have the pthread types' sizes (glibc defines them so). */
+ * pthread face above: the same points, waits and reports.  Outside an
+ * execution the pthread wrappers pass through to libc, so these behave as
+ * glibc's own C11 calls, which are the same mapping.  The C11 types have
+ * the pthread types' sizes (glibc defines them so). */
 _Static_assert(sizeof(mtx_t) == sizeof(pthread_mutex_t), "mtx_t overlay");
 _Static_assert(sizeof(cnd_t) == sizeof(pthread_cond_t), "cnd_t overlay");
 _Static_assert(sizeof(once_flag) == sizeof(pthread_once_t), "once_flag overlay");
 _Static_assert(sizeof(tss_t) == sizeof(pthread_key_t), "tss_t overlay");
 _Static_assert(sizeof(thrd_t) == sizeof(pthread_t), "thrd_t overlay");
 
-int REAL(thrd_create)(thrd_t *, thrd_start_t, void *);
-int REAL(thrd_join)(thrd_t, int *);
-_Noreturn void REAL(thrd_exit)(int);
-int REAL(thrd_detach)(thrd_t);
-void REAL(thrd_yield)(void);
-int REAL(thrd_sleep)(const struct timespec *, struct timespec *);
-int REAL(mtx_init)(mtx_t *, int);
-int REAL(mtx_lock)(mtx_t *);
-int REAL(mtx_timedlock)(mtx_t *restrict, const struct timespec *restrict);
-int REAL(mtx_trylock)(mtx_t *);
-int REAL(mtx_unlock)(mtx_t *);
-void REAL(mtx_destroy)(mtx_t *);
-int REAL(cnd_init)(cnd_t *);
-int REAL(cnd_signal)(cnd_t *);
-int REAL(cnd_broadcast)(cnd_t *);
-int REAL(cnd_wait)(cnd_t *, mtx_t *);
-int REAL(cnd_timedwait)(cnd_t *restrict, mtx_t *restrict, const struct timespec *restrict);
-void REAL(cnd_destroy)(cnd_t *);
-void REAL(call_once)(once_flag *, void (*)(void));
-int REAL(tss_create)(tss_t *, tss_dtor_t);
-void REAL(tss_delete)(tss_t);
 void *REAL(tss_get)(tss_t);
-int REAL(tss_set)(tss_t, void *);
 
 /* pthread error numbers to C11 results, as glibc maps them */
 static int c11(int e)
@@ -1470,8 +1450,6 @@ static void *c11_thread(void *p)
 
 int WRAP(thrd_create)(thrd_t *thr, thrd_start_t fn, void *arg)
 {
-	if (!mmf_exec_active())
-		return REAL(thrd_create)(thr, fn, arg);
 	struct c11_start *s = malloc(sizeof(*s));
 	if (!s)
 		return thrd_nomem;
@@ -1484,8 +1462,6 @@ int WRAP(thrd_create)(thrd_t *thr, thrd_start_t fn, void *arg)
 
 int WRAP(thrd_join)(thrd_t thr, int *res)
 {
-	if (!mmf_exec_active())
-		return REAL(thrd_join)(thr, res);
 	void *r;
 	int e = VIA(WRAP(pthread_join)((pthread_t)thr, &r));
 	if (!e && res)
@@ -1495,38 +1471,27 @@ int WRAP(thrd_join)(thrd_t thr, int *res)
 
 _Noreturn void WRAP(thrd_exit)(int res)
 {
-	if (!mmf_exec_active())
-		REAL(thrd_exit)(res);
 	VIA_VOID(WRAP(pthread_exit)((void *)(intptr_t)res));
 }
 
 int WRAP(thrd_detach)(thrd_t thr)
 {
-	if (!mmf_exec_active())
-		return REAL(thrd_detach)(thr);
 	return c11(VIA(WRAP(pthread_detach)((pthread_t)thr)));
 }
 
 void WRAP(thrd_yield)(void)
 {
-	if (!mmf_exec_active()) {
-		REAL(thrd_yield)();
-		return;
-	}
 	VIA_VOID(WRAP(sched_yield)());
 }
 
 int WRAP(thrd_sleep)(const struct timespec *d, struct timespec *rem)
 {
-	if (!mmf_exec_active())
-		return REAL(thrd_sleep)(d, rem);
-	return VIA(WRAP(nanosleep)(d, rem)) ? -2 : 0;
+	/* as C11 and glibc say: -1 interrupted, another negative on error */
+	return !VIA(WRAP(nanosleep)(d, rem)) ? 0 : errno == EINTR ? -1 : -2;
 }
 
 int WRAP(mtx_init)(mtx_t *m, int type)
 {
-	if (!mmf_exec_active())
-		return REAL(mtx_init)(m, type);
 	pthread_mutexattr_t a;
 	pthread_mutexattr_init(&a);
 	if (type & mtx_recursive)
@@ -1538,120 +1503,80 @@ int WRAP(mtx_init)(mtx_t *m, int type)
 
 int WRAP(mtx_lock)(mtx_t *m)
 {
-	if (!mmf_exec_active())
-		return REAL(mtx_lock)(m);
 	return c11(VIA(WRAP(pthread_mutex_lock)((pthread_mutex_t *)m)));
 }
 
 int WRAP(mtx_timedlock)(mtx_t *restrict m, const struct timespec *restrict ts)
 {
-	if (!mmf_exec_active())
-		return REAL(mtx_timedlock)(m, ts);
 	return c11(VIA(WRAP(pthread_mutex_timedlock)((pthread_mutex_t *)m, ts)));
 }
 
 int WRAP(mtx_trylock)(mtx_t *m)
 {
-	if (!mmf_exec_active())
-		return REAL(mtx_trylock)(m);
 	return c11(VIA(WRAP(pthread_mutex_trylock)((pthread_mutex_t *)m)));
 }
 
 int WRAP(mtx_unlock)(mtx_t *m)
 {
-	if (!mmf_exec_active())
-		return REAL(mtx_unlock)(m);
 	return c11(VIA(WRAP(pthread_mutex_unlock)((pthread_mutex_t *)m)));
 }
 
 void WRAP(mtx_destroy)(mtx_t *m)
 {
-	if (!mmf_exec_active()) {
-		REAL(mtx_destroy)(m);
-		return;
-	}
 	VIA_VOID(WRAP(pthread_mutex_destroy)((pthread_mutex_t *)m));
 }
 
 int WRAP(cnd_init)(cnd_t *c)
 {
-	if (!mmf_exec_active())
-		return REAL(cnd_init)(c);
 	return c11(VIA(WRAP(pthread_cond_init)((pthread_cond_t *)c, NULL)));
 }
 
 int WRAP(cnd_signal)(cnd_t *c)
 {
-	if (!mmf_exec_active())
-		return REAL(cnd_signal)(c);
 	return c11(VIA(WRAP(pthread_cond_signal)((pthread_cond_t *)c)));
 }
 
 int WRAP(cnd_broadcast)(cnd_t *c)
 {
-	if (!mmf_exec_active())
-		return REAL(cnd_broadcast)(c);
 	return c11(VIA(WRAP(pthread_cond_broadcast)((pthread_cond_t *)c)));
 }
 
 int WRAP(cnd_wait)(cnd_t *c, mtx_t *m)
 {
-	if (!mmf_exec_active())
-		return REAL(cnd_wait)(c, m);
 	return c11(VIA(WRAP(pthread_cond_wait)((pthread_cond_t *)c, (pthread_mutex_t *)m)));
 }
 
 int WRAP(cnd_timedwait)(cnd_t *restrict c, mtx_t *restrict m, const struct timespec *restrict ts)
 {
-	if (!mmf_exec_active())
-		return REAL(cnd_timedwait)(c, m, ts);
 	return c11(VIA(WRAP(pthread_cond_timedwait)((pthread_cond_t *)c, (pthread_mutex_t *)m, ts)));
 }
 
 void WRAP(cnd_destroy)(cnd_t *c)
 {
-	if (!mmf_exec_active()) {
-		REAL(cnd_destroy)(c);
-		return;
-	}
 	VIA_VOID(WRAP(pthread_cond_destroy)((pthread_cond_t *)c));
 }
 
 void WRAP(call_once)(once_flag *f, void (*fn)(void))
 {
-	if (!mmf_exec_active()) {
-		REAL(call_once)(f, fn);
-		return;
-	}
 	VIA_VOID(WRAP(pthread_once)((pthread_once_t *)f, fn));
 }
 
 int WRAP(tss_create)(tss_t *k, tss_dtor_t dtor)
 {
-	if (!mmf_exec_active())
-		return REAL(tss_create)(k, dtor);
 	return c11(VIA(WRAP(pthread_key_create)((pthread_key_t *)k, dtor)));
 }
 
 void WRAP(tss_delete)(tss_t k)
 {
-	if (!mmf_exec_active()) {
-		REAL(tss_delete)(k);
-		return;
-	}
 	VIA_VOID(WRAP(pthread_key_delete)((pthread_key_t)k));
 }
 
 void *WRAP(tss_get)(tss_t k)
 {
-	if (!mmf_exec_active())
-		return REAL(tss_get)(k);
 	return VIA(WRAP(pthread_getspecific)((pthread_key_t)k));
 }
 
 int WRAP(tss_set)(tss_t k, void *v)
 {
-	if (!mmf_exec_active())
-		return REAL(tss_set)(k, v);
 	return c11(VIA(WRAP(pthread_setspecific)((pthread_key_t)k, v)));
 }
