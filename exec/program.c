@@ -386,7 +386,7 @@ static enum mmf_run_status exec_run(struct mmf_sched *s, const char *params, cha
 	}
 	struct mmf_flight *f = s->flight;
 	mmf_random_src_mix(s->dec, MMF_EXEC_RANDOM_UNIFORM, MMF_EXEC_RANDOM_PRIO);
-	mmf_pct_src_time_steps(s->dec, true);
+	mmf_pct_src_programs(s->dec, true);
 	s->opts.max_steps = cur.steps;
 	mmf_sched_reset(s);
 	mmf_flight_begin(f, "exec", params);

@@ -302,7 +302,7 @@ static void pct_end(struct mmf_decider *base, enum mmf_run_status st)
 
 static int64_t pct_prio(struct mmf_pct_src *d, int id)
 {
-	if (id == MMF_TICK && (!d->time_steps || !d->early_time))
+	if (id == MMF_TICK && (!d->programs || !d->early_time))
 		return INT64_MIN; /* time moves only when nothing else can */
 	if (!(d->has_prio & (1u << id))) {
 		/* Initial priorities are above every change-point priority
@@ -327,7 +327,7 @@ static int pct_pick(struct mmf_decider *base, const struct mmf_choice *c)
 {
 	struct mmf_pct_src *d = (struct mmf_pct_src *)base;
 	d->picks++;
-	if (d->time_steps && c->yield && c->cur >= 0) {
+	if (d->programs && c->yield && c->cur >= 0) {
 		/* Exec mode: a yield drops the yielder below every task, as a
 		 * yield on a real system goes to the back of the queue; fixed
 		 * priorities would otherwise let two spinners that yield to
@@ -364,10 +364,10 @@ static bool pct_fault(struct mmf_decider *base, unsigned rate)
 
 static const struct mmf_decider_ops pct_ops;
 
-void mmf_pct_src_time_steps(struct mmf_decider *base, bool on)
+void mmf_pct_src_programs(struct mmf_decider *base, bool on)
 {
 	if (base->ops == &pct_ops)
-		((struct mmf_pct_src *)base)->time_steps = on;
+		((struct mmf_pct_src *)base)->programs = on;
 }
 
 static const struct mmf_decider_ops pct_ops = {

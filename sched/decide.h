@@ -106,17 +106,18 @@ struct mmf_pct_src {
 	uint64_t picks;
 	int64_t prio[MMF_TICK + 1];
 	uint32_t has_prio;
-	bool time_steps;                /* time passing has a priority too */
-	unsigned early_time;            /* and may still come early this often */
+	bool programs;                  /* user programs' rules (mmf_pct_src_programs) */
+	unsigned early_time;            /* time steps that may still come early */
 };
 void mmf_pct_src_init(struct mmf_pct_src *d, uint64_t seed, int depth);
 void mmf_pct_src_at(struct mmf_pct_src *d, uint64_t run);
-/* If d is a PCT source: letting virtual time pass gets a random priority
- * like a task (on), or runs only when no task can (off, the default).
- * With it on, a sleeper may wake while others could still run, which a
- * program's sleep-based ordering needs to be tested at all; and a task
- * that yields drops below every task.  Exec mode turns it on. */
-void mmf_pct_src_time_steps(struct mmf_decider *d, bool on);
+/* If d is a PCT source: the rules for user programs (exec mode) on or off
+ * (the default, the model's).  On: letting virtual time pass gets a random
+ * priority like a task, so a sleeper may wake while others could still run
+ * (up to MMF_EARLY_TIME_STEPS times a run), which a program's sleep-based
+ * ordering needs to be tested at all; and a task that yields drops below
+ * every task, as a yield on a real system goes to the back of the queue. */
+void mmf_pct_src_programs(struct mmf_decider *d, bool on);
 
 /* ---- exhaustive ------------------------------------------------------------ */
 struct mmf_xnode;
