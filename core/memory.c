@@ -1,9 +1,11 @@
 /* memory.c - models mm/memory.c for anonymous memory: user access with
  * faults (do_anonymous_page, do_swap_page, do_wp_page, migration-entry
  * waits), fork's page-table copy (copy_pte_range with swap_duplicate),
- * and zap (munmap, exit: free_swap_and_cache, page release); plus the
+ * and zap (munmap, MADV_DONTNEED, exit: free_swap_and_cache, page
+ * release); plus the
  * address-space lifecycle of kernel/fork.c and mm/mmap.c.
- * Deviations: one vma per mm covering MM_VPAGES pages, one page-table lock
+ * Deviations: one vma per mm covering MM_VPAGES pages (munmap takes pages
+ * out of it for good, no mmap puts them back), one page-table lock
  * per mm, no TLB batching (pages are released right after the lock drops),
  * read faults on an empty pte map the shared zero page.
  *
@@ -11,8 +13,12 @@
  * do_swap_page, copy_pte_range, munmap's write lock and downgrade,
  * exit_mmap); do_wp_page reuses by 6.12's refcount rule for small folios
  * (wp_can_reuse_anon_folio) without the PG_anon_exclusive fast path;
- * no per-VMA locks; do_swap_page always goes through the swap cache (no
- * SWP_SYNCHRONOUS_IO bypass).
+ * no per-VMA locks.  do_swap_page skips the swap cache on a
+ * SWP_SYNCHRONOUS_IO device for an entry only one pte holds, reading into
+ * a private folio claimed through SWAP_HAS_CACHE (swapcache_prepare, the
+ * 2024 fix against entry reuse), order 1 when zswap was never enabled and
+ * the aligned pair of ptes holds the folio's two slots (alloc_swap_folio,
+ * can_swapin_thp), as 6.12 does.
  */
 #define _GNU_SOURCE
 #include "memory.h"
@@ -133,6 +139,101 @@ static int do_anonymous_page(struct mm_struct *mm, int v, bool write)
 	return FAULT_RETRY;
 }
 
+/* alloc_swap_folio's choice of order for a swap-in that skips the swap
+ * cache: two pages when zswap was never enabled (it cannot load a large
+ * folio), the aligned pair of ptes holds the two slots of one aligned pair
+ * on the device (can_swapin_thp: contiguous entries, the offset aligned as
+ * the address was at swap-out), neither slot is cached (non_swapcache_batch)
+ * and the decision source asks for the larger order (mTHP enabled). */
+static int swapin_order(struct mm_struct *mm, int v, pte_t orig, struct swap_info_struct *si)
+{
+	swp_entry_t e = pte_to_swp_entry(orig);
+	int first = v & ~1;
+	unsigned long off0 = swp_offset(e) - (unsigned long)(v - first);
+	if (MM()->zswap_enabled || first + 1 >= MM_VPAGES || off0 % 2 || off0 + 1 >= si->max)
+		return 1;
+	spin_lock(&mm->ptl);
+	bool pair = true;
+	for (int i = 0; i < 2; i++)
+		pair &= mm->pte[first + i] ==
+			mk_pte(PTE_SWAP, swp_entry(swp_type(e), off0 + (unsigned long)i).val, false);
+	spin_unlock(&mm->ptl);
+	for (int i = 0; i < 2 && pair; i++)
+		pair &= !(data_race(si->swap_map[off0 + (unsigned long)i]) & SWAP_HAS_CACHE);
+	if (!pair || !mmf_decide_value(2, MMF_SITE("swapin folio order")))
+		return 1;
+	return 2;
+}
+
+/* do_swap_page without the swap cache (SWP_SYNCHRONOUS_IO, one pte holds
+ * the entry): read into a private folio.  The slots' SWAP_HAS_CACHE is
+ * claimed first so that no other swap-in of them proceeds meanwhile; else
+ * a racing swap-in could finish, free the entry, and a swap-out reuse it
+ * for other data, which the pte comparison below could not tell apart. */
+static int do_swap_page_direct(struct mm_struct *mm, int v, pte_t orig, bool write,
+			       struct swap_info_struct *si)
+{
+	int nr = swapin_order(mm, v, orig, si);
+	int first = v & ~(nr - 1);
+	swp_entry_t e = pte_to_swp_entry(orig);
+	e = swp_entry(swp_type(e), swp_offset(e) - (unsigned long)(v - first));
+	struct folio *f = folio_alloc(nr, GFP_KERNEL);
+	if (!f) {
+		spin_lock(&mm->ptl);
+		bool same = mm->pte[v] == orig;
+		spin_unlock(&mm->ptl);
+		put_swap_device(si);
+		return same ? FAULT_OOM : FAULT_RETRY;
+	}
+	/* Nobody else can see the new folio yet: its lock is uncontended. */
+	__folio_set_locked(f);
+	folio_set(f, PG_swapbacked);
+	if (swapcache_prepare_nr(e, nr)) {
+		/* Another swap-in of these slots runs (or the entry died):
+		 * relax a jiffy and let the fault retry. */
+		schedule_timeout(1);
+		folio_unlock(f);
+		folio_put(f);
+		put_swap_device(si);
+		return FAULT_RETRY;
+	}
+	folio_add_lru(f);
+	f->swap = e;                    /* for the read only */
+	swap_read_folio(f);             /* synchronous: unlocks when done */
+	f->swap.val = 0;
+	folio_lock(f);
+
+	int ok = 1;
+	spin_lock(&mm->ptl);
+	for (int i = 0; i < nr; i++)
+		ok &= mm->pte[first + i] ==
+		      mk_pte(PTE_SWAP, swp_entry(swp_type(e), swp_offset(e) + (unsigned long)i).val,
+			     false);
+	if (ok) {
+		VM_BUG_ON_FOLIO(!folio_test(f, PG_uptodate), f);
+		/* A fresh folio nobody else saw: exclusive, so writable.  The
+		 * slots are freed below, so this folio is the only copy. */
+		for (int i = 0; i < nr; i++)
+			swap_free(swp_entry(swp_type(e), swp_offset(e) + (unsigned long)i));
+		folio_ref_add(f, nr - 1);       /* one reference per mapping pte */
+		folio_add_new_anon_rmap(f, mm, first);
+		for (int i = 1; i < nr; i++)
+			atomic_inc(&f->_mapcount);
+		for (int i = 0; i < nr; i++)
+			mm->pte[first + i] = mk_pte(PTE_PRESENT, page_number(f, i), true);
+		folio_set(f, PG_dirty);
+	}
+	folio_unlock(f);
+	spin_unlock(&mm->ptl);
+	if (!ok)
+		folio_put(f);   /* somebody else faulted the pte in: back out */
+	/* Clear the claim only now, after the page-table lock. */
+	swapcache_clear(si, e, nr);
+	put_swap_device(si);
+	(void)write;
+	return FAULT_RETRY;
+}
+
 static int do_swap_page(struct mm_struct *mm, int v, pte_t orig, bool write)
 {
 	swp_entry_t e = pte_to_swp_entry(orig);
@@ -159,6 +260,8 @@ static int do_swap_page(struct mm_struct *mm, int v, pte_t orig, bool write)
 		return FAULT_RETRY;
 	}
 	f = swap_cache_get_folio(e);
+	if (!f && data_race(si->flags & SWP_SYNCHRONOUS_IO) && __swap_count(e) == 1)
+		return do_swap_page_direct(mm, v, orig, write, si);
 	if (!f) {
 		f = read_swap_cache_async(e, &new_page);
 		if (!f) {
@@ -314,9 +417,9 @@ int mm_access(int id, int v, bool write)
 	BUG_ON(v < 0 || v >= MM_VPAGES);
 	for (;;) {
 		down_read(&mm->mmap_lock);
-		if (!mm->live) {
+		if (!mm->live || mm->unmapped[v]) {
 			up_read(&mm->mmap_lock);
-			return -EFAULT;
+			return -EFAULT;         /* no vma: SIGSEGV */
 		}
 		spin_lock(&mm->ptl);
 		pte_t p = mm->pte[v];
@@ -359,6 +462,7 @@ int mm_fork(int parent_id)
 	}
 	struct mm_struct *child = &M->mm[id];
 	down_write(&child->mmap_lock);
+	memcpy(child->unmapped, parent->unmapped, sizeof(child->unmapped)); /* dup_mmap's vmas */
 	if (anon_vma_link(parent->anon_vma, child)) {
 		/* dup_mmap fails with -ENOMEM before any pte is copied; the
 		 * kernel frees the new mm, the model's slot stays, never
@@ -449,15 +553,10 @@ static void zap_range(struct mm_struct *mm, int first, int n)
 		free_folio_and_swap_cache(release[i]);
 }
 
-/* munmap (do_vmi_align_munmap): under the write lock the kernel detaches
- * the range's vmas, so that no fault finds them again; then it downgrades
- * to the read lock and zaps the ptes while faults elsewhere in the mm and
- * swapoff's walk go on.  The model has no vmas: every address space is one
- * anonymous range that stays mapped, and an unmapped page faults back in as
- * new anonymous memory (as after MADV_DONTNEED), so there is nothing to
- * detach.  What the write lock still does here is the kernel's exclusion:
- * munmap waits for the faults and unuse walks already in this mm, and none
- * starts until the downgrade. */
+/* munmap (do_vmi_align_munmap): under the write lock detach the range from
+ * the vma, so that no fault or lookup finds it again (an access there is a
+ * SIGSEGV from now on); then downgrade to the read lock and zap the ptes
+ * while faults elsewhere in the mm and swapoff's walk go on. */
 void mm_munmap(int id, int first, int n)
 {
 	struct mm_struct *mm = get_mm(id);
@@ -466,9 +565,30 @@ void mm_munmap(int id, int first, int n)
 		up_write(&mm->mmap_lock);
 		return;
 	}
-	/* (detach: nothing in the model) */
+	for (int v = first; v < first + n && v < MM_VPAGES; v++)
+		mm->unmapped[v] = true;
 	downgrade_write(&mm->mmap_lock);
 	zap_range(mm, first, n);
+	up_read(&mm->mmap_lock);
+}
+
+/* madvise(MADV_DONTNEED) (madvise_dontneed_single_vma): the range stays
+ * mapped; its ptes are zapped under the read lock only, concurrently with
+ * faults in the same mm, and a later access faults in new memory. */
+void mm_madvise_dontneed(int id, int first, int n)
+{
+	struct mm_struct *mm = get_mm(id);
+	down_read(&mm->mmap_lock);
+	/* Each mapped stretch of the range is zapped; holes are skipped
+	 * (the kernel returns -ENOMEM for them after zapping the rest). */
+	for (int v = first; mm->live && v < first + n && v < MM_VPAGES;) {
+		int end = v;
+		while (end < first + n && end < MM_VPAGES && !mm->unmapped[end])
+			end++;
+		if (end > v)
+			zap_range(mm, v, end - v);
+		v = end + 1;
+	}
 	up_read(&mm->mmap_lock);
 }
 
@@ -499,7 +619,7 @@ struct folio *mm_get_folio(int id, int v, bool swapcache)
 	struct mm_struct *mm = get_mm(id);
 	struct folio *f = NULL;
 	down_read(&mm->mmap_lock);
-	if (mm->live) {
+	if (mm->live && !mm->unmapped[v]) {
 		spin_lock(&mm->ptl);
 		pte_t p = mm->pte[v];
 		if (pte_kind(p) == PTE_PRESENT) {

@@ -16,6 +16,7 @@ bool mm_is_live(int id);
 int mm_access(int id, int vpage, bool write);
 int mm_fork(int id);                    /* child id or -errno */
 void mm_munmap(int id, int first, int n);
+void mm_madvise_dontneed(int id, int first, int n);
 void mm_exit(int id);
 /* The folio mapped at vpage, with a reference; with swapcache, also the
  * swap-cache folio of a swap pte.  NULL if none. */

@@ -39,6 +39,10 @@ static inline void user_clear(uint8_t *dst)
 		data_race_v_;                                                  \
 	})
 
+/* READ_ONCE(): a marked lockless read of a value others write under their
+ * lock (the writers stay plain stores under that lock, as in the kernel). */
+#define READ_ONCE(x) data_race(x)
+
 /* ---- page_alloc.c: frames, the allocator, reference counts --------------------- */
 void mm_page_alloc_init(struct mm_model *M, int nr_frames);
 /* Allocate a folio of nr_pages (1 or 2), refcount 1.  GFP_KERNEL may sleep
@@ -102,6 +106,8 @@ struct swap_info_struct *(get_swap_device)(swp_entry_t e);
 void (put_swap_device)(struct swap_info_struct *si);
 swp_entry_t folio_alloc_swap(struct folio *f);  /* HAS_CACHE set on each slot */
 int swapcache_prepare(swp_entry_t e);           /* 0, -EEXIST, -ENOENT */
+int swapcache_prepare_nr(swp_entry_t e, int nr);
+void swapcache_clear(struct swap_info_struct *si, swp_entry_t e, int nr);
 int swap_duplicate(swp_entry_t e);              /* +1 pte reference */
 void swap_free(swp_entry_t e);                  /* -1 pte reference */
 void put_swap_folio(struct folio *f, swp_entry_t e); /* drop HAS_CACHE */
@@ -130,7 +136,7 @@ struct folio *read_swap_cache_async(swp_entry_t e, bool *new_page);
 int mm_reclaim(int nr);
 
 /* ---- swapoff.c ------------------------------------------------------------------------------ */
-int mm_swapoff(int type);                       /* 0, -EINVAL, -EBUSY */
+int mm_swapoff(int type);                       /* 0, -EINVAL, -EINTR */
 
 /* ---- migrate.c ------------------------------------------------------------------------------ */
 /* Migrate the folios mapped (or swap-cached) at [first, first+n) of mm. */

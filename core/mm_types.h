@@ -119,6 +119,9 @@ struct mm_struct {
 	int id;
 	bool live;                      /* mmap_lock: cleared by exit */
 	struct rw_semaphore mmap_lock;
+	/* The vma: one anonymous range over every page at first; munmap
+	 * detaches pages from it for good (mmap_lock for writing). */
+	bool unmapped[MM_VPAGES];
 	spinlock_t ptl;                 /* protects pte[] */
 	pte_t pte[MM_VPAGES];
 	struct anon_vma *anon_vma;      /* mmap_lock */
@@ -129,6 +132,10 @@ struct mm_struct {
 /* ---- swap devices ---------------------------------------------------------------------- */
 #define SWP_USED 0x1ul
 #define SWP_WRITEOK 0x2ul
+/* A device whose I/O completes in the submitting task (zram-like): reads
+ * and writes are synchronous, and a fault on an entry no other pte shares
+ * reads into a private folio, skipping the swap cache (do_swap_page). */
+#define SWP_SYNCHRONOUS_IO 0x4ul
 #define SWAP_INFO_MAGIC 0x5a9f11e0u
 
 struct swap_cluster_info {
@@ -186,10 +193,13 @@ struct mm_model {
 	spinlock_t mmlist_lock;         /* nr_mm, mm[].live for swapoff's walk */
 	/* zswap */
 	bool zswap_enabled;
+	unsigned swap_sync_mask;        /* bit t: swapon of type t is SWP_SYNCHRONOUS_IO */
 	atomic_t zswap_stored_pages;
 	atomic_long_t zswap_pool_bytes;
 	/* oracles */
 	struct mm_shadow *shadow;
+	bool swapoff_signals;           /* the workload's swapoffs may be interrupted */
+	bool in_teardown;               /* the teardown task runs */
 };
 
 /* The model of the current run (the program state of the scheduler). */

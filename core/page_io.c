@@ -6,7 +6,10 @@
  * slot (rw_swap_page), which left the page locked.
  *
  * Kernel: Linux 6.12 (zswap first on write and read; the read's completion
- * marks uptodate and unlocks).
+ * marks uptodate and unlocks; on a SWP_SYNCHRONOUS_IO device the task
+ * waits for its bio and completes it itself, as swap_writepage_bdev_sync
+ * and swap_read_folio_bdev_sync do, and a read may fill a private folio
+ * outside the swap cache).
  */
 #define _GNU_SOURCE
 #include "mm.h"
@@ -27,10 +30,15 @@ void swap_writepage_nozswap(struct folio *f)
 	folio_start_writeback(f);
 	for (int i = 0; i < f->nr_pages; i++)
 		swap_write_slot((swp_entry_t){f->swap.val + (unsigned long)i}, f->data[i]);
+	/* The folio is locked in the swap cache: the device stays. */
+	bool sync = data_race(swp_swap_info(f->swap)->flags & SWP_SYNCHRONOUS_IO);
 	folio_get(f);
 	folio_unlock(f);
 	mmf_point(MMF_PT_IO, f, MMF_SITE("submit_bio write"));
-	mmf_raise_irq("end_swap_bio_write", end_swap_bio_write, f);
+	if (sync)
+		end_swap_bio_write(f);  /* submit_bio_wait, then complete here */
+	else
+		mmf_raise_irq("end_swap_bio_write", end_swap_bio_write, f);
 }
 
 void swap_writepage(struct folio *f)
@@ -76,8 +84,11 @@ static bool swap_read_refused(struct folio *f)
 
 void swap_read_folio(struct folio *f)
 {
+	/* The caller holds the device (a swap-cache claim or a reference). */
+	struct swap_info_struct *si = swp_swap_info(f->swap);
+	bool sync = si && data_race(si->flags & SWP_SYNCHRONOUS_IO);
 	VM_BUG_ON_FOLIO(!folio_test(f, PG_locked), f);
-	VM_BUG_ON_FOLIO(!folio_test(f, PG_swapcache), f);
+	VM_BUG_ON_FOLIO(!folio_test(f, PG_swapcache) && !sync, f);
 	VM_BUG_ON_FOLIO(folio_test(f, PG_uptodate), f);
 	/* From here the read owns the lock: it unlocks when done. */
 	folio_lock_handoff(f);
@@ -90,5 +101,8 @@ void swap_read_folio(struct folio *f)
 	}
 	folio_get(f);
 	mmf_point(MMF_PT_IO, f, MMF_SITE("submit_bio read"));
-	mmf_raise_irq("end_swap_bio_read", end_swap_bio_read, f);
+	if (sync)
+		end_swap_bio_read(f);   /* submit_bio_wait, then complete here */
+	else
+		mmf_raise_irq("end_swap_bio_read", end_swap_bio_read, f);
 }

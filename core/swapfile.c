@@ -93,6 +93,8 @@ int mm_swapon(int slots)
 		}
 	}
 	si->flags = SWP_USED | SWP_WRITEOK;
+	if (M->swap_sync_mask >> type & 1)
+		si->flags |= SWP_SYNCHRONOUS_IO;
 	/* Published under swap_lock (swapoff looks it up there) and with
 	 * release order for the lockless RCU readers. */
 	spin_lock(&M->swap_lock);
@@ -226,23 +228,44 @@ static struct swap_info_struct *entry_info(swp_entry_t e, const char *what)
 	return si;
 }
 
-int swapcache_prepare(swp_entry_t e)
+/* __swap_duplicate(e, SWAP_HAS_CACHE, nr): claim the cache bit of nr
+ * slots from e (aligned, inside one cluster) for whoever is about to add
+ * them to the swap cache or, skipping it, to read them into a private
+ * folio.  Every slot is checked before any is claimed. */
+int swapcache_prepare_nr(swp_entry_t e, int nr)
 {
 	struct swap_info_struct *si = entry_info(e, "swapcache_prepare");
 	if (!si)
 		return -EINVAL;
 	unsigned long off = swp_offset(e);
+	BUG_ON(nr < 1 || off + (unsigned long)nr > si->max ||
+	       off / MM_CLUSTER != (off + (unsigned long)nr - 1) / MM_CLUSTER);
 	struct swap_cluster_info *ci = lock_cluster(si, off);
-	unsigned char map = si->swap_map[off];
 	int err = 0;
-	if (map & SWAP_HAS_CACHE)
-		err = -EEXIST;          /* someone else is adding it */
-	else if (!map)
-		err = -ENOENT;          /* the entry died */
-	else
-		si->swap_map[off] = map | SWAP_HAS_CACHE;
+	for (int i = 0; i < nr && !err; i++) {
+		unsigned char map = si->swap_map[off + (unsigned long)i];
+		if (map & SWAP_HAS_CACHE)
+			err = -EEXIST;  /* someone else is adding it */
+		else if (!map)
+			err = -ENOENT;  /* the entry died */
+	}
+	for (int i = 0; i < nr && !err; i++)
+		si->swap_map[off + (unsigned long)i] |= SWAP_HAS_CACHE;
 	unlock_cluster(ci);
 	return err;
+}
+
+int swapcache_prepare(swp_entry_t e) { return swapcache_prepare_nr(e, 1); }
+
+/* Drop the cache bits a swap-in that skipped the swap cache claimed. */
+void swapcache_clear(struct swap_info_struct *si, swp_entry_t e, int nr)
+{
+	for (int i = 0; i < nr; i++) {
+		unsigned long off = swp_offset(e) + (unsigned long)i;
+		if (swap_map_drop(si, off, SWAP_HAS_CACHE, "swapcache_clear") < 0)
+			mmf_fail(MMF_FAIL_BUG, si, MMF_SITE("swapcache_clear"),
+				 "kernel BUG: swapcache_clear: slot %#lx has no cache bit", off);
+	}
 }
 
 int swap_duplicate(swp_entry_t e)

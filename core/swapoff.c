@@ -5,18 +5,21 @@
  * Deviation: the walk visits address spaces in creation order (the
  * kernel's mmlist); a fork's child is always after its parent.
  *
- * Kernel: Linux 6.12's swapoff order, except that try_to_unuse gives up
- * after MAX_PASSES passes with -EBUSY and puts the device back (Bill
- * Hawes' 1998 patch); 6.12 retries until inuse_pages is 0 and fails only
- * with -EINTR on a signal.
+ * Kernel: Linux 6.12 (swapoff, try_to_unuse: walk the mms, then the swap
+ * cache, and retry while inuse_pages is not 0, with no limit on passes;
+ * only a pending signal ends it, with -ERESTARTSYS (-EINTR to the user),
+ * and the device goes back in service).  Simplified: between passes the
+ * model sleeps a jiffy where 6.12 only calls cond_resched() (a strict
+ * priority schedule would otherwise let a spinning swapoff starve the
+ * task it waits for, which the kernel's time slicing prevents); no shmem;
+ * a signal reaches a worker's swapoff when the decision source says so,
+ * and the teardown's after 8 passes that freed nothing.
  */
 #define _GNU_SOURCE
 #include "mm.h"
 #include "zswap.h"
 
 #include <errno.h>
-
-#define MAX_PASSES 16
 
 /* Replace one swap pte of the device by its page (unuse_pte). */
 static void unuse_one(struct mm_struct *mm, int v, pte_t orig)
@@ -82,27 +85,54 @@ static void unuse_swap_cache(struct swap_info_struct *si)
 	}
 }
 
+/* signal_pending(current) for swapoff.  A worker of the generic workload
+ * may be interrupted at any retry (the decision source says when).  The
+ * teardown plays the administrator: every worker is done, so a swapoff
+ * that frees nothing over STALL_PASSES passes never will, and it is
+ * interrupted (a leaked swap reference then shows in the audit as the
+ * device still in service, with its swap_map).  Unit tests' tasks are never
+ * interrupted. */
+#define STALL_PASSES 8
+
+static bool swapoff_signal_pending(int stalled)
+{
+	struct mm_model *M = MM();
+	if (M->in_teardown)
+		return stalled >= STALL_PASSES;
+	if (!M->swapoff_signals)
+		return false;
+	return mmf_decide_value(8, MMF_SITE("swapoff: signal_pending")) == 0;
+}
+
 static int try_to_unuse(struct swap_info_struct *si)
 {
 	struct mm_model *M = MM();
-	for (int pass = 0;; pass++) {
+	unsigned last = READ_ONCE(si->inuse_pages);
+	int stalled = 0;
+	if (!last)
+		return 0;
+	for (;;) {
 		spin_lock(&M->mmlist_lock);
 		int nr_mm = M->nr_mm;
 		spin_unlock(&M->mmlist_lock);
-		for (int id = 0; id < nr_mm; id++)
+		for (int id = 0; id < nr_mm && READ_ONCE(si->inuse_pages); id++) {
 			unuse_mm(&M->mm[id], si->type);
+			cond_resched();
+		}
 		unuse_swap_cache(si);
 		if (mm_variant(V_SWAPOFF_SINGLE_PASS))
 			return 0;       /* 1998: one pass, then tear down anyway */
-		spin_lock(&si->lock);
-		unsigned inuse = si->inuse_pages;
-		spin_unlock(&si->lock);
+		/* Slots may have come back into page tables behind the walk
+		 * (an in-flight swap-out that allocated its slot before we
+		 * stopped allocation, a fork copying a swap pte): retry, with
+		 * no limit, until none is left or a signal arrives. */
+		unsigned inuse = READ_ONCE(si->inuse_pages);
 		if (!inuse)
 			return 0;
-		if (pass + 1 == MAX_PASSES)
-			return -EBUSY;
-		/* In-flight users (a swap-out that allocated its slot before
-		 * we stopped allocation, a swap-in) finish meanwhile. */
+		stalled = inuse < last ? 0 : stalled + 1;
+		last = inuse;
+		if (swapoff_signal_pending(stalled))
+			return -EINTR;
 		msleep(1);
 	}
 }

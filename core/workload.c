@@ -17,13 +17,14 @@ const char *const mm_op_names[OP_NR] = {
 	[OP_MUNMAP] = "munmap", [OP_EXIT] = "exit", [OP_RECLAIM] = "reclaim",
 	[OP_ZSWAP_SHRINK] = "zswap-shrink", [OP_SWAPON] = "swapon",
 	[OP_SWAPOFF] = "swapoff", [OP_MIGRATE] = "migrate", [OP_PIN] = "pin",
+	[OP_DONTNEED] = "dontneed",
 };
 
 /* Draw weights: accesses and reclaim dominate, as in a real system. */
 static const uint8_t op_weight[OP_NR] = {
-	[OP_READ] = 6, [OP_WRITE] = 8, [OP_FORK] = 2, [OP_MUNMAP] = 2, [OP_EXIT] = 1,
+	[OP_READ] = 6, [OP_WRITE] = 8, [OP_FORK] = 2, [OP_MUNMAP] = 1, [OP_EXIT] = 1,
 	[OP_RECLAIM] = 6, [OP_ZSWAP_SHRINK] = 2, [OP_SWAPON] = 1, [OP_SWAPOFF] = 1,
-	[OP_MIGRATE] = 2, [OP_PIN] = 2,
+	[OP_MIGRATE] = 2, [OP_PIN] = 2, [OP_DONTNEED] = 2,
 };
 
 struct run_state {
@@ -92,6 +93,9 @@ static void run_op(const struct mm_op *op)
 	case OP_MUNMAP:
 		mm_munmap(id, op->v, op->n);
 		break;
+	case OP_DONTNEED:
+		mm_madvise_dontneed(id, op->v, op->n);
+		break;
 	case OP_EXIT:
 		mm_exit(id);
 		break;
@@ -148,6 +152,7 @@ static void teardown(void *arg)
 	struct mm_model *M = &rs->model;
 
 	wait_for_completion(&rs->workers_done);
+	M->in_teardown = true;
 	/* As exit_aio does: outstanding I/O completes before teardown. */
 	wait_event(&rs->pins_wq, atomic_read(&rs->pins_inflight) == 0);
 	mm_set_fail_rate(M, 0);
@@ -169,11 +174,10 @@ static void teardown(void *arg)
 		}
 		mm_exit(id);
 	}
-	for (int type = 0; type < MM_MAX_SWAPFILES; type++) {
-		for (int tries = 0; tries < 4; tries++)
-			if (mm_swapoff(type) != -EBUSY)
-				break;
-	}
+	/* The teardown's swapoff returns when the device is empty, or is
+	 * interrupted once it stops making progress (swapoff.c). */
+	for (int type = 0; type < MM_MAX_SWAPFILES; type++)
+		mm_swapoff(type);
 	/* Drain I/O: every completion has run.  Then drain the LRU as a
 	 * final reclaim would: whatever is left there is freeable now or
 	 * leaked. */
@@ -197,6 +201,7 @@ static int mm_model_build(struct mm_model *M, const struct mm_workload *w, char 
 	spin_lock_init(&M->swap_lock);
 	spin_lock_init(&M->mmlist_lock);
 	M->zswap_enabled = w->zswap;
+	M->swap_sync_mask = w->sync_mask;
 	M->shadow = shadow_new();
 	for (int i = 0; i < w->mms; i++) {
 		if (mm_create() < 0) {
@@ -252,6 +257,10 @@ int mm_workload_setup(struct mmf_sched *s, const struct mm_workload_params *p,
 	w->frames = draw(p->frames, 12, 40, "frames");
 	w->swapdevs = draw(p->swapdevs, 1, 2, "swap devices");
 	w->zswap = p->zswap ? p->zswap > 0 : draw(0, 0, 1, "zswap");
+	/* Devices of both kinds: block devices that complete I/O in interrupt
+	 * context, and zram-like SWP_SYNCHRONOUS_IO ones. */
+	w->sync_mask = p->syncio < 0 ? 0 : p->syncio ? (unsigned)p->syncio
+						      : (unsigned)draw(0, 0, 3, "syncio");
 	w->ops = p->plan_tasks ? 0 : draw(p->ops, 2, 8, "ops");
 	w->fail_rate = p->fail_rate < 0 ? 0 : p->fail_rate ? (unsigned)p->fail_rate : 64;
 	if (w->tasks > MM_MAX_WORKERS || w->mms > MM_MAX_MMS || w->frames > MM_MAX_FRAMES ||
@@ -295,6 +304,7 @@ int mm_workload_setup(struct mmf_sched *s, const struct mm_workload_params *p,
 	if (mm_model_build(M, w, err, errlen))
 		return -1;
 
+	M->swapoff_signals = true;
 	atomic_set(&rs->workers_left, w->tasks);
 	atomic_set(&rs->pins_inflight, 0);
 	init_waitqueue_head(&rs->pins_wq);

@@ -13,7 +13,7 @@
 
 enum mm_op_kind {
 	OP_READ, OP_WRITE, OP_FORK, OP_MUNMAP, OP_EXIT, OP_RECLAIM, OP_ZSWAP_SHRINK,
-	OP_SWAPON, OP_SWAPOFF, OP_MIGRATE, OP_PIN, OP_NR
+	OP_SWAPON, OP_SWAPOFF, OP_MIGRATE, OP_PIN, OP_DONTNEED, OP_NR
 };
 extern const char *const mm_op_names[OP_NR];
 
@@ -30,6 +30,7 @@ struct mm_op {
 struct mm_workload {
 	int tasks, mms, frames, swapdevs, ops;
 	bool zswap;
+	unsigned sync_mask;             /* bit t: swap type t is SWP_SYNCHRONOUS_IO */
 	unsigned fail_rate;
 	unsigned long variants;
 	struct mm_op op[MM_MAX_WORKERS][MM_MAX_OPS];
@@ -39,6 +40,9 @@ struct mm_workload {
 /* Limits a caller may force (0: draw from the decision source). */
 struct mm_workload_params {
 	int tasks, mms, frames, swapdevs, ops, zswap, fail_rate;
+	/* which swap types are SWP_SYNCHRONOUS_IO: a mask 1..3, -1 none,
+	 * 0 drawn */
+	int syncio;
 	unsigned long variants;
 	/* restrict the drawn operations to these kinds (0: all) */
 	uint32_t op_mask;

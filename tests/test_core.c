@@ -655,7 +655,17 @@ static void memory_body(void *arg)
 	TCHECK_EQ(free_frames(), n0 - 2);
 	TCHECK_EQ(folio_mapcount(f3), 1);
 	TCHECK(!shadow_has_data(M->shadow, child, 0));
-	TCHECK_EQ(mm_access(child, 0, false), 0);   /* zero page again */
+	TCHECK_EQ(mm_access(child, 0, false), -EFAULT); /* detached: SIGSEGV */
+	TCHECK_EQ(free_frames(), n0 - 2);
+	/* MADV_DONTNEED zaps but keeps the range: the next access faults in
+	 * the zero page. */
+	TCHECK_EQ(mm_access(0, 1, true), 0);
+	TCHECK_EQ(free_frames(), n0 - 3);
+	mm_madvise_dontneed(0, 1, 1);
+	TCHECK_EQ(free_frames(), n0 - 2);
+	TCHECK_EQ(pte_kind(pte_of(0, 1)), PTE_NONE);
+	TCHECK_EQ(mm_access(0, 1, false), 0);
+	TCHECK(is_zero_folio(mapped_folio(0, 1, NULL)));
 	TCHECK_EQ(free_frames(), n0 - 2);
 
 	/* exit frees everything; the mm is gone for good. */
