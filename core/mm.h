@@ -42,6 +42,8 @@ static inline void user_clear(uint8_t *dst)
 /* READ_ONCE(): a marked lockless read of a value others write under their
  * lock (the writers stay plain stores under that lock, as in the kernel). */
 #define READ_ONCE(x) data_race(x)
+/* WRITE_ONCE(): the writer's side, under the writers' lock. */
+#define WRITE_ONCE(x, val) ((x) = (val))
 
 /* ---- page_alloc.c: frames, the allocator, reference counts --------------------- */
 void mm_page_alloc_init(struct mm_model *M, int nr_frames);

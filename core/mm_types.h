@@ -152,7 +152,7 @@ struct swap_info_struct {
 	unsigned char *swap_map;        /* separate allocation, freed by swapoff */
 	struct swap_cluster_info *cluster_info; /* separate allocation */
 	unsigned max;                   /* slots, slot 0 is the header */
-	unsigned inuse_pages;           /* si->lock */
+	unsigned inuse_pages;           /* si->lock; READ_ONCE outside */
 	struct percpu_ref users;        /* get_swap_device / put_swap_device */
 	struct completion comp;
 	uint8_t *disk;                  /* the in-memory device: max * MM_PAGE_BYTES */

@@ -3,15 +3,21 @@
  * (get_swap_device/put_swap_device), swapon, and the entry lifecycle
  * (folio_alloc_swap, swapcache_prepare, swap_duplicate, swap_free,
  * put_swap_folio, free_swap_and_cache).
- * Deviations: no priorities or swap slots cache, no count continuations
+ * Counts drop under the cluster lock only, as 6.12's
+ * lock_cluster_or_swap_info does; a slot left with nothing stays reserved
+ * (SWAP_HAS_CACHE) while its zswap copy is dropped, then goes free under
+ * si->lock (free_swap_slot, swapcache_free_entries).
+ * Deviations: no priorities or swap slots cache (a freed slot goes back at
+ * once, as 6.12 does while the cache is disabled), no count continuations
  * (counts stay below SWAP_MAP_MAX), one in-memory device per type, and
  * swap_info_struct is freed by swapoff (the kernel keeps it) so that a
  * stale user is a use-after-free the sanitizers see.  swapoff is in
  * swapoff.c beside try_to_unuse's page-table walk.
  *
- * Kernel: Linux 6.12 for one entry at a time (free_swap_and_cache with
- * get_swap_device, the 2024 fix; not the _nr batching), without its mTHP
- * cluster allocator (a first-fit scan).
+ * Kernel: Linux 6.12 (free_swap_and_cache with get_swap_device, the 2024
+ * fix; __swap_duplicate's nr form for swapcache_prepare and
+ * swapcache_clear; otherwise one entry at a time, not the _nr batching),
+ * without its mTHP cluster allocator (a first-fit scan).
  */
 #define _GNU_SOURCE
 #include "mm.h"
@@ -138,35 +144,48 @@ struct swap_info_struct *(get_swap_device)(swp_entry_t e)
 
 void (put_swap_device)(struct swap_info_struct *si) { percpu_ref_put(&si->users); }
 
+/* A slot whose count and cache bit are both gone goes back to the device
+ * (free_swap_slot, then swapcache_free_entries -> swap_entry_range_free and
+ * swap_range_free): its zswap copy is dropped while the slot is still
+ * reserved (SWAP_HAS_CACHE, count 0), so the allocator cannot hand it out
+ * with the old copy still in the tree; then, under si->lock, the map byte
+ * goes to 0, the cluster and inuse_pages count it free. */
+static void swap_slot_release(struct swap_info_struct *si, unsigned long off)
+{
+	if (si->zswap)
+		zswap_invalidate(si, off);
+	spin_lock(&si->lock);
+	struct swap_cluster_info *ci = lock_cluster(si, off);
+	BUG_ON(si->swap_map[off] != SWAP_HAS_CACHE);
+	si->swap_map[off] = 0;
+	ci->count--;
+	unlock_cluster(ci);
+	user_clear(si->disk + off * MM_PAGE_BYTES);
+	BUG_ON(!si->inuse_pages);
+	WRITE_ONCE(si->inuse_pages, si->inuse_pages - 1);
+	spin_unlock(&si->lock);
+}
+
 /* Drop 'usage' (1: a page-table reference, SWAP_HAS_CACHE: the cache's)
- * from a slot; returns the map value after it.  A slot that goes free is
- * accounted free, its data and zswap copy dropped, all under si->lock:
- * the allocator holds that lock, so it can never hand out a slot whose
- * old zswap copy is still about to be invalidated. */
+ * from a slot under its cluster lock only (lock_cluster_or_swap_info,
+ * __swap_entry_free_locked); returns the map value after it, -1 if the
+ * slot held no such usage.  A slot left with nothing stays reserved
+ * (SWAP_HAS_CACHE) until swap_slot_release gives it back. */
 static int swap_map_drop(struct swap_info_struct *si, unsigned long off, unsigned char usage,
 			 const char *what)
 {
-	spin_lock(&si->lock);
 	struct swap_cluster_info *ci = lock_cluster(si, off);
 	unsigned char map = si->swap_map[off];
 	bool ok = usage == SWAP_HAS_CACHE ? (map & SWAP_HAS_CACHE) : (map & ~SWAP_HAS_CACHE);
 	if (!ok) {
 		unlock_cluster(ci);
-		spin_unlock(&si->lock);
 		return -1;
 	}
 	map = (unsigned char)(map - usage);
-	si->swap_map[off] = map;
-	if (!map) {
-		ci->count--;
-		BUG_ON(!si->inuse_pages);
-		si->inuse_pages--;
-		if (si->zswap)
-			zswap_invalidate(si, off);
-		user_clear(si->disk + off * MM_PAGE_BYTES);
-	}
+	si->swap_map[off] = map ? map : SWAP_HAS_CACHE;
 	unlock_cluster(ci);
-	spin_unlock(&si->lock);
+	if (!map)
+		swap_slot_release(si, off);
 	(void)what;
 	return map;
 }
@@ -203,7 +222,7 @@ swp_entry_t folio_alloc_swap(struct folio *f)
 					unlock_cluster(ci);
 					if (!free)
 						continue;
-					si->inuse_pages += (unsigned)nr;
+					WRITE_ONCE(si->inuse_pages, si->inuse_pages + (unsigned)nr);
 					e = swp_entry((unsigned)type, off);
 					break;
 				}
