@@ -263,7 +263,7 @@ static int do_swap_page(struct mm_struct *mm, int v, pte_t orig, bool write)
 	if (!f && data_race(si->flags & SWP_SYNCHRONOUS_IO) && __swap_count(e) == 1)
 		return do_swap_page_direct(mm, v, orig, write, si);
 	if (!f) {
-		f = read_swap_cache_async(e, &new_page);
+		f = swapin_readahead(e, mm, v, &new_page);
 		if (!f) {
 			spin_lock(&mm->ptl);
 			bool same = mm->pte[v] == orig;
@@ -273,8 +273,6 @@ static int do_swap_page(struct mm_struct *mm, int v, pte_t orig, bool write)
 			 * there: the allocator failed. */
 			return same ? FAULT_OOM : FAULT_RETRY;
 		}
-		if (new_page)
-			swap_read_folio(f);
 	}
 	folio_lock(f);
 	/* While we slept, the folio may have left the swap cache or been

@@ -131,6 +131,9 @@ void (free_folio_and_swap_cache)(struct folio *f);
 /* Find or create the swap-cache folio for e.  A new folio comes back
  * locked with *new_page set; the caller starts the read. */
 struct folio *read_swap_cache_async(swp_entry_t e, bool *new_page);
+/* The faulting entry's folio after reading its neighbours (by swap offset,
+ * or by the ptes around page v of mm), its read issued if new. */
+struct folio *swapin_readahead(swp_entry_t e, struct mm_struct *mm, int v, bool *new_page);
 
 /* ---- vmscan.c: reclaim ------------------------------------------------------------------ */
 /* Reclaim up to nr folios from the LRU: add to swap, unmap,

@@ -199,6 +199,7 @@ struct mm_model {
 	/* oracles */
 	struct mm_shadow *shadow;
 	bool swapoff_signals;           /* the workload's swapoffs may be interrupted */
+	bool swap_readahead;            /* swap-ins read neighbours (the workload's) */
 	bool in_teardown;               /* the teardown task runs */
 };
 

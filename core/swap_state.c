@@ -1,11 +1,14 @@
 /* swap_state.c - models mm/swap_state.c: the swap cache (add, delete,
  * lookup), freeing a folio's swap, and read_swap_cache_async.
  * Deviations: the cache is a per-device array under the device's cache
- * lock instead of an xarray; no readahead.
+ * lock instead of an xarray; readahead windows of 4 pages, their kind
+ * (none, cluster, VMA) drawn per fault instead of adapted to hits.
  *
  * Kernel: Linux 6.12 (__read_swap_cache_async: allocate,
  * swapcache_prepare, on -EEXIST sleep a jiffy and retry; add, delete,
- * folio_free_swap); the swapin-dead-entry variant restores the 1998 order.
+ * folio_free_swap; swapin_readahead with swap_cluster_readahead and
+ * swap_vma_readahead); the swapin-dead-entry variant restores the 1998
+ * order.
  */
 #define _GNU_SOURCE
 #include "mm.h"
@@ -214,4 +217,56 @@ struct folio *read_swap_cache_async(swp_entry_t e, bool *new_page)
 	if (mm_variant(V_SWAPIN_DEAD_ENTRY))
 		return read_swap_cache_historic(e, new_page);
 	return read_swap_cache_fixed(e, new_page);
+}
+
+/* ---- swap readahead ------------------------------------------------------------------ */
+
+#define SWAP_RA_PAGES 4         /* the window: 6.12's page_cluster is 3 (8 pages) */
+
+/* Read one neighbour into the swap cache if nobody has it there yet, and
+ * let go of it: it stays in the cache (and on the LRU) for a later fault,
+ * or for reclaim to drop.  __read_swap_cache_async pins the device. */
+static void swap_ra_one(swp_entry_t x)
+{
+	bool alloc;
+	struct folio *f = read_swap_cache_async(x, &alloc);
+	if (!f)
+		return;         /* dead, busy, or no memory: readahead gives up */
+	if (alloc)
+		swap_read_folio(f);
+	folio_put(f);
+}
+
+/* swapin_readahead: before reading the faulting entry, read its
+ * neighbours, by swap offset (swap_cluster_readahead: the aligned window of
+ * slots around it on its device, which the caller keeps alive) or by
+ * address (swap_vma_readahead: the swap ptes of the aligned window of pages
+ * around v, read without the page-table lock, so an entry may be stale by
+ * the time it is read: __read_swap_cache_async's device pin and
+ * swapcache_prepare sort that out).  The decision source picks the kind,
+ * or none (6.12 shrinks the window to one page when readahead stops
+ * hitting; unit tests that build the model alone get none).  Returns e's folio as read_swap_cache_async does, with its
+ * read issued if this call allocated it. */
+struct folio *swapin_readahead(swp_entry_t e, struct mm_struct *mm, int v, bool *new_page)
+{
+	int kind = MM()->swap_readahead ? (int)mmf_decide_value(3, MMF_SITE("swapin_readahead")) : 0;
+	if (kind == 1) {
+		struct swap_info_struct *si = swp_swap_info(e);
+		unsigned long start = swp_offset(e) & ~(unsigned long)(SWAP_RA_PAGES - 1);
+		for (unsigned long off = start ? start : 1;
+		     si && off < start + SWAP_RA_PAGES && off < si->max; off++)
+			if (off != swp_offset(e))
+				swap_ra_one(swp_entry(swp_type(e), off));
+	} else if (kind == 2 && mm) {
+		int start = v & ~(SWAP_RA_PAGES - 1);
+		for (int w = start; w < start + SWAP_RA_PAGES && w < MM_VPAGES; w++) {
+			pte_t p = data_race(mm->pte[w]);        /* ptep_get_lockless */
+			if (w != v && pte_kind(p) == PTE_SWAP)
+				swap_ra_one(pte_to_swp_entry(p));
+		}
+	}
+	struct folio *f = read_swap_cache_async(e, new_page);
+	if (f && *new_page)
+		swap_read_folio(f);
+	return f;
 }

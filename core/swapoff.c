@@ -28,11 +28,9 @@ static void unuse_one(struct mm_struct *mm, int v, pte_t orig)
 	bool new_page;
 	struct folio *f = swap_cache_get_folio(e);
 	if (!f) {
-		f = read_swap_cache_async(e, &new_page);
+		f = swapin_readahead(e, mm, v, &new_page);
 		if (!f)
 			return;         /* freed meanwhile, or no memory: next pass */
-		if (new_page)
-			swap_read_folio(f);
 	}
 	folio_lock(f);
 	folio_wait_writeback(f);

@@ -305,6 +305,7 @@ int mm_workload_setup(struct mmf_sched *s, const struct mm_workload_params *p,
 		return -1;
 
 	M->swapoff_signals = true;
+	M->swap_readahead = true;
 	atomic_set(&rs->workers_left, w->tasks);
 	atomic_set(&rs->pins_inflight, 0);
 	init_waitqueue_head(&rs->pins_wq);
