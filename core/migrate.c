@@ -4,11 +4,12 @@
  * Deviations: one folio at a time, no retries, the destination is any
  * free frame.
  *
- * Kernel: the 2.6.36 anon_vma rules (an unmapped folio outside the swap
- * cache is not migrated; an unmapped swap-cache folio is migrated but not
- * remapped) with folio_get_anon_vma's pinning (3.0 on), one folio at a
- * time as unmap_and_move did before 6.3; 6.12 batches unmap and move and
- * migrates any unmapped folio without remapping it.
+ * Kernel: Linux 6.12's rules (folio_get_anon_vma pins the anon_vma of a
+ * mapped folio; any unmapped folio is migrated without an rmap walk; the
+ * expected-reference check, and folio_ref_freeze under the swap-cache lock
+ * while the slots move), one folio at a time (6.12 batches unmap and move
+ * in migrate_pages_batch, which changes the order of steps between folios,
+ * not within one).
  */
 #define _GNU_SOURCE
 #include "memory.h"
@@ -16,42 +17,77 @@
 #include <errno.h>
 #include <string.h>
 
-/* Move f's identity to nf: data, flags, anon_vma, and its swap-cache
- * slots (migrate_folio_move / folio_migrate_mapping). Both are locked. */
-static void move_to_new_folio(struct folio *nf, struct folio *f)
+/* folio_ref_freeze/unfreeze: take the count from exactly 'count' to 0 (no
+ * new reference can be had meanwhile: folio_try_get fails on 0), and set
+ * it back.  The caller's accounting of which references those were stays
+ * with the caller. */
+static bool folio_ref_freeze(struct folio *f, int count)
 {
+	return atomic_cmpxchg(&f->_refcount, count, 0) == count;
+}
+
+static void folio_ref_unfreeze(struct folio *f, int count)
+{
+	VM_BUG_ON_FOLIO(atomic_read(&f->_refcount) != 0, f);
+	atomic_set(&f->_refcount, count);
+}
+
+/* migrate_folio (__migrate_folio, __folio_migrate_mapping): move f's
+ * identity to nf (both locked).  f may hold only the references migration
+ * expects: ours (isolation) and the swap cache's.  Any other (a pin, a
+ * lookup that got it speculatively) and migration gives up with -EAGAIN;
+ * for a swap-cache folio the count is frozen at the expected value under
+ * the cache lock while the slots move, so no lookup can take a new
+ * reference to the old folio meanwhile. */
+static int move_to_new_folio(struct folio *nf, struct folio *f)
+{
+	int cache = folio_test(f, PG_swapcache) ? f->nr_pages : 0;
+	int expected = 1 + cache;
+	if (folio_ref_count(f) != expected)
+		return -EAGAIN;
 	for (int i = 0; i < f->nr_pages; i++)
 		user_copy(nf->data[i], f->data[i]);
-	__atomic_store_n(&nf->anon_vma, f->anon_vma, __ATOMIC_RELEASE);
-	nf->index = f->index;
-	static const int copied[] = {PG_dirty, PG_uptodate, PG_swapbacked, PG_referenced};
-	for (size_t i = 0; i < sizeof(copied) / sizeof(copied[0]); i++)
-		if (folio_test(f, copied[i]))
-			folio_set(nf, copied[i]);
-	if (folio_test(f, PG_swapcache)) {
+	if (cache) {
 		swp_entry_t e = f->swap;
 		struct swap_info_struct *si = swp_swap_info(e);
 		VM_BUG_ON_FOLIO(!si, f);
 		spin_lock(&si->cache_lock);
+		if (!folio_ref_freeze(f, expected)) {
+			spin_unlock(&si->cache_lock);
+			return -EAGAIN;
+		}
+		/* No turning back from here. */
 		for (int i = 0; i < f->nr_pages; i++)
 			si->cache[swp_offset(e) + (unsigned long)i] = nf;
 		nf->swap = e;
 		folio_set(nf, PG_swapcache);
 		folio_clear(f, PG_swapcache);
 		f->swap.val = 0;
-		spin_unlock(&si->cache_lock);
 		/* The cache's references move with it. */
-		folio_ref_add(nf, f->nr_pages);
-		folio_put_refs(f, f->nr_pages);
+		folio_ref_add(nf, cache);
+		folio_ref_unfreeze(f, expected - cache);
+		mmf_ref_put(f, cache, MMF_SITE("folio_migrate_mapping: the cache's refs"));
+		spin_unlock(&si->cache_lock);
 	}
+	/* folio_migrate_flags, and the anon mapping */
+	__atomic_store_n(&nf->anon_vma, f->anon_vma, __ATOMIC_RELEASE);
+	nf->index = f->index;
+	static const int copied[] = {PG_dirty, PG_uptodate, PG_swapbacked, PG_referenced};
+	for (size_t i = 0; i < sizeof(copied) / sizeof(copied[0]); i++)
+		if (folio_test(f, copied[i]))
+			folio_set(nf, copied[i]);
+	return 0;
 }
 
 /* The caller holds the isolation reference on f, and the folio is off
- * the LRU.  Returns 0 if migrated. */
+ * the LRU.  Returns 0 if migrated.  6.12 (migrate_folio_unmap, then
+ * migrate_folio_move): pin the anon_vma if the folio is mapped, unmap it to
+ * migration entries, move it, and restore the ptes only if it was mapped;
+ * an unmapped folio is migrated without any rmap walk. */
 static int unmap_and_move(struct folio *f)
 {
 	struct anon_vma *av = NULL;
-	bool remap = true;
+	bool remap;
 	int rc = -EAGAIN;
 
 	struct folio *nf = folio_alloc(f->nr_pages, GFP_KERNEL);
@@ -66,9 +102,11 @@ static int unmap_and_move(struct folio *f)
 
 	if (mm_variant(V_MIGRATE_SWAPCACHE_ANON_VMA_UAF)) {
 		/* 2010 shape: PageAnon, then RCU; an unmapped page goes on
-		 * if it is in the swap cache, with no anon_vma reference.
-		 * (The walk below takes the anon_vma rwsem, so the RCU
-		 * section ends here; in 2010 the lock was a spinlock.) */
+		 * if it is in the swap cache, with no anon_vma reference,
+		 * and is remapped all the same.  (The walk below takes the
+		 * anon_vma rwsem, so the RCU section ends here; in 2010 the
+		 * lock was a spinlock.) */
+		remap = true;
 		if (f->anon_vma) {
 			rcu_read_lock();
 			if (!folio_mapcount(f)) {
@@ -83,24 +121,25 @@ static int unmap_and_move(struct folio *f)
 			rcu_read_unlock();
 		}
 	} else {
-		/* Pin the anon_vma under RCU while the folio is mapped; an
-		 * unmapped swap-cache folio is migrated but never remapped,
-		 * since nothing keeps its anon_vma alive. */
-		av = folio_get_anon_vma(f);
-		if (!av) {
-			if (!folio_test(f, PG_swapcache))
-				goto out_unlock;
-			remap = false;
-		}
+		/* folio_get_anon_vma pins it only while the folio is mapped;
+		 * under our folio lock no new mapping appears, so without a
+		 * pin there is nothing to unmap or restore. */
+		if (f->anon_vma)
+			av = folio_get_anon_vma(f);
+		remap = av != NULL;
 	}
 
-	if (folio_mapcount(f) && !try_to_unmap(f, TTU_MIGRATION)) {
+	if (folio_mapcount(f) && (!av || !try_to_unmap(f, TTU_MIGRATION))) {
 		rc = -EAGAIN;
 		goto out_restore;
 	}
 	/* The new folio is private to us until it is published. */
 	__folio_set_locked(nf);
-	move_to_new_folio(nf, f);
+	rc = move_to_new_folio(nf, f);
+	if (rc) {
+		folio_unlock(nf);
+		goto out_restore;
+	}
 	if (remap)
 		remove_migration_ptes(f, nf);
 	folio_unlock(nf);
