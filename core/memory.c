@@ -443,6 +443,9 @@ int mm_access(int id, int v, bool write)
 
 /* ---- fork ---------------------------------------------------------------------- */
 
+static void zap_range(struct mm_struct *mm, int first, int n);
+
+
 int mm_fork(int parent_id)
 {
 	struct mm_model *M = MM();
@@ -470,15 +473,44 @@ int mm_fork(int parent_id)
 		return -ENOMEM;
 	}
 
+	struct folio *prealloc = NULL;
+	int v = 0;
+again:
 	spin_lock(&parent->ptl);
 	spin_lock(&child->ptl);
-	for (int v = 0; v < MM_VPAGES; v++) {
+	for (; v < MM_VPAGES; v++) {
 		pte_t p = parent->pte[v];
 		switch (pte_kind(p)) {
 		case PTE_NONE:
 			break;
 		case PTE_PRESENT: {
-			struct folio *f = pte_folio(p, NULL);
+			int sub;
+			struct folio *f = pte_folio(p, &sub);
+			if (!is_zero_folio(f) && folio_mapcount(f) == 1 &&
+			    folio_maybe_dma_pinned(f)) {
+				/* The parent's page may be a DMA target: it stays
+				 * the parent's, writable as it was, and the child
+				 * gets its own copy now (copy_present_page).  The
+				 * copy is allocated with the locks dropped, then
+				 * this pte is looked at again. */
+				if (!prealloc) {
+					spin_unlock(&child->ptl);
+					spin_unlock(&parent->ptl);
+					prealloc = folio_alloc(1, GFP_KERNEL);
+					if (!prealloc)
+						goto fail_copy;
+					goto again;
+				}
+				struct folio *nf = prealloc;
+				prealloc = NULL;
+				user_copy(nf->data[0], f->data[sub]);
+				folio_set(nf, PG_uptodate);
+				folio_set(nf, PG_dirty);
+				folio_add_new_anon_rmap(nf, child, v);
+				folio_add_lru(nf);
+				child->pte[v] = mk_pte(PTE_PRESENT, page_number(nf, 0), true);
+				break;
+			}
 			if (!is_zero_folio(f)) {
 				folio_get(f);
 				atomic_inc(&f->_mapcount);
@@ -504,10 +536,21 @@ int mm_fork(int parent_id)
 	shadow_fork(M->shadow, parent_id, id);
 	spin_unlock(&child->ptl);
 	spin_unlock(&parent->ptl);
+	if (prealloc)
+		folio_put(prealloc);    /* the pte changed meanwhile: unused */
 	__atomic_store_n(&child->live, true, __ATOMIC_RELEASE);
 	up_write(&child->mmap_lock);
 	up_write(&parent->mmap_lock);
 	return id;
+
+fail_copy:
+	/* dup_mmap fails: the half-copied child is torn down as exit_mmap
+	 * would (its slot stays, never live). */
+	zap_range(child, 0, MM_VPAGES);
+	anon_vma_unlink(child);
+	up_write(&child->mmap_lock);
+	up_write(&parent->mmap_lock);
+	return -ENOMEM;
 }
 
 /* ---- zap: munmap and exit -------------------------------------------------------- */
@@ -642,4 +685,13 @@ struct folio *mm_get_folio(int id, int v, bool swapcache)
 	return f;
 }
 
-struct folio *mm_pin(int id, int v) { return mm_get_folio(id, v, false); }
+/* pin_user_pages (FOLL_PIN) of one mapped page: a lookup reference plus
+ * the rest of the pin bias.  Simplified: a pin of a page shared with a
+ * fork does not unshare it first (6.12's gup_must_unshare). */
+struct folio *mm_pin(int id, int v)
+{
+	struct folio *f = mm_get_folio(id, v, false);
+	if (f)
+		folio_ref_add(f, GUP_PIN_COUNTING_BIAS - 1);
+	return f;
+}

@@ -39,6 +39,12 @@ static inline void user_clear(uint8_t *dst)
 		data_race_v_;                                                  \
 	})
 
+/* FOLL_PIN: a pin adds GUP_PIN_COUNTING_BIAS references (6.12 does so for
+ * small folios; large ones count pins in _pincount, which the model folds
+ * into the same bias).  folio_maybe_dma_pinned may say yes for a folio
+ * with that many plain references, as the kernel's may. */
+#define GUP_PIN_COUNTING_BIAS 1024
+
 /* READ_ONCE(): a marked lockless read of a value others write under their
  * lock (the writers stay plain stores under that lock, as in the kernel). */
 #define READ_ONCE(x) data_race(x)
@@ -58,6 +64,7 @@ void (folio_put)(struct folio *f);              /* final put frees */
 void (folio_put_refs)(struct folio *f, int nr);
 int folio_ref_count(struct folio *f);           /* a scheduling point */
 int folio_mapcount(struct folio *f);
+bool folio_maybe_dma_pinned(struct folio *f);
 struct folio *pfn_folio(int pfn);
 bool is_zero_folio(const struct folio *f);
 /* The page allocator's free path with the kernel's bad-page checks; the

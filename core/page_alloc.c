@@ -36,6 +36,11 @@ void mm_page_alloc_init(struct mm_model *M, int nr_frames)
 	z->data[0] = kzalloc(MM_PAGE_BYTES, GFP_ATOMIC | __GFP_NOFAIL, "zero page");
 }
 
+bool folio_maybe_dma_pinned(struct folio *f)
+{
+	return atomic_read(&f->_refcount) >= GUP_PIN_COUNTING_BIAS;
+}
+
 struct folio *pfn_folio(int pfn)
 {
 	struct mm_model *M = MM();

@@ -216,6 +216,11 @@ bool try_to_unmap(struct folio *f, enum ttu_mode mode)
 	VM_BUG_ON_FOLIO(!folio_test(f, PG_locked), f);
 	if (mode == TTU_SWAP)
 		VM_BUG_ON_FOLIO(!folio_test(f, PG_swapcache), f);
+	/* A pinned page only this mm maps stays mapped (6.12: its exclusive
+	 * marker cannot be cleared while it may be pinned,
+	 * folio_try_share_anon_rmap_pte). */
+	if (folio_mapcount(f) == 1 && folio_maybe_dma_pinned(f))
+		return false;
 	struct anon_vma *av = folio_lock_anon_vma_read(f);
 	if (av) {
 		walk_mms(av, f, unmap_one, &mode);

@@ -70,9 +70,9 @@ static void mm_set_fail_rate(struct mm_model *M, unsigned rate)
 static void unpin_irq(void *arg)
 {
 	struct run_state *rs = (struct run_state *)MM();
-	/* An AIO completion drops the I/O user's reference: possibly the
-	 * last one, in interrupt context. */
-	folio_put(arg);
+	/* An AIO completion unpins the page (unpin_user_page): possibly the
+	 * last references, in interrupt context. */
+	folio_put_refs(arg, GUP_PIN_COUNTING_BIAS);
 	if (atomic_dec_and_test(&rs->pins_inflight))
 		wake_up(&rs->pins_wq);
 }

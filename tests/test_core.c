@@ -688,6 +688,83 @@ static bool test_faults_fork_cow_munmap_exit(void)
 	return true;
 }
 
+static bool unit_with_and_without_zswap(int frames, void (*body)(void *));
+
+/* fork with a pinned page: the parent keeps the page it pinned (DMA may
+ * write it), and the child gets its own copy at once; reclaim leaves the
+ * pinned page mapped. */
+static void pin_fork_body(void *arg)
+{
+	TCHECK_EQ(mm_access(0, 0, true), 0);
+	TCHECK_EQ(mm_access(0, 1, true), 0);
+	struct folio *f0 = mapped_folio(0, 0, NULL);
+	struct folio *pinned = mm_pin(0, 0);
+	TCHECK(pinned && pinned == f0 && folio_maybe_dma_pinned(f0));
+	int child = mm_fork(0);
+	TCHECK_EQ(child, 1);
+	TCHECK(mapped_folio(0, 0, NULL) == f0 && pte_write(pte_of(0, 0)));
+	struct folio *c0 = mapped_folio(child, 0, NULL);
+	TCHECK(c0 && c0 != f0 && pte_write(pte_of(child, 0)));
+	if (c0 && f0)
+		TCHECK(!memcmp(c0->data[0], f0->data[0], MM_PAGE_BYTES));
+	/* an unpinned page is shared copy-on-write as before */
+	TCHECK(mapped_folio(child, 1, NULL) == mapped_folio(0, 1, NULL));
+	TCHECK(!pte_write(pte_of(0, 1)));
+	reclaim_fully(8);
+	TCHECK_EQ(pte_kind(pte_of(0, 0)), PTE_PRESENT);
+	TCHECK_EQ(pte_kind(pte_of(0, 1)), PTE_SWAP);
+	if (pinned)
+		folio_put_refs(pinned, GUP_PIN_COUNTING_BIAS);
+	TCHECK(!folio_maybe_dma_pinned(f0));
+	TCHECK_EQ(mm_access(child, 0, false), 0);
+	TCHECK_EQ(mm_access(0, 0, false), 0);
+	mm_teardown();
+}
+
+static bool test_fork_copies_pinned_pages_for_the_child(void)
+{
+	return unit_with_and_without_zswap(8, pin_fork_body);
+}
+
+/* A SWP_SYNCHRONOUS_IO device: a swap-in of an entry one pte holds reads
+ * into a private folio (no swap cache) and frees the slot; a shared entry
+ * goes through the swap cache. */
+static void direct_swapin_body(void *arg)
+{
+	struct mm_model *M = MM();
+	TCHECK_EQ(mm_swapoff(0), 0);
+	M->swap_sync_mask = 1;
+	TCHECK_EQ(mm_swapon(MM_SWAP_SLOTS), 0);
+	TCHECK(M->swap_info[0] && (M->swap_info[0]->flags & SWP_SYNCHRONOUS_IO));
+	TCHECK_EQ(mm_access(0, 0, true), 0);
+	reclaim_fully(8);
+	pte_t p = pte_of(0, 0);
+	TCHECK_EQ(pte_kind(p), PTE_SWAP);
+	TCHECK_EQ(__swap_count(pte_to_swp_entry(p)), 1);
+	TCHECK_EQ(mm_access(0, 0, false), 0);
+	struct folio *f = mapped_folio(0, 0, NULL);
+	TCHECK(f && !folio_test(f, PG_swapcache) && f->swap.val == 0);
+	TCHECK(pte_write(pte_of(0, 0)));        /* fresh and exclusive */
+	TCHECK_EQ(M->swap_info[0]->inuse_pages, 0);
+	TCHECK_EQ(M->swap_info[0]->swap_map[swp_offset(pte_to_swp_entry(p))], 0);
+	TCHECK_EQ(mm_fork(0), 1);
+	reclaim_fully(8);
+	p = pte_of(0, 0);
+	TCHECK_EQ(pte_kind(p), PTE_SWAP);
+	TCHECK_EQ(__swap_count(pte_to_swp_entry(p)), 2);
+	TCHECK_EQ(mm_access(0, 0, false), 0);
+	f = mapped_folio(0, 0, NULL);
+	TCHECK(f && folio_test(f, PG_swapcache));
+	TCHECK_EQ(mm_access(1, 0, false), 0);
+	TCHECK(mapped_folio(1, 0, NULL) == f);
+	mm_teardown();
+}
+
+static bool test_sync_device_swapin_skips_the_swap_cache(void)
+{
+	return unit_with_and_without_zswap(8, direct_swapin_body);
+}
+
 static int zero_refs_before, zero_refs_after;
 static void zero_cow_body(void *arg)
 {
@@ -2206,6 +2283,8 @@ int main(int argc, char **argv)
 		TEST(test_zswap_writeback_moves_data_to_the_device),
 		TEST(test_faults_fork_cow_munmap_exit),
 		TEST(test_cow_from_zero_page_keeps_zero_page_count),
+		TEST(test_fork_copies_pinned_pages_for_the_child),
+		TEST(test_sync_device_swapin_skips_the_swap_cache),
 		TEST(test_two_page_folio_maps_and_swaps_as_one),
 		TEST(test_reclaim_swaps_out_and_faults_back),
 		TEST(test_swapoff_brings_every_page_back),
