@@ -286,6 +286,9 @@ static int do_swap_page(struct mm_struct *mm, int v, pte_t orig, bool write)
 		return FAULT_RETRY;
 	}
 	int sub = (int)(off - swp_offset(f->swap));
+	/* To map it writable the count must show we are its only user. */
+	if (write && !folio_test(f, PG_lru))
+		lru_add_drain();
 	spin_lock(&mm->ptl);
 	if (mm->pte[v] != orig) {
 		spin_unlock(&mm->ptl);
@@ -327,6 +330,10 @@ static int do_wp_page(struct mm_struct *mm, int v, pte_t orig)
 		spin_unlock(&mm->ptl);
 		return FAULT_RETRY;
 	}
+	/* A reference a CPU's LRU batch holds would spoil the count:
+	 * drain this CPU's (wp_can_reuse_anon_folio). */
+	if (!is_zero_folio(old) && !folio_test(old, PG_lru))
+		lru_add_drain();
 	if (!is_zero_folio(old) && folio_trylock(old)) {
 		/* Reuse: we are the only mapping and no swap slot or other
 		 * user shares the page. */
@@ -590,6 +597,8 @@ static void zap_range(struct mm_struct *mm, int first, int n)
 		}
 	}
 	spin_unlock(&mm->ptl);
+	if (nrel)
+		lru_add_drain();        /* free_pages_and_swap_cache */
 	for (int i = 0; i < nrel; i++)
 		free_folio_and_swap_cache(release[i]);
 }

@@ -174,6 +174,9 @@ static bool migrate_one(struct folio *f)
 int mm_migrate(int id, int first, int n)
 {
 	int moved = 0;
+	/* migrate_pages/move_pages: lru_cache_disable drains every CPU's
+	 * batch, so that the folios can be isolated. */
+	lru_add_drain_all();
 	for (int v = first; v < first + n && v < MM_VPAGES; v++) {
 		struct folio *f = mm_get_folio(id, v, true);
 		if (f)
@@ -188,6 +191,10 @@ int mm_migrate_pfns(int first, int n)
 {
 	struct mm_model *M = MM();
 	int moved = 0;
+	/* Proactive compaction and the compact_memory sysctl drain every
+	 * CPU first (lru_add_drain_all); compact_zone alone drains only its
+	 * own CPU. */
+	lru_add_drain_all();
 	for (int pfn = first; pfn < first + n && pfn < M->nr_frames; pfn++) {
 		/* A free frame has a zero count: try_get fails. */
 		if (folio_try_get(&M->frames[pfn]))

@@ -101,6 +101,8 @@ static inline void folio_clear(struct folio *f, int bit) { clear_bit(bit, (unsig
 /* ---- swap.c: LRU lists ------------------------------------------------------------- */
 void mm_lru_init(struct mm_model *M);
 void folio_add_lru(struct folio *f);
+void lru_add_drain(void);
+void lru_add_drain_all(void);
 /* Take f off the LRU for the caller, who holds a reference; on success
  * the LRU's claim becomes an extra reference the caller must put. */
 bool (folio_isolate_lru)(struct folio *f);

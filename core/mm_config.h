@@ -41,6 +41,12 @@
  * in this many, besides whenever free frames are below the watermark. */
 #define MM_ALLOC_SLOWPATH_RATE 8
 
+/* Folios a per-CPU LRU batch holds before it moves them to the LRU.  6.12's
+ * folio_batch holds 31 (PAGEVEC_SIZE); the model's memory is 12-40 frames,
+ * so its batches are scaled down with it, or reclaim would find the LRU
+ * empty most of the time. */
+#define MM_FOLIO_BATCH 4
+
 /* task flags (mmf_task.model_flags) */
 #define PF_MEMALLOC 0x1ul       /* in reclaim: allocations do not recurse */
 

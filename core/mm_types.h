@@ -175,7 +175,13 @@ struct mm_model {
 	int nr_free;
 	unsigned alloc_fail_rate;       /* fault injection: 1 in N, 0 never */
 	struct folio zero_folio;        /* the shared zero page of read faults */
-	/* LRU */
+	/* LRU, and the per-CPU batches of folios on their way to it
+	 * (cpu_fbatches.lru_add under cpu_fbatches.lock) */
+	struct mm_fbatch {
+		local_lock_t lock;
+		int nr;
+		struct folio *folios[MM_FOLIO_BATCH];
+	} fbatch[MMF_NR_CPUS];
 	spinlock_t lru_lock;
 	struct list_head lru_list;      /* one list: no active list (swap.c) */
 	int nr_lru;

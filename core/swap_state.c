@@ -265,6 +265,8 @@ struct folio *swapin_readahead(swp_entry_t e, struct mm_struct *mm, int v, bool 
 				swap_ra_one(pte_to_swp_entry(p));
 		}
 	}
+	if (kind)
+		lru_add_drain();        /* push the new folios onto the LRU now */
 	struct folio *f = read_swap_cache_async(e, new_page);
 	if (f && *new_page)
 		swap_read_folio(f);

@@ -80,6 +80,7 @@ int mm_reclaim(int nr)
 	int freed = 0;
 	if (nr > 8)
 		nr = 8;
+	lru_add_drain();        /* shrink_inactive_list: this CPU's batch first */
 	int n = isolate_lru_folios(nr, list);
 	for (int i = 0; i < n; i++)
 		freed += shrink_folio(list[i]);

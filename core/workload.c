@@ -182,6 +182,7 @@ static void teardown(void *arg)
 	 * final reclaim would: whatever is left there is freeable now or
 	 * leaked. */
 	mmf_wait_irqs_idle(MMF_SITE("teardown: drain I/O"));
+	lru_add_drain_all();
 	for (int before = -1; M->nr_lru && M->nr_lru != before;) {
 		before = M->nr_lru;
 		mm_reclaim(8);

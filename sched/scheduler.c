@@ -570,6 +570,8 @@ static struct mmf_task *spawn(struct mmf_sched *s, const char *name, unsigned fl
 	memset(t, 0, sizeof(*t));
 	t->id = id;
 	t->flags = flags;
+	if (!(flags & MMF_TASK_IRQ))
+		t->cpu = s->nspawned++ % MMF_NR_CPUS;
 	t->state = MMF_T_RUNNABLE;
 	snprintf(t->name, sizeof(t->name), "%s", name);
 	t->fn = fn;
@@ -628,6 +630,9 @@ static void check_context_at_exit(struct mmf_task *t)
 	if (t->irqs_off)
 		mmf_fail(MMF_FAIL_LOCKING, NULL, t->site,
 			 "task '%s' exited with interrupts disabled", t->name);
+	if (t->preempt_off)
+		mmf_fail(MMF_FAIL_LOCKING, NULL, t->site,
+			 "task '%s' exited with preemption disabled", t->name);
 }
 
 void mmf__task_exited(struct mmf_task *t)
@@ -721,12 +726,27 @@ static bool can_continue(const struct mmf_task *t)
 	return t && t->state == MMF_T_RUNNABLE && !t->irq_top;
 }
 
+/* May t run now?  Not while another task of its CPU has preemption off:
+ * that CPU is busy with it.  (An interrupt runs on the CPU of the task it
+ * interrupts, which has interrupts on, so it is not pinned out.) */
+static bool cpu_free_for(struct mmf_sched *s, const struct mmf_task *t)
+{
+	if (!s->npinned || (t->flags & MMF_TASK_IRQ))
+		return true;
+	for (int i = 0; i < s->ntasks; i++) {
+		const struct mmf_task *o = &s->tasks[i];
+		if (o != t && o->preempt_off && o->cpu == t->cpu && o->state != MMF_T_EXITED)
+			return false;
+	}
+	return true;
+}
+
 static bool others_runnable(struct mmf_sched *s, struct mmf_task *cur)
 {
 	for (int i = 0; i < s->ntasks; i++) {
 		struct mmf_task *t = &s->tasks[i];
 		if (t != cur && t->state == MMF_T_RUNNABLE && !t->irq_top &&
-		    !((t->flags & MMF_TASK_IRQ) && !t->started))
+		    !((t->flags & MMF_TASK_IRQ) && !t->started) && cpu_free_for(s, t))
 			return true;
 	}
 	return false;
@@ -768,6 +788,8 @@ static void build_choice(struct mmf_sched *s, struct mmf_task *cur, struct mmf_c
 		if ((t->flags & MMF_TASK_IRQ) && !t->started && !irq_ok)
 			continue;
 		if (t == cur && unfair)
+			continue;
+		if (!cpu_free_for(s, t))
 			continue;
 		if (t == cur && cont)
 			c->cur = c->n;
@@ -1030,6 +1052,7 @@ static void reschedule(struct mmf_sched *s, struct mmf_task *cur)
 		if ((next->flags & MMF_TASK_IRQ) && !next->started && can_continue(cur) &&
 		    !(cur->flags & MMF_TASK_IRQ)) {
 			next->interrupted = cur;
+			next->cpu = cur->cpu;
 			cur->irq_top = next;
 		}
 		if (next == cur)
@@ -1101,6 +1124,10 @@ void mmf_might_sleep(const struct mmf_site *site)
 	if (t->irqs_off)
 		mmf_fail(MMF_FAIL_ATOMIC_SLEEP, NULL, site,
 			 "BUG: sleeping function called with interrupts disabled (%s)",
+			 site && site->what ? site->what : "?");
+	if (t->preempt_off)
+		mmf_fail(MMF_FAIL_ATOMIC_SLEEP, NULL, site,
+			 "BUG: sleeping function called with preemption disabled (%s)",
 			 site && site->what ? site->what : "?");
 	if (t->rcu_nesting)
 		mmf_fail(MMF_FAIL_ATOMIC_SLEEP, NULL, site,

@@ -315,6 +315,8 @@ struct mmf_task {
 
 	/* execution context, as the kernel's preempt/irq/rcu counts */
 	int irqs_off;           /* local_irq_disable depth */
+	int preempt_off;        /* preempt_disable depth: pins its CPU */
+	int cpu;                /* virtual CPU (sched_config.h: MMF_NR_CPUS) */
 	int atomic;             /* spinlocks held: sleeping is a bug */
 	int rcu_nesting;
 	uint64_t rcu_seq;       /* bumped on each outermost rcu_read_lock */
@@ -394,6 +396,8 @@ struct mmf_sched {
 	struct mmf_decider *dec;
 	struct mmf_task tasks[MMF_MAX_TASKS];
 	int ntasks;
+	int nspawned;                   /* non-interrupt tasks spawned: CPU placement */
+	int npinned;                    /* tasks with preemption off */
 	uint64_t steps;
 	uint64_t host_values;           /* values drawn in host context (setup) */
 	int nr_timed;                   /* tasks in a timed sleep (fibers) */

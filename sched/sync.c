@@ -104,6 +104,45 @@ bool mmf_irqs_disabled(void)
 	return t && (t->irqs_off || (t->flags & MMF_TASK_IRQ));
 }
 
+/* ---- preemption and virtual CPUs --------------------------------------- */
+
+void mmf_preempt_disable(void)
+{
+	struct mmf_task *t = CUR();
+	if (t && !(t->flags & MMF_TASK_IRQ) && t->preempt_off++ == 0)
+		t->s->npinned++;
+}
+
+void mmf_preempt_enable(void)
+{
+	struct mmf_task *t = CUR();
+	if (!t || (t->flags & MMF_TASK_IRQ))
+		return;
+	if (t->preempt_off <= 0)
+		mmf_internal("preempt_enable without preempt_disable");
+	if (--t->preempt_off == 0)
+		t->s->npinned--;
+}
+
+int mmf_cpu(void)
+{
+	struct mmf_task *t = CUR();
+	return t ? t->cpu : 0;
+}
+
+void mmf_run_on_cpu(int cpu, const struct mmf_site *site)
+{
+	struct mmf_task *t = CUR();
+	if (cpu < 0 || cpu >= MMF_NR_CPUS)
+		mmf_internal("mmf_run_on_cpu: no CPU %d", cpu);
+	if (!t || t->cpu == cpu)
+		return;
+	if (t->preempt_off || t->irqs_off || (t->flags & MMF_TASK_IRQ))
+		mmf_internal("mmf_run_on_cpu with preemption or interrupts off");
+	t->cpu = cpu;
+	mmf_point(MMF_PT_YIELD, NULL, site);
+}
+
 /* ---- spinlock ------------------------------------------------------------ */
 
 void mmf_spin_init(spinlock_t *l, const char *name, const struct mmf_site *cls)

@@ -57,6 +57,31 @@ bool mmf_spin_held_by_current(const spinlock_t *l);
 #define spin_lock(l) mmf_spin_lock((l), MMF_SITE("spin_lock"))
 #define spin_trylock(l) mmf_spin_trylock((l), MMF_SITE("spin_trylock"))
 #define spin_unlock(l) mmf_spin_unlock((l), MMF_SITE("spin_unlock"))
+
+/* Preemption and virtual CPUs (sched_config.h, MMF_NR_CPUS).  With
+ * preemption off a task pins its CPU: no other task of that CPU runs until
+ * it is back on (tasks of other CPUs interleave as ever).  Sleeping with
+ * preemption off is reported as sleeping in atomic context. */
+void mmf_preempt_disable(void);
+void mmf_preempt_enable(void);
+int mmf_cpu(void);                      /* smp_processor_id() */
+/* Move the current task to another CPU (a work item queued there, as
+ * lru_add_drain_all's): a scheduling point, where it waits while a task of
+ * that CPU has preemption off. */
+void mmf_run_on_cpu(int cpu, const struct mmf_site *site);
+#define preempt_disable() mmf_preempt_disable()
+#define preempt_enable() mmf_preempt_enable()
+#define smp_processor_id() mmf_cpu()
+
+/* local_lock_t: preemption off plus, for the lock checker and for the
+ * real-thread mode (where preemption means nothing), a per-CPU spinlock
+ * (PREEMPT_RT's shape) that no task of the same CPU can contend for. */
+typedef struct {
+	spinlock_t lock;
+} local_lock_t;
+#define local_lock_init(l) spin_lock_init(&(l)->lock)
+#define local_lock(l) (mmf_preempt_disable(), spin_lock(&(l)->lock))
+#define local_unlock(l) (spin_unlock(&(l)->lock), mmf_preempt_enable())
 #define spin_lock_irq(l) (mmf_local_irq_disable(), mmf_spin_lock((l), MMF_SITE("spin_lock_irq")))
 #define spin_unlock_irq(l) (mmf_spin_unlock((l), MMF_SITE("spin_unlock_irq")), mmf_local_irq_enable())
 #define spin_lock_irqsave(l, flags)                                            \

@@ -560,6 +560,7 @@ static void zswap_writeback_body(void *arg)
 	struct folio *f = si->cache[swp_offset(e)];
 	TCHECK(f != NULL);
 	mmf_wait_irqs_idle(MMF_SITE("test: writeback completion"));
+	lru_add_drain();        /* the folio went to the LRU through this CPU's batch */
 	if (f) {
 		TCHECK(!folio_test(f, PG_writeback) && !folio_test(f, PG_dirty));
 		TCHECK(folio_test(f, PG_lru));
@@ -623,6 +624,7 @@ static void memory_body(void *arg)
 	TCHECK(!pte_write(pte_of(0, 0)) && !pte_write(pte_of(child, 0)));
 	TCHECK(mapped_folio(child, 0, NULL) == f0);
 	TCHECK_EQ(folio_mapcount(f0), 2);
+	lru_add_drain();        /* the batch's reference goes with the batch */
 	TCHECK_EQ(folio_ref_count(f0), 2);
 	TCHECK_EQ(free_frames(), n0 - 2);
 
@@ -1053,6 +1055,7 @@ static void migrate_body(void *arg)
 	TCHECK(pte_write(p1));
 	TCHECK_EQ(frame_state(oldpfn), FRAME_FREE);
 	TCHECK_EQ(free_frames(), n0);
+	lru_add_drain();        /* the new folio went back through the batch */
 	if (new1) {
 		TCHECK_EQ(folio_mapcount(new1), 1);
 		TCHECK_EQ(folio_ref_count(new1), 1);
@@ -1071,6 +1074,7 @@ static void migrate_body(void *arg)
 	TCHECK(nc && nc != cached);
 	TCHECK_EQ(frame_state(cpfn), FRAME_FREE);
 	TCHECK(!folio_test(cached, PG_swapcache));
+	lru_add_drain();
 	if (nc) {
 		TCHECK(folio_test(nc, PG_swapcache) && nc->swap.val == e.val);
 		TCHECK_EQ(folio_ref_count(nc), 1);      /* the cache's */

@@ -352,6 +352,91 @@ static void iq_finish(struct mmf_sched *s)
 		MMF_FAIL(MMF_FAIL_INVARIANT, NULL, "irq ran inside an irqs-off region");
 }
 
+/* ---- preemption and virtual CPUs ------------------------------------------ */
+
+/* Three tasks: t0 and t2 are on CPU 0, t1 on CPU 1 (round robin).  t0
+ * turns preemption off around two points; t2 must never run inside that
+ * section, t1 may. */
+static struct {
+	int in_section;                 /* t0 is between preempt_disable/enable */
+	long same_cpu_inside, other_cpu_inside, schedules;
+	int cpu[3];
+} pp;
+
+static void pp_t0(void *arg)
+{
+	(void)arg;
+	pp.cpu[0] = smp_processor_id();
+	preempt_disable();
+	pp.in_section = 1;
+	cond_resched();
+	cond_resched();
+	pp.in_section = 0;
+	preempt_enable();
+}
+
+static void pp_t1(void *arg)
+{
+	(void)arg;
+	pp.cpu[1] = smp_processor_id();
+	pp.other_cpu_inside += pp.in_section;
+	cond_resched();
+	pp.other_cpu_inside += pp.in_section;
+}
+
+static void pp_t2(void *arg)
+{
+	(void)arg;
+	pp.cpu[2] = smp_processor_id();
+	pp.same_cpu_inside += pp.in_section;
+	cond_resched();
+	pp.same_cpu_inside += pp.in_section;
+}
+
+static void pp_setup(struct mmf_sched *s)
+{
+	pp.in_section = 0;
+	mmf_spawn(s, "t0", 0, pp_t0, NULL);
+	mmf_spawn(s, "t1", 0, pp_t1, NULL);
+	mmf_spawn(s, "t2", 0, pp_t2, NULL);
+}
+
+static bool test_preemption_off_pins_the_cpu_only(void)
+{
+	memset(&pp, 0, sizeof(pp));
+	struct outcome o = explore(pp_setup, NULL, -1);
+	CHECK(o.complete);
+	CHECK_EQ(total_fails(&o), 0);
+	CHECK_EQ(pp.cpu[0], 0);
+	CHECK_EQ(pp.cpu[1], 1);
+	CHECK_EQ(pp.cpu[2], 0);
+	CHECK_EQ(pp.same_cpu_inside, 0);        /* never inside t0's section */
+	CHECK(pp.other_cpu_inside > 0);         /* the other CPU interleaves */
+	return true;
+}
+
+static void pp_sleeper(void *arg)
+{
+	(void)arg;
+	preempt_disable();
+	msleep(1);
+	preempt_enable();
+}
+
+static void pp_sleep_setup(struct mmf_sched *s)
+{
+	mmf_spawn(s, "sleeper", 0, pp_sleeper, NULL);
+	mmf_spawn(s, "other", 0, pp_t1, NULL);
+}
+
+static bool test_sleeping_with_preemption_off_is_reported(void)
+{
+	struct outcome o = explore(pp_sleep_setup, NULL, 0);
+	CHECK(o.fails[MMF_FAIL_ATOMIC_SLEEP] > 0);
+	CHECK(strstr(o.first, "preemption disabled") != NULL);
+	return true;
+}
+
 static bool test_irq_never_runs_where_interrupts_are_off(void)
 {
 	iq.mode = 0;
@@ -1398,6 +1483,8 @@ int main(int argc, char **argv)
 		TEST(test_deadlock_report_names_handed_off_bit_locks_and_bit_waits),
 		TEST(test_list_corruption_is_reported_at_the_list_operation),
 		TEST(test_random_priority_runs_redraw_the_runner_and_conflicting_steps),
+		TEST(test_preemption_off_pins_the_cpu_only),
+		TEST(test_sleeping_with_preemption_off_is_reported),
 	};
 	return RUN_TESTS(tests);
 }
