@@ -378,10 +378,13 @@ bool folio_swapped(struct folio *f)
 	return si && swapped_on(si, f->swap, f->nr_pages);
 }
 
-/* The folio of slot off is unmapped and in the swap cache: free it from
- * there if no slot of it has a page-table reference any more.  The cache
- * is reached through the device (swap_address_space(entry)). */
-static void __try_to_reclaim_swap(struct swap_info_struct *si, unsigned long off)
+/* __try_to_reclaim_swap(si, off, TTRS_UNMAPPED | TTRS_FULL): the folio
+ * caching slot off, if unmapped, leaves the swap cache when none of its own
+ * slots (as many as its order has) still has a page-table reference
+ * (folio_free_swap's check).  The cache is reached through the device
+ * (swap_address_space(entry)).  Returns the folio's size if it freed it,
+ * minus that if it found it and kept it, 0 if no folio caches the slot. */
+static int __try_to_reclaim_swap(struct swap_info_struct *si, unsigned long off)
 {
 	spin_lock(&si->cache_lock);
 	struct folio *f = si->cache[off];
@@ -389,18 +392,23 @@ static void __try_to_reclaim_swap(struct swap_info_struct *si, unsigned long off
 		folio_get(f);   /* the cache's references keep it above zero */
 	spin_unlock(&si->cache_lock);
 	if (!f)
-		return;
+		return 0;
+	int ret = -f->nr_pages;
 	if (folio_trylock(f)) {
-		if (folio_test(f, PG_swapcache) && !folio_mapcount(f))
-			folio_free_swap(f);
+		if (folio_test(f, PG_swapcache) && !folio_mapcount(f) && folio_free_swap(f))
+			ret = f->nr_pages;
 		folio_unlock(f);
 	}
 	folio_put(f);
+	return ret;
 }
 
-/* Zap of a swap pte: drop its reference and, if only the swap cache is
- * left for the whole (possibly large) folio's slots, try to free the
- * cached folio (swap_page_trans_huge_swapped, then __try_to_reclaim_swap). */
+/* free_swap_and_cache_nr(e, 1): the zap of a swap pte.  Drop its
+ * reference; if the slot is left with only the cache's, try to free the
+ * folio caching it (its own size decides which slots must be unused).
+ * The device is pinned throughout: holding the page-table lock does not
+ * keep swapoff from freeing swap_map once the count is dropped (the 2024
+ * fix). */
 int free_swap_and_cache(swp_entry_t e)
 {
 	struct swap_info_struct *si;
@@ -422,9 +430,7 @@ int free_swap_and_cache(swp_entry_t e)
 		}
 	}
 	unsigned char map = __swap_entry_free(si, e);
-	unsigned long first = off & ~(unsigned long)(MM_MAX_FOLIO_PAGES - 1);
-	if (map == SWAP_HAS_CACHE &&
-	    !swapped_on(si, swp_entry((unsigned)si->type, first), MM_MAX_FOLIO_PAGES))
+	if (map == SWAP_HAS_CACHE && READ_ONCE(si->swap_map[off]) == SWAP_HAS_CACHE)
 		__try_to_reclaim_swap(si, off);
 	if (!mm_variant(V_FREE_SWAP_AND_CACHE_SWAPOFF_UAF))
 		put_swap_device(si);
