@@ -30,13 +30,19 @@ static inline void user_clear(uint8_t *dst)
 }
 
 /* The kernel's data_race(): an intentionally unlocked read, which the
- * race detector is told to ignore (TSan here, KCSAN there). */
-#define data_race(expr)                                                        \
+ * race detector is told to ignore (TSan here, KCSAN there).  A potential
+ * preemption point by rule, as READ_ONCE and WRITE_ONCE are. */
+#define mm__racy_read(expr)                                                    \
 	({                                                                     \
 		MMF_SCHED_ENTER();                                             \
 		__typeof__(expr) data_race_v_ = (expr);                        \
 		MMF_SCHED_LEAVE();                                             \
 		data_race_v_;                                                  \
+	})
+#define data_race(expr)                                                        \
+	({                                                                     \
+		mmf_point(MMF_PT_ACCESS, NULL, MMF_SITE("data_race"));         \
+		mm__racy_read(expr);                                           \
 	})
 
 /* FOLL_PIN: a pin adds GUP_PIN_COUNTING_BIAS references (6.12 does so for
@@ -47,9 +53,17 @@ static inline void user_clear(uint8_t *dst)
 
 /* READ_ONCE(): a marked lockless read of a value others write under their
  * lock (the writers stay plain stores under that lock, as in the kernel). */
-#define READ_ONCE(x) data_race(x)
+#define READ_ONCE(x)                                                           \
+	({                                                                     \
+		mmf_point(MMF_PT_ACCESS, &(x), MMF_SITE("READ_ONCE"));         \
+		mm__racy_read(x);                                              \
+	})
 /* WRITE_ONCE(): the writer's side, under the writers' lock. */
-#define WRITE_ONCE(x, val) ((x) = (val))
+#define WRITE_ONCE(x, val)                                                     \
+	do {                                                                   \
+		mmf_point(MMF_PT_ACCESS, &(x), MMF_SITE("WRITE_ONCE"));        \
+		(x) = (val);                                                   \
+	} while (0)
 
 /* ---- page_alloc.c: frames, the allocator, reference counts --------------------- */
 void mm_page_alloc_init(struct mm_model *M, int nr_frames);
@@ -85,9 +99,11 @@ void folio_lock_handoff(struct folio *f);
 void folio_wait_writeback(struct folio *f);
 void folio_start_writeback(struct folio *f);
 void folio_end_writeback(struct folio *f);
-static inline bool folio_test(const struct folio *f, int bit) { return test_bit(bit, &f->flags); }
-static inline void folio_set(struct folio *f, int bit) { set_bit(bit, (unsigned long *)&f->flags); }
-static inline void folio_clear(struct folio *f, int bit) { clear_bit(bit, (unsigned long *)&f->flags); }
+/* Page-flag operations: scheduling points by rule (sync.h), each at the
+ * line that uses it. */
+#define folio_test(f, bit) test_bit((bit), &(f)->flags)
+#define folio_set(f, bit) set_bit((bit), (unsigned long *)&(f)->flags)
+#define folio_clear(f, bit) clear_bit((bit), (unsigned long *)&(f)->flags)
 #define VM_BUG_ON_FOLIO(cond, f)                                               \
 	do {                                                                   \
 		if (__builtin_expect(!!(cond), 0))                             \

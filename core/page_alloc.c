@@ -169,8 +169,8 @@ static void __folio_put(struct folio *f)
 {
 	struct mm_model *M = MM();
 
-	/* A racy flag read: another CPU may be isolating the folio. */
-	sched_point(MMF_PT_ACCESS, &f->flags);
+	/* A racy flag read (a point by rule): another CPU may be isolating
+	 * the folio. */
 	if (folio_test(f, PG_lru)) {
 		if (mm_variant(V_LRU_FREE_IRQ_DOUBLE_FREE)) {
 			/* 2002: the LRU lock is not IRQ-safe, so leave the

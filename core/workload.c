@@ -223,6 +223,7 @@ struct mm_model *mm_model_setup(struct mmf_sched *s, int frames, int mms, int sw
 	struct mm_workload *w = &rs->w;
 	char err[128];
 	s->prog = rs;
+	mmf_sched_set_cpus(s, MMF_NR_CPUS);
 	w->frames = frames;
 	w->mms = mms;
 	w->swapdevs = swapdevs;
@@ -252,6 +253,7 @@ int mm_workload_setup(struct mmf_sched *s, const struct mm_workload_params *p,
 	struct mm_workload *w = &rs->w;
 
 	s->prog = rs;
+	mmf_sched_set_cpus(s, MMF_NR_CPUS);
 	w->variants = p->variants;
 	w->tasks = p->plan_tasks ? p->plan_tasks : draw(p->tasks, 2, MM_MAX_WORKERS, "tasks");
 	w->mms = draw(p->mms, 1, 3, "mms");

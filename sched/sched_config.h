@@ -13,13 +13,14 @@
  * at every scheduling point expensive. */
 #define MMF_MAX_TASKS 24
 
-/* Virtual CPUs.  Every task is placed on one at spawn (round robin over the
+/* Virtual CPUs, for programs that ask for them (mmf_sched_set_cpus: the mm
+ * model does).  Every task is placed on one at spawn (round robin over the
  * tasks a program spawns; an interrupt on the CPU of the task it
- * interrupts).  A task with preemption off (local_lock, preempt_disable)
- * keeps every other task of its CPU off the CPU until it turns preemption
- * back on; tasks of other CPUs interleave with it freely.  Per-CPU data
- * (the model's LRU batches) is indexed by it.  Two, the smallest number
- * that has both a local and a remote CPU. */
+ * interrupts).  A task with preemption off (preempt_disable, local_lock, a
+ * spinlock held, interrupts off) or an interrupt handler keeps every other
+ * task of its CPU off that CPU until it is done; tasks of other CPUs
+ * interleave with it freely.  Per-CPU data (the model's LRU batches) is
+ * indexed by it.  Two: the smallest number with a local and a remote CPU. */
 #define MMF_NR_CPUS 2
 
 /* Fiber stack size.  Model code is shallow (no recursion), but ASan

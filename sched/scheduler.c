@@ -236,6 +236,8 @@ static void reset_state(struct mmf_sched *s)
 	for (int i = 0; i < s->ntasks; i++)
 		memset(&s->tasks[i], 0, sizeof(s->tasks[i]));
 	s->ntasks = 0;
+	s->nspawned = 0;
+	s->ncpus = 0;
 	s->steps = 0;
 	s->irqs_raised = 0;
 	s->preemptions = 0;
@@ -571,7 +573,7 @@ static struct mmf_task *spawn(struct mmf_sched *s, const char *name, unsigned fl
 	t->id = id;
 	t->flags = flags;
 	if (!(flags & MMF_TASK_IRQ))
-		t->cpu = s->nspawned++ % MMF_NR_CPUS;
+		t->cpu = s->ncpus ? s->nspawned++ % s->ncpus : 0;
 	t->state = MMF_T_RUNNABLE;
 	snprintf(t->name, sizeof(t->name), "%s", name);
 	t->fn = fn;
@@ -603,6 +605,13 @@ static struct mmf_task *spawn(struct mmf_sched *s, const char *name, unsigned fl
 		mmf_threads_table_lock(s, false);
 	}
 	return t;
+}
+
+void mmf_sched_set_cpus(struct mmf_sched *s, int n)
+{
+	if (n < 0 || n > MMF_NR_CPUS || s->ntasks)
+		mmf_internal("mmf_sched_set_cpus(%d): 0..%d, before any task", n, MMF_NR_CPUS);
+	s->ncpus = n;
 }
 
 struct mmf_task *mmf_spawn(struct mmf_sched *s, const char *name, unsigned flags,
@@ -726,27 +735,47 @@ static bool can_continue(const struct mmf_task *t)
 	return t && t->state == MMF_T_RUNNABLE && !t->irq_top;
 }
 
-/* May t run now?  Not while another task of its CPU has preemption off:
- * that CPU is busy with it.  (An interrupt runs on the CPU of the task it
- * interrupts, which has interrupts on, so it is not pinned out.) */
-static bool cpu_free_for(struct mmf_sched *s, const struct mmf_task *t)
+/* Virtual CPUs (s->ncpus > 0): which task, if any, keeps each CPU busy so
+ * that no other task of that CPU may run: one with preemption off
+ * (preempt_disable, local_lock, a spinlock held, interrupts off) or an
+ * interrupt handler running there.  Returns false if nothing is pinned. */
+static bool pinned_cpus(struct mmf_sched *s, const struct mmf_task **pin)
 {
-	if (!s->npinned || (t->flags & MMF_TASK_IRQ))
-		return true;
+	bool any = false;
+	if (!s->ncpus)
+		return false;
+	for (int c = 0; c < MMF_NR_CPUS; c++)
+		pin[c] = NULL;
 	for (int i = 0; i < s->ntasks; i++) {
 		const struct mmf_task *o = &s->tasks[i];
-		if (o != t && o->preempt_off && o->cpu == t->cpu && o->state != MMF_T_EXITED)
-			return false;
+		if (o->state == MMF_T_EXITED)
+			continue;
+		bool busy = (o->flags & MMF_TASK_IRQ) ? o->started
+						       : (o->preempt_off || o->atomic || o->irqs_off);
+		if (busy) {
+			pin[o->cpu] = o;
+			any = true;
+		}
 	}
-	return true;
+	return any;
 }
 
-static bool others_runnable(struct mmf_sched *s, struct mmf_task *cur)
+/* May t run now?  Not while another task keeps its CPU busy (above).  An
+ * interrupt not yet started takes the CPU of the task it interrupts. */
+static bool eligible(const struct mmf_task *const *pin, const struct mmf_task *t)
+{
+	if ((t->flags & MMF_TASK_IRQ) && !t->started)
+		return true;
+	return !pin[t->cpu] || pin[t->cpu] == t;
+}
+
+static bool others_runnable(struct mmf_sched *s, struct mmf_task *cur,
+			    const struct mmf_task *const *pin, bool pinned)
 {
 	for (int i = 0; i < s->ntasks; i++) {
 		struct mmf_task *t = &s->tasks[i];
 		if (t != cur && t->state == MMF_T_RUNNABLE && !t->irq_top &&
-		    !((t->flags & MMF_TASK_IRQ) && !t->started) && cpu_free_for(s, t))
+		    !((t->flags & MMF_TASK_IRQ) && !t->started) && (!pinned || eligible(pin, t)))
 			return true;
 	}
 	return false;
@@ -761,7 +790,9 @@ static void build_choice(struct mmf_sched *s, struct mmf_task *cur, struct mmf_c
 	 * for MMF_FAIR_STREAK decisions in a row is switched out once, whatever
 	 * the decision source prefers; only a spin that nothing can end then
 	 * reaches the step budget. */
-	bool unfair = cont && cur->streak >= MMF_FAIR_STREAK && others_runnable(s, cur);
+	const struct mmf_task *pin[MMF_NR_CPUS];
+	bool pinned = pinned_cpus(s, pin);
+	bool unfair = cont && cur->streak >= MMF_FAIR_STREAK && others_runnable(s, cur, pin, pinned);
 	if (unfair)
 		cur->streak = 0;
 	/* A new interrupt may fire where the running task has interrupts on,
@@ -789,7 +820,7 @@ static void build_choice(struct mmf_sched *s, struct mmf_task *cur, struct mmf_c
 			continue;
 		if (t == cur && unfair)
 			continue;
-		if (!cpu_free_for(s, t))
+		if (pinned && !eligible(pin, t))
 			continue;
 		if (t == cur && cont)
 			c->cur = c->n;

@@ -397,7 +397,7 @@ struct mmf_sched {
 	struct mmf_task tasks[MMF_MAX_TASKS];
 	int ntasks;
 	int nspawned;                   /* non-interrupt tasks spawned: CPU placement */
-	int npinned;                    /* tasks with preemption off */
+	int ncpus;                      /* virtual CPUs (mmf_sched_set_cpus), 0: none */
 	uint64_t steps;
 	uint64_t host_values;           /* values drawn in host context (setup) */
 	int nr_timed;                   /* tasks in a timed sleep (fibers) */
@@ -472,6 +472,10 @@ void mmf_sched_reset(struct mmf_sched *s);
 /* Create a task; from the host before mmf_sched_run, or from a running task
  * (spawned tasks become runnable at once).  Returns the task, or NULL with a
  * MMF_FAIL_BUG report if the table is full. */
+/* Host context, before the run's first task: run the tasks on n virtual
+ * CPUs (sched_config.h, MMF_NR_CPUS at most).  0 (the default after a
+ * reset): no CPU model, every task as if on a CPU of its own. */
+void mmf_sched_set_cpus(struct mmf_sched *s, int n);
 struct mmf_task *mmf_spawn(struct mmf_sched *s, const char *name, unsigned flags,
 			   void (*fn)(void *), void *arg);
 

@@ -109,8 +109,8 @@ bool mmf_irqs_disabled(void)
 void mmf_preempt_disable(void)
 {
 	struct mmf_task *t = CUR();
-	if (t && !(t->flags & MMF_TASK_IRQ) && t->preempt_off++ == 0)
-		t->s->npinned++;
+	if (t && !(t->flags & MMF_TASK_IRQ))
+		t->preempt_off++;
 }
 
 void mmf_preempt_enable(void)
@@ -120,8 +120,7 @@ void mmf_preempt_enable(void)
 		return;
 	if (t->preempt_off <= 0)
 		mmf_internal("preempt_enable without preempt_disable");
-	if (--t->preempt_off == 0)
-		t->s->npinned--;
+	t->preempt_off--;
 }
 
 int mmf_cpu(void)
@@ -602,7 +601,7 @@ void mmf_bit_lock(int nr, unsigned long *word, const struct mmf_bit_class *cls,
 		return;
 	}
 	mmf_obj_lock(word);
-	while (test_and_set_bit(nr, word))
+	while (mmf__test_and_set_bit(nr, word))
 		bit_obj_wait(word, nr, cls->name, site);
 	bitlock_locked(word, nr, cls->name, t, site);
 	mmf_obj_unlock(word);
@@ -617,7 +616,7 @@ bool mmf_bit_trylock(int nr, unsigned long *word, const struct mmf_bit_class *cl
 	struct mmf_task *t = CUR();
 	point(MMF_PT_PAGE_LOCK, word, site);
 	mmf_obj_lock(word);
-	bool got = !test_and_set_bit(nr, word);
+	bool got = !mmf__test_and_set_bit(nr, word);
 	if (got)
 		bitlock_locked(word, nr, cls->name, t, site);
 	mmf_obj_unlock(word);
@@ -634,7 +633,7 @@ void mmf_bit_lock_new(int nr, unsigned long *word, const struct mmf_bit_class *c
 	KCHECK(word, sizeof(*word), true, site);
 	struct mmf_task *t = CUR();
 	mmf_obj_lock(word);
-	bool was = test_and_set_bit(nr, word);
+	bool was = mmf__test_and_set_bit(nr, word);
 	if (!was)
 		bitlock_locked(word, nr, cls->name, t, site);
 	mmf_obj_unlock(word);
@@ -657,7 +656,7 @@ void mmf_bit_unlock(int nr, unsigned long *word, const struct mmf_site *site)
 		/* Not ours: fine if it was handed off, a mistake if another
 		 * task still holds it (as far as the side table knows). */
 		mmf_obj_lock(word);
-		const struct mmf_task *o = test_bit(nr, word) ? bitlock_owner(word, nr) : NULL;
+		const struct mmf_task *o = mmf__test_bit(nr, word) ? bitlock_owner(word, nr) : NULL;
 		const struct mmf_bitlock_rec *r = o ? mmf__bitlock_rec(mmf_current_sched(), word,
 								       nr) : NULL;
 		mmf_obj_unlock(word);
@@ -673,7 +672,7 @@ void mmf_bit_unlock(int nr, unsigned long *word, const struct mmf_site *site)
 	}
 	mmf_tsan_release(word);
 	mmf_obj_lock(word);
-	if (!test_and_clear_bit(nr, word)) {
+	if (!mmf__test_and_clear_bit(nr, word)) {
 		mmf_obj_unlock(word);
 		mmf_fail(MMF_FAIL_BUG, word, site, "kernel BUG: unlocking bit %d of %p, which is "
 			 "not locked", nr, (void *)word);
@@ -719,7 +718,7 @@ void mmf_bit_wait(int nr, unsigned long *word, const char *name, const struct mm
 	mmf_might_sleep(site);
 	point(MMF_PT_PAGE_LOCK, word, site);
 	mmf_obj_lock(word);
-	while (test_bit(nr, word))
+	while (mmf__test_bit(nr, word))
 		bit_obj_wait(word, nr, name, site);
 	mmf_obj_unlock(word);
 	mmf_tsan_acquire(word);
@@ -730,7 +729,7 @@ void mmf_bit_clear_wake(int nr, unsigned long *word, const struct mmf_site *site
 	KCHECK(word, sizeof(*word), true, site);
 	mmf_tsan_release(word);
 	mmf_obj_lock(word);
-	bool was = test_and_clear_bit(nr, word);
+	bool was = mmf__test_and_clear_bit(nr, word);
 	mmf_obj_wake(word);
 	mmf_obj_unlock(word);
 	if (!was)

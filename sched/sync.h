@@ -244,27 +244,36 @@ void mmf_bit_clear_wake(int nr, unsigned long *word, const struct mmf_site *site
 #define bit_wait(nr, word, name) mmf_bit_wait((nr), (word), (name), MMF_SITE("bit_wait"))
 #define bit_clear_wake(nr, word) mmf_bit_clear_wake((nr), (word), MMF_SITE("bit_clear_wake"))
 
-/* Atomic bit operations that are not scheduling points (page flags). */
-static inline bool test_bit(int nr, const unsigned long *w)
+/* Bit operations.  The raw forms (mmf__*) are no scheduling points: the
+ * scheduler's own bit locks use them inside their points.  The kernel-named
+ * forms, on shared state (page flags), are potential preemption points by
+ * rule (docs/scheduler.md, "Scheduling points"): a test is an access point,
+ * a change an atomic one. */
+static inline bool mmf__test_bit(int nr, const unsigned long *w)
 {
 	return (__atomic_load_n(w, __ATOMIC_RELAXED) >> nr) & 1;
 }
-static inline void set_bit(int nr, unsigned long *w)
+static inline void mmf__set_bit(int nr, unsigned long *w)
 {
 	__atomic_fetch_or(w, 1ul << nr, __ATOMIC_RELAXED);
 }
-static inline void clear_bit(int nr, unsigned long *w)
+static inline void mmf__clear_bit(int nr, unsigned long *w)
 {
 	__atomic_fetch_and(w, ~(1ul << nr), __ATOMIC_RELAXED);
 }
-static inline bool test_and_set_bit(int nr, unsigned long *w)
+static inline bool mmf__test_and_set_bit(int nr, unsigned long *w)
 {
 	return (__atomic_fetch_or(w, 1ul << nr, __ATOMIC_SEQ_CST) >> nr) & 1;
 }
-static inline bool test_and_clear_bit(int nr, unsigned long *w)
+static inline bool mmf__test_and_clear_bit(int nr, unsigned long *w)
 {
 	return (__atomic_fetch_and(w, ~(1ul << nr), __ATOMIC_SEQ_CST) >> nr) & 1;
 }
+#define test_bit(nr, w)                                                        	(mmf_point(MMF_PT_ACCESS, (w), MMF_SITE("test_bit")), mmf__test_bit((nr), (w)))
+#define set_bit(nr, w)                                                         	(mmf_point(MMF_PT_ATOMIC, (w), MMF_SITE("set_bit")), mmf__set_bit((nr), (w)))
+#define clear_bit(nr, w)                                                       	(mmf_point(MMF_PT_ATOMIC, (w), MMF_SITE("clear_bit")), mmf__clear_bit((nr), (w)))
+#define test_and_set_bit(nr, w)                                                	(mmf_point(MMF_PT_ATOMIC, (w), MMF_SITE("test_and_set_bit")),          	 mmf__test_and_set_bit((nr), (w)))
+#define test_and_clear_bit(nr, w)                                              	(mmf_point(MMF_PT_ATOMIC, (w), MMF_SITE("test_and_clear_bit")),        	 mmf__test_and_clear_bit((nr), (w)))
 
 /* ---- atomic_t ---------------------------------------------------------------
  * Each operation is a scheduling point.  Value-returning operations are

@@ -396,6 +396,7 @@ static void pp_t2(void *arg)
 static void pp_setup(struct mmf_sched *s)
 {
 	pp.in_section = 0;
+	mmf_sched_set_cpus(s, 2);
 	mmf_spawn(s, "t0", 0, pp_t0, NULL);
 	mmf_spawn(s, "t1", 0, pp_t1, NULL);
 	mmf_spawn(s, "t2", 0, pp_t2, NULL);
@@ -425,6 +426,7 @@ static void pp_sleeper(void *arg)
 
 static void pp_sleep_setup(struct mmf_sched *s)
 {
+	mmf_sched_set_cpus(s, 2);
 	mmf_spawn(s, "sleeper", 0, pp_sleeper, NULL);
 	mmf_spawn(s, "other", 0, pp_t1, NULL);
 }
