@@ -99,7 +99,7 @@ static void run_op(const struct mm_op *op)
 		mm_reclaim(op->n);
 		break;
 	case OP_ZSWAP_SHRINK:
-		zswap_writeback_one(op->v % MM_MAX_SWAPFILES);
+		zswap_writeback_one();
 		break;
 	case OP_SWAPON:
 		mm_swapon(MM_SWAP_SLOTS);
@@ -197,6 +197,7 @@ static int mm_model_build(struct mm_model *M, const struct mm_workload *w, char 
 	spin_lock_init(&M->swap_lock);
 	spin_lock_init(&M->mmlist_lock);
 	M->zswap_enabled = w->zswap;
+	zswap_setup(M);
 	M->shadow = shadow_new();
 	for (int i = 0; i < w->mms; i++) {
 		if (mm_create() < 0) {
