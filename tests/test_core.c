@@ -636,6 +636,39 @@ static bool test_zswap_writeback_moves_data_to_the_device(void)
 	return true;
 }
 
+/* A writeback that finds the slot cached fails (-EEXIST) and the entry
+ * stays on the LRU: 6.12 rotates it before dropping the LRU lock, since
+ * after a failure nothing says it is alive to be put back. */
+static void zswap_writeback_busy_body(void *arg)
+{
+	struct mm_model *M = MM();
+	struct swap_info_struct *si = M->swap_info[0];
+	TCHECK_EQ(mm_access(0, 0, true), 0);
+	TCHECK_EQ(mm_reclaim(1), 1);
+	swp_entry_t e = pte_to_swp_entry(pte_of(0, 0));
+	TREQUIRE(zswap_slot(si, e) != NULL);
+	bool new_page;
+	struct folio *f = read_swap_cache_async(e, &new_page);
+	TREQUIRE(f != NULL && new_page);
+	TCHECK_EQ(zswap_writeback_one(), -EEXIST);
+	TCHECK(zswap_slot(si, e) != NULL && zswap_lru_len() == 1);
+	TCHECK_EQ(atomic_read(&M->zswap_stored_pages), 1);
+	swap_read_folio(f);             /* the exclusive load; unlocks */
+	TCHECK_EQ(atomic_read(&M->zswap_stored_pages), 0);
+	TCHECK(zswap_lru_len() == 0);
+	folio_put(f);
+	TCHECK_EQ(mm_access(0, 0, false), 0);   /* the shadow checks the data */
+	mm_teardown();
+}
+
+static bool test_zswap_failed_writeback_keeps_the_entry_on_the_lru(void)
+{
+	struct unit u = {.frames = 8, .mms = 1, .swapdevs = 1, .zswap = true};
+	CHECK(unit_clean(unit_run(&u, zswap_writeback_busy_body, NULL), true));
+	unit_release();
+	return true;
+}
+
 /* ---- memory.c ---------------------------------------------------------------- */
 
 static void memory_body(void *arg)
@@ -2314,6 +2347,7 @@ int main(int argc, char **argv)
 		TEST(test_swap_cache_add_lookup_delete_keep_references),
 		TEST(test_zswap_store_replaces_load_is_exclusive_invalidate_frees),
 		TEST(test_zswap_writeback_moves_data_to_the_device),
+		TEST(test_zswap_failed_writeback_keeps_the_entry_on_the_lru),
 		TEST(test_faults_fork_cow_munmap_exit),
 		TEST(test_cow_from_zero_page_keeps_zero_page_count),
 		TEST(test_two_page_folio_maps_and_swaps_as_one),
