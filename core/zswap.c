@@ -434,9 +434,6 @@ static int zswap_writeback_entry(struct zswap_entry *entry, swp_entry_t swp)
 	int ret = zswap_swap_cache_secure(swp, &f);
 	if (ret)
 		return ret;
-	VM_BUG_ON_FOLIO(!folio_test(f, PG_locked) || !folio_test(f, PG_swapcache), f);
-	/* The locked folio holds the slot: swapoff cannot get past
-	 * try_to_unuse, so the device and its trees stay. */
 	struct zswap_tree *tree = swap_zswap_tree(swp_swap_info(swp), swp);
 	if (mm_variant(V_ZSWAP_CAS_STATE)) {
 		/* CAS design: the claim kept every other user out. */
