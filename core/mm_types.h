@@ -5,7 +5,8 @@
  * Lock order (outermost first), as in the kernel (the list at the top of
  * mm/rmap.c):
  *   mmap_lock -> folio lock -> anon_vma rwsem -> ptl -> swap_info lock ->
- *   cluster lock -> swap-cache lock -> lru_lock; zswap tree lock is a leaf.
+ *   cluster lock -> swap-cache lock -> lru_lock; a zswap tree's xa_lock ->
+ *   zswap_lru_lock, both leaves otherwise.
  * A folio lock is only trylocked under the ptl (zap, do_wp_page), which
  * orders nothing.  The folio lock is a bit lock with a lock class of its
  * own, so the lock-order checker checks it with the others (sync.h).
@@ -13,7 +14,7 @@
  * Kernel: the fields modelled follow Linux 6.12's struct folio,
  * swap_info_struct, swap_cluster_info, anon_vma and anon_vma_chain (one
  * anon_vma per fork family: rmap.c); zswap's structures (zswap.h) are
- * 6.6/6.7's.
+ * 6.12's too.
  */
 #ifndef MM_TYPES_H
 #define MM_TYPES_H
@@ -202,6 +203,10 @@ struct mm_model {
 	unsigned swap_sync_mask;        /* bit t: swapon of type t is SWP_SYNCHRONOUS_IO */
 	atomic_t zswap_stored_pages;
 	atomic_long_t zswap_pool_bytes;
+	/* 6.12's zswap_list_lru (one node, no memcgs): every device's entries,
+	 * oldest first, under its own lock. */
+	spinlock_t zswap_lru_lock;
+	struct list_head zswap_lru;
 	/* oracles */
 	struct mm_shadow *shadow;
 	bool swapoff_signals;           /* the workload's swapoffs may be interrupted */

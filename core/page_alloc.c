@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include "mm.h"
+#include "zswap.h"
 
 #include <string.h>
 
@@ -77,6 +78,8 @@ struct folio *(folio_alloc)(int nr_pages, enum mmf_gfp gfp)
 		      mmf_decide_fault(MM_ALLOC_SLOWPATH_RATE, MMF_SITE("folio_alloc slow path"))))) {
 			t->model_flags |= PF_MEMALLOC;
 			mm_reclaim(2);
+			/* shrink_slab: the zswap shrinker writes back. */
+			zswap_shrinker_scan();
 			t->model_flags &= ~PF_MEMALLOC;
 		}
 	}

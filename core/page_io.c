@@ -95,7 +95,7 @@ void swap_read_folio(struct folio *f)
 	if (mm_variant(V_SWAPIN_DEAD_ENTRY) && swap_read_refused(f))
 		return;
 	if (zswap_load(f)) {
-		folio_set(f, PG_uptodate);
+		/* zswap_load marked it uptodate (or refused it: an I/O error). */
 		folio_unlock(f);
 		return;
 	}

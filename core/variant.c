@@ -28,9 +28,12 @@ const struct mm_variant_info mm_variants[V_NR] = {
 		"use-after-free", "refcount"),
 	VARIANT(V_ZSWAP_WRITEBACK_INVALIDATE_LEAK, "zswap-writeback-invalidate-leak", "2013",
 		"writeback's failure path drops its reference without freeing", "leak", ""),
+	/* In 2013 (refcounted entries) the missing re-check wrote stale data;
+	 * in the 6.12 model (no refcount) the entry it decompresses may be
+	 * freed: a use after free (docs/bugs.md). */
 	VARIANT(V_ZSWAP_WRITEBACK_STALE_DATA, "zswap-writeback-stale-data", "2013",
 		"writeback does not re-check the tree after securing the swap-cache page",
-		"data-corruption", ""),
+		"use-after-free", ""),
 	VARIANT(V_FREE_SWAP_AND_CACHE_SWAPOFF_UAF, "free-swap-and-cache-swapoff-uaf", "2024",
 		"free_swap_and_cache runs without get_swap_device()", "use-after-free", ""),
 	[V_ZSWAP_CAS_STATE] = {.name = "zswap-cas-state", .year = "2013",

@@ -103,7 +103,7 @@ static void run_op(const struct mm_op *op)
 		mm_reclaim(op->n);
 		break;
 	case OP_ZSWAP_SHRINK:
-		zswap_writeback_one(op->v % MM_MAX_SWAPFILES);
+		zswap_writeback_one();
 		break;
 	case OP_SWAPON:
 		mm_swapon(MM_SWAP_SLOTS);
@@ -203,6 +203,7 @@ static int mm_model_build(struct mm_model *M, const struct mm_workload *w, char 
 	spin_lock_init(&M->mmlist_lock);
 	M->zswap_enabled = w->zswap;
 	M->swap_sync_mask = w->sync_mask;
+	zswap_setup(M);
 	M->shadow = shadow_new();
 	for (int i = 0; i < w->mms; i++) {
 		if (mm_create() < 0) {

@@ -128,7 +128,7 @@ expect 2 "a raw input with a bad --bugs" -- "$M" replay "$T/raw.bin" --raw --bug
 
 # Bug variants: hunting with --want, checking a fix with --bugs, minimizing.
 expect 0 "list names the variants" -- "$M" list
-grep_out "zswap-writeback-stale-data .*caught as: data-corruption" "list gives each variant's class"
+grep_out "zswap-writeback-stale-data .*caught as: use-after-free" "list gives each variant's class"
 expect 2 "unknown variant" -- "$M" run mm --params bugs=nosuch --runs 1
 expect 2 "unknown class for --want" -- "$M" run mm --want nosuch --runs 1
 expect 1 "a variant is found with its class" -- "$M" run mm --params bugs=anon-fault-double-alloc \
