@@ -765,8 +765,18 @@ static bool pinned_cpus(struct mmf_sched *s, const struct mmf_task **pin)
 static bool eligible(const struct mmf_task *const *pin, const struct mmf_task *t)
 {
 	if ((t->flags & MMF_TASK_IRQ) && !t->started)
-		return true;
+		return true;    /* build_choice decides where it may start */
 	return !pin[t->cpu] || pin[t->cpu] == t;
+}
+
+/* A CPU nothing keeps busy, for an interrupt that interrupts no task (the
+ * running one blocked or exited), or -1. */
+static int idle_cpu(struct mmf_sched *s, const struct mmf_task *const *pin, bool pinned)
+{
+	for (int c = 0; c < (s->ncpus ? s->ncpus : 1); c++)
+		if (!pinned || !pin[c])
+			return c;
+	return -1;
 }
 
 static bool others_runnable(struct mmf_sched *s, struct mmf_task *cur,
@@ -817,6 +827,11 @@ static void build_choice(struct mmf_sched *s, struct mmf_task *cur, struct mmf_c
 		if (t->state != MMF_T_RUNNABLE || t->irq_top)
 			continue;
 		if ((t->flags & MMF_TASK_IRQ) && !t->started && !irq_ok)
+			continue;
+		/* With no task to interrupt, an interrupt needs a CPU that is
+		 * not busy. */
+		if ((t->flags & MMF_TASK_IRQ) && !t->started && !cont && pinned &&
+		    idle_cpu(s, pin, pinned) < 0)
 			continue;
 		if (t == cur && unfair)
 			continue;
@@ -1085,6 +1100,13 @@ static void reschedule(struct mmf_sched *s, struct mmf_task *cur)
 			next->interrupted = cur;
 			next->cpu = cur->cpu;
 			cur->irq_top = next;
+		} else if ((next->flags & MMF_TASK_IRQ) && !next->started && s->ncpus) {
+			const struct mmf_task *pin[MMF_NR_CPUS];
+			bool pinned = pinned_cpus(s, pin);
+			int c = idle_cpu(s, pin, pinned);
+			if (c < 0)
+				mmf_internal("an interrupt started with every CPU busy");
+			next->cpu = c;
 		}
 		if (next == cur)
 			return;
