@@ -14,7 +14,7 @@
 const struct mm_variant_info mm_variants[V_NR] = {
 	VARIANT(V_SWAPIN_DEAD_ENTRY, "swapin-dead-entry", "1998",
 		"read_swap_cache_async references the entry after inserting the page",
-		"deadlock,warning", "bug,use-after-free"),
+		"deadlock,warning", "bug,use-after-free,leak"),
 	VARIANT(V_ANON_FAULT_DOUBLE_ALLOC, "anon-fault-double-alloc", "1998",
 		"do_anonymous_page installs its page without re-checking the pte",
 		"data-corruption,leak", "use-after-free"),

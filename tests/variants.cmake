@@ -35,7 +35,10 @@ foreach(vb ${mmf_variant_bounds})
     COMMAND ${mmf_find} $<TARGET_FILE:mmfuzz> explore-fixed ${v} ${bound} ${MMF_CORPUS}/focused)
   set_tests_properties(find_${v}_generic_random find_${v}_focused_explore
     PROPERTIES LABELS "fuzz-smoke")
-  if(bound EQUAL 1)
+  # zswap-cas-state's livelock needs four tasks in the 6.12 model (its
+  # bound-1 space is 946,330 schedules, about 30 s): its fixed-model check
+  # is in the long tier.
+  if(bound EQUAL 1 AND NOT v STREQUAL "zswap-cas-state")
     set_tests_properties(fixed_${v}_focused_explore PROPERTIES LABELS "fuzz-smoke")
   else()
     set_tests_properties(fixed_${v}_focused_explore PROPERTIES LABELS "long" TIMEOUT 1800)
