@@ -229,6 +229,14 @@ struct folio *read_swap_cache_async(swp_entry_t e, bool *new_page)
 static void swap_ra_one(swp_entry_t x)
 {
 	bool alloc;
+	if (mm_variant(V_SWAPIN_DEAD_ENTRY)) {
+		/* 1998's read-ahead (valid_swaphandles) took only slots in
+		 * use: the historic path has no swapcache_prepare to refuse a
+		 * free one. */
+		struct swap_info_struct *si = swp_swap_info(x);
+		if (!si || swp_offset(x) >= si->max || !data_race(si->swap_map[swp_offset(x)]))
+			return;
+	}
 	struct folio *f = read_swap_cache_async(x, &alloc);
 	if (!f)
 		return;         /* dead, busy, or no memory: readahead gives up */
