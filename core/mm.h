@@ -65,6 +65,24 @@ static inline void user_clear(uint8_t *dst)
 		(x) = (val);                                                   \
 	} while (0)
 
+/* smp_store_release / smp_load_acquire: the marked accesses with their
+ * ordering, which TSan sees as a release and an acquire on the location
+ * (6.12's swap_range_free orders its cleanups before the inuse_pages
+ * store with smp_wmb, and try_to_unuse reads it, then smp_mb). */
+#define smp_store_release(p, v)                                                \
+	do {                                                                   \
+		mmf_point(MMF_PT_ACCESS, (p), MMF_SITE("smp_store_release"));  \
+		mmf_tsan_release((void *)(p));                                 \
+		__atomic_store_n((p), (v), __ATOMIC_RELEASE);                  \
+	} while (0)
+#define smp_load_acquire(p)                                                    \
+	({                                                                     \
+		mmf_point(MMF_PT_ACCESS, (p), MMF_SITE("smp_load_acquire"));   \
+		__typeof__(*(p)) acq_v_ = __atomic_load_n((p), __ATOMIC_ACQUIRE); \
+		mmf_tsan_acquire((void *)(p));                                 \
+		acq_v_;                                                        \
+	})
+
 /* ---- page_alloc.c: frames, the allocator, reference counts --------------------- */
 void mm_page_alloc_init(struct mm_model *M, int nr_frames);
 /* Allocate a folio of nr_pages (1 or 2), refcount 1.  GFP_KERNEL may sleep

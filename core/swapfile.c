@@ -162,7 +162,8 @@ static void swap_slot_release(struct swap_info_struct *si, unsigned long off)
 	unlock_cluster(ci);
 	user_clear(si->disk + off * MM_PAGE_BYTES);
 	BUG_ON(!si->inuse_pages);
-	WRITE_ONCE(si->inuse_pages, si->inuse_pages - 1);
+	/* Cleanups before the count (swap_range_free's smp_wmb). */
+	smp_store_release(&si->inuse_pages, si->inuse_pages - 1);
 	spin_unlock(&si->lock);
 }
 

@@ -105,7 +105,9 @@ static bool swapoff_signal_pending(int stalled)
 static int try_to_unuse(struct swap_info_struct *si)
 {
 	struct mm_model *M = MM();
-	unsigned last = READ_ONCE(si->inuse_pages);
+	/* Acquire: what a slot's release did before its count fell is seen
+	 * by swapoff's cleanups (try_to_unuse's smp_mb). */
+	unsigned last = smp_load_acquire(&si->inuse_pages);
 	int stalled = 0;
 	if (!last)
 		return 0;
@@ -124,7 +126,7 @@ static int try_to_unuse(struct swap_info_struct *si)
 		 * (an in-flight swap-out that allocated its slot before we
 		 * stopped allocation, a fork copying a swap pte): retry, with
 		 * no limit, until none is left or a signal arrives. */
-		unsigned inuse = READ_ONCE(si->inuse_pages);
+		unsigned inuse = smp_load_acquire(&si->inuse_pages);
 		if (!inuse)
 			return 0;
 		stalled = inuse < last ? 0 : stalled + 1;

@@ -791,9 +791,17 @@ static bool others_runnable(struct mmf_sched *s, struct mmf_task *cur,
 	return false;
 }
 
+/* The running task holds its CPU: it can go on, and no other task keeps
+ * that CPU busy (a task moved to a busy CPU, mmf_run_on_cpu, waits). */
+static bool holds_cpu(struct mmf_sched *s, const struct mmf_task *cur)
+{
+	const struct mmf_task *pin[MMF_NR_CPUS];
+	return can_continue(cur) && (!pinned_cpus(s, pin) || eligible(pin, cur));
+}
+
 static void build_choice(struct mmf_sched *s, struct mmf_task *cur, struct mmf_choice *c)
 {
-	bool cont = can_continue(cur);
+	bool cont = holds_cpu(s, cur);
 	/* Fairness: every task has a CPU of its own in the kernel, so a task
 	 * spinning for another one that is runnable (a retry loop, a trylock
 	 * loop) is not a hang.  A task that kept the CPU from runnable tasks
@@ -1095,7 +1103,7 @@ static void reschedule(struct mmf_sched *s, struct mmf_task *cur)
 			continue;
 		}
 		struct mmf_task *next = &s->tasks[id];
-		if ((next->flags & MMF_TASK_IRQ) && !next->started && can_continue(cur) &&
+		if ((next->flags & MMF_TASK_IRQ) && !next->started && holds_cpu(s, cur) &&
 		    !(cur->flags & MMF_TASK_IRQ)) {
 			next->interrupted = cur;
 			next->cpu = cur->cpu;
