@@ -156,10 +156,13 @@ int mm_swapoff(int type)
 
 	int err = try_to_unuse(si);
 	if (err) {
-		/* Put the device back in service. */
+		/* Put the device back in service (reinsert_swap_info: under
+		 * swap_lock, where swapoff and swapon look it up, and si->lock). */
+		spin_lock(&M->swap_lock);
 		spin_lock(&si->lock);
 		si->flags |= SWP_WRITEOK;
 		spin_unlock(&si->lock);
+		spin_unlock(&M->swap_lock);
 		return err;
 	}
 	/* No new users; wait for the ones inside get_swap_device(). */
