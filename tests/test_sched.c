@@ -366,36 +366,40 @@ static struct {
 static void pp_t0(void *arg)
 {
 	(void)arg;
-	pp.cpu[0] = smp_processor_id();
+	__atomic_store_n(&pp.cpu[0], smp_processor_id(), __ATOMIC_RELAXED);
 	preempt_disable();
-	pp.in_section = 1;
+	__atomic_store_n(&pp.in_section, 1, __ATOMIC_RELAXED);
 	cond_resched();
 	cond_resched();
-	pp.in_section = 0;
+	__atomic_store_n(&pp.in_section, 0, __ATOMIC_RELAXED);
 	preempt_enable();
 }
 
 static void pp_t1(void *arg)
 {
 	(void)arg;
-	pp.cpu[1] = smp_processor_id();
-	pp.other_cpu_inside += pp.in_section;
+	__atomic_store_n(&pp.cpu[1], smp_processor_id(), __ATOMIC_RELAXED);
+	__atomic_fetch_add(&pp.other_cpu_inside, __atomic_load_n(&pp.in_section, __ATOMIC_RELAXED),
+			   __ATOMIC_RELAXED);
 	cond_resched();
-	pp.other_cpu_inside += pp.in_section;
+	__atomic_fetch_add(&pp.other_cpu_inside, __atomic_load_n(&pp.in_section, __ATOMIC_RELAXED),
+			   __ATOMIC_RELAXED);
 }
 
 static void pp_t2(void *arg)
 {
 	(void)arg;
-	pp.cpu[2] = smp_processor_id();
-	pp.same_cpu_inside += pp.in_section;
+	__atomic_store_n(&pp.cpu[2], smp_processor_id(), __ATOMIC_RELAXED);
+	__atomic_fetch_add(&pp.same_cpu_inside, __atomic_load_n(&pp.in_section, __ATOMIC_RELAXED),
+			   __ATOMIC_RELAXED);
 	cond_resched();
-	pp.same_cpu_inside += pp.in_section;
+	__atomic_fetch_add(&pp.same_cpu_inside, __atomic_load_n(&pp.in_section, __ATOMIC_RELAXED),
+			   __ATOMIC_RELAXED);
 }
 
 static void pp_setup(struct mmf_sched *s)
 {
-	pp.in_section = 0;
+	__atomic_store_n(&pp.in_section, 0, __ATOMIC_RELAXED);
 	mmf_sched_set_cpus(s, 2);
 	mmf_spawn(s, "t0", 0, pp_t0, NULL);
 	mmf_spawn(s, "t1", 0, pp_t1, NULL);
