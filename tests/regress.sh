@@ -10,6 +10,16 @@ TRACE=$2
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 fail() { echo "FAIL $(basename "$TRACE"): $*"; exit 1; }
+# A replay a sanitizer ended before the model's own report: both replays
+# must have ended alike, and the fixed model must replay clean.
+pass_early() {
+	cmp -s "$TMP/rc1" "$TMP/rc2" || fail "the two replays exited differently"
+	echo "ok: $1"
+	"$MMFUZZ" replay "$TRACE" --bugs none --quiet >"$TMP/fixed" 2>&1 ||
+		{ tail -8 "$TMP/fixed"; fail "the fixed model does not replay clean"; }
+	echo "ok: clean on the fixed model"
+	exit 0
+}
 
 want=$(sed -n 's/^result //p' "$TRACE")
 [ -n "$want" ] || fail "no 'result' line in the trace"
@@ -32,23 +42,13 @@ rc=$(cat "$TMP/rc1")
 if [ "$rc" = 66 ] && grep -q "WARNING: ThreadSanitizer: data race" "$TMP/out1" &&
 	! grep -q "^reproduced: " "$TMP/out1"; then
 	# halt_on_error: TSan stopped the replay at the race itself.
-	cmp -s "$TMP/rc1" "$TMP/rc2" || fail "the two replays exited differently"
-	echo "ok: ThreadSanitizer reports the race (data race; recorded: $want)"
-	"$MMFUZZ" replay "$TRACE" --bugs none --quiet >"$TMP/fixed" 2>&1 ||
-		{ tail -8 "$TMP/fixed"; fail "the fixed model does not replay clean"; }
-	echo "ok: clean on the fixed model"
-	exit 0
+	pass_early "ThreadSanitizer reports the race (data race; recorded: $want)"
 fi
 # TSan ending the execution at the race (every TSan report does in mmfuzz):
 # the run is a finding of class data-race, the race report above it.
 if [ "$rc" = 1 ] && grep -q "WARNING: ThreadSanitizer: data race" "$TMP/out1" &&
 	grep -q "^mmfuzz: FAILURE \[data-race\] data-race: ThreadSanitizer" "$TMP/out1"; then
-	cmp -s "$TMP/rc1" "$TMP/rc2" || fail "the two replays exited differently"
-	echo "ok: ThreadSanitizer reports the race (a data-race finding; recorded: $want)"
-	"$MMFUZZ" replay "$TRACE" --bugs none --quiet >"$TMP/fixed" 2>&1 ||
-		{ tail -8 "$TMP/fixed"; fail "the fixed model does not replay clean"; }
-	echo "ok: clean on the fixed model"
-	exit 0
+	pass_early "ThreadSanitizer reports the race (a data-race finding; recorded: $want)"
 fi
 if [ "$rc" = 66 ] && grep -q "ThreadSanitizer: reported" "$TMP/out1"; then
 	echo "note: ThreadSanitizer reports the variant's race as well"
@@ -61,12 +61,7 @@ fi
 # goes unreported there and may end in a crash on the reused memory.
 if [ "$want" = use-after-free ] && [ "$rc" = 1 ] && grep -qa "ThreadSanitizer" "$MMFUZZ" &&
 	grep -q "^mmfuzz: FAILURE \[crash\]" "$TMP/out1"; then
-	cmp -s "$TMP/rc1" "$TMP/rc2" || fail "the two replays exited differently"
-	echo "ok: the use after free ends in a crash under TSan, which checks no heap state (recorded: $want)"
-	"$MMFUZZ" replay "$TRACE" --bugs none --quiet >"$TMP/fixed" 2>&1 ||
-		{ tail -8 "$TMP/fixed"; fail "the fixed model does not replay clean"; }
-	echo "ok: clean on the fixed model"
-	exit 0
+	pass_early "the use after free ends in a crash under TSan, which checks no heap state (recorded: $want)"
 fi
 if grep -q "ERROR: AddressSanitizer: heap-use-after-free" "$TMP/out1"; then
 	[ "$want" = use-after-free ] ||

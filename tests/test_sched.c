@@ -375,26 +375,28 @@ static void pp_t0(void *arg)
 	preempt_enable();
 }
 
+/* Note the CPU, and count t0's section being open at two points. */
+static void pp_observe(int id, long *inside)
+{
+	__atomic_store_n(&pp.cpu[id], smp_processor_id(), __ATOMIC_RELAXED);
+	for (int i = 0; i < 2; i++) {
+		if (i)
+			cond_resched();
+		__atomic_fetch_add(inside, __atomic_load_n(&pp.in_section, __ATOMIC_RELAXED),
+				   __ATOMIC_RELAXED);
+	}
+}
+
 static void pp_t1(void *arg)
 {
 	(void)arg;
-	__atomic_store_n(&pp.cpu[1], smp_processor_id(), __ATOMIC_RELAXED);
-	__atomic_fetch_add(&pp.other_cpu_inside, __atomic_load_n(&pp.in_section, __ATOMIC_RELAXED),
-			   __ATOMIC_RELAXED);
-	cond_resched();
-	__atomic_fetch_add(&pp.other_cpu_inside, __atomic_load_n(&pp.in_section, __ATOMIC_RELAXED),
-			   __ATOMIC_RELAXED);
+	pp_observe(1, &pp.other_cpu_inside);
 }
 
 static void pp_t2(void *arg)
 {
 	(void)arg;
-	__atomic_store_n(&pp.cpu[2], smp_processor_id(), __ATOMIC_RELAXED);
-	__atomic_fetch_add(&pp.same_cpu_inside, __atomic_load_n(&pp.in_section, __ATOMIC_RELAXED),
-			   __ATOMIC_RELAXED);
-	cond_resched();
-	__atomic_fetch_add(&pp.same_cpu_inside, __atomic_load_n(&pp.in_section, __ATOMIC_RELAXED),
-			   __ATOMIC_RELAXED);
+	pp_observe(2, &pp.same_cpu_inside);
 }
 
 static void pp_setup(struct mmf_sched *s)
