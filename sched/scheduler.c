@@ -801,15 +801,16 @@ static bool holds_cpu(struct mmf_sched *s, const struct mmf_task *cur)
 
 static void build_choice(struct mmf_sched *s, struct mmf_task *cur, struct mmf_choice *c)
 {
-	bool cont = holds_cpu(s, cur);
+	const struct mmf_task *pin[MMF_NR_CPUS];
+	bool pinned = pinned_cpus(s, pin);
+	/* holds_cpu(), on the pins computed once for this decision */
+	bool cont = can_continue(cur) && (!pinned || eligible(pin, cur));
 	/* Fairness: every task has a CPU of its own in the kernel, so a task
 	 * spinning for another one that is runnable (a retry loop, a trylock
 	 * loop) is not a hang.  A task that kept the CPU from runnable tasks
 	 * for MMF_FAIR_STREAK decisions in a row is switched out once, whatever
 	 * the decision source prefers; only a spin that nothing can end then
 	 * reaches the step budget. */
-	const struct mmf_task *pin[MMF_NR_CPUS];
-	bool pinned = pinned_cpus(s, pin);
 	bool unfair = cont && cur->streak >= MMF_FAIR_STREAK && others_runnable(s, cur, pin, pinned);
 	if (unfair)
 		cur->streak = 0;
