@@ -90,6 +90,18 @@ bool mm_is_live(int id)
 
 /* ---- faults -------------------------------------------------------------------- */
 
+/* A new anon folio nobody else maps goes into its nr ptes from first,
+ * writable and dirty, with one reference per pte (ptl held). */
+static void map_new_anon_folio(struct mm_struct *mm, struct folio *f, int first)
+{
+	int nr = f->nr_pages;
+	folio_ref_add(f, nr - 1);
+	folio_add_new_anon_rmap(f, mm, first, nr);
+	for (int i = 0; i < nr; i++)
+		mm->pte[first + i] = mk_pte(PTE_PRESENT, page_number(f, i), true);
+	folio_set(f, PG_dirty);
+}
+
 static int do_anonymous_page(struct mm_struct *mm, int v, bool write)
 {
 	struct mm_model *M = MM();
@@ -102,17 +114,34 @@ static int do_anonymous_page(struct mm_struct *mm, int v, bool write)
 		spin_unlock(&mm->ptl);
 		return FAULT_RETRY;
 	}
-	/* Where the aligned pair is empty, the decision source may ask for
-	 * a two-page folio (mTHP), the shape the two-entry races need. */
-	int first = v, nr = 1;
+	/* alloc_anon_folio (mTHP): the possible orders are those whose
+	 * aligned range lies in the vma with every pte empty; the decision
+	 * source picks the largest to try (which orders are enabled), and a
+	 * failed allocation falls back to the next possible order down. */
+	unsigned orders = 1;
 	spin_lock(&mm->ptl);
-	bool pair_empty = v + 1 < MM_VPAGES && v % 2 == 0 && pte_kind(mm->pte[v + 1]) == PTE_NONE;
+	for (int n = 2; n <= MM_MAX_FOLIO_PAGES; n *= 2) {
+		int first = v & ~(n - 1);
+		bool empty = (M->thp_orders & (unsigned)n) && first + n <= MM_VPAGES;
+		for (int i = 0; empty && i < n; i++)
+			empty = !mm->unmapped[first + i] && pte_kind(mm->pte[first + i]) == PTE_NONE;
+		if (empty)
+			orders |= (unsigned)n;
+	}
 	spin_unlock(&mm->ptl);
-	if (pair_empty && mmf_decide_value(2, MMF_SITE("anon folio order")))
-		nr = 2;
-	struct folio *f = folio_alloc(nr, GFP_KERNEL);
+	int nr = 1;
+	if (orders > 1)
+		nr = 1 << mmf_decide_value((uint64_t)(32 - __builtin_clz(orders)),
+					   MMF_SITE("anon folio order"));
+	struct folio *f = NULL;
+	for (; nr > 1 && !f; nr /= 2)
+		if ((orders & (unsigned)nr) && (f = folio_alloc(nr, GFP_KERNEL)))
+			break;
+	if (!f)
+		f = folio_alloc(1, GFP_KERNEL);
 	if (!f)
 		return FAULT_OOM;
+	int first = v & ~(nr - 1);
 
 	spin_lock(&mm->ptl);
 	if (!mm_variant(V_ANON_FAULT_DOUBLE_ALLOC)) {
@@ -127,42 +156,57 @@ static int do_anonymous_page(struct mm_struct *mm, int v, bool write)
 		}
 	}
 	folio_set(f, PG_uptodate);
-	folio_ref_add(f, nr - 1);       /* one reference per mapping pte */
-	folio_add_new_anon_rmap(f, mm, first);
-	for (int i = 1; i < nr; i++)
-		atomic_inc(&f->_mapcount);
-	for (int i = 0; i < nr; i++)
-		mm->pte[first + i] = mk_pte(PTE_PRESENT, page_number(f, i), true);
-	folio_set(f, PG_dirty);
+	map_new_anon_folio(mm, f, first);
 	folio_add_lru(f);
 	spin_unlock(&mm->ptl);
 	return FAULT_RETRY;
 }
 
 /* alloc_swap_folio's choice of order for a swap-in that skips the swap
- * cache: two pages when zswap was never enabled (it cannot load a large
- * folio), the aligned pair of ptes holds the two slots of one aligned pair
- * on the device (can_swapin_thp: contiguous entries, the offset aligned as
- * the address was at swap-out), neither slot is cached (non_swapcache_batch)
- * and the decision source asks for the larger order (mTHP enabled). */
+ * cache: the decision source picks the largest order to try (mTHP
+ * enabled); an order is possible when zswap was never enabled (it cannot
+ * load a large folio), the aligned range of ptes lies in the vma and holds
+ * contiguous slots starting at an offset aligned as the address
+ * (can_swapin_thp), and none of the slots is cached (non_swapcache_batch). */
+static bool swapin_range_ok(struct mm_struct *mm, int first, int nr, swp_entry_t e0,
+			    struct swap_info_struct *si)
+{
+	unsigned long off0 = swp_offset(e0);
+	if (first + nr > MM_VPAGES || off0 % (unsigned long)nr || off0 + (unsigned long)nr > si->max)
+		return false;
+	bool ok = true;
+	spin_lock(&mm->ptl);
+	for (int i = 0; ok && i < nr; i++)
+		ok = !mm->unmapped[first + i] &&
+		     mm->pte[first + i] ==
+			     mk_pte(PTE_SWAP, swp_entry(swp_type(e0), off0 + (unsigned long)i).val, false);
+	spin_unlock(&mm->ptl);
+	for (int i = 0; ok && i < nr; i++)
+		ok = !(data_race(si->swap_map[off0 + (unsigned long)i]) & SWAP_HAS_CACHE);
+	return ok;
+}
+
 static int swapin_order(struct mm_struct *mm, int v, pte_t orig, struct swap_info_struct *si)
 {
 	swp_entry_t e = pte_to_swp_entry(orig);
-	int first = v & ~1;
-	unsigned long off0 = swp_offset(e) - (unsigned long)(v - first);
-	if (MM()->zswap_enabled || first + 1 >= MM_VPAGES || off0 % 2 || off0 + 1 >= si->max)
+	if (MM()->zswap_enabled)
 		return 1;
-	spin_lock(&mm->ptl);
-	bool pair = true;
-	for (int i = 0; i < 2; i++)
-		pair &= mm->pte[first + i] ==
-			mk_pte(PTE_SWAP, swp_entry(swp_type(e), off0 + (unsigned long)i).val, false);
-	spin_unlock(&mm->ptl);
-	for (int i = 0; i < 2 && pair; i++)
-		pair &= !(data_race(si->swap_map[off0 + (unsigned long)i]) & SWAP_HAS_CACHE);
-	if (!pair || !mmf_decide_value(2, MMF_SITE("swapin folio order")))
+	unsigned orders = 1;
+	for (int n = 2; n <= MM_MAX_FOLIO_PAGES; n *= 2) {
+		int first = v & ~(n - 1);
+		if (!(MM()->thp_orders & (unsigned)n) || swp_offset(e) < (unsigned long)(v - first))
+			continue;
+		swp_entry_t e0 = swp_entry(swp_type(e), swp_offset(e) - (unsigned long)(v - first));
+		if (swapin_range_ok(mm, first, n, e0, si))
+			orders |= (unsigned)n;
+	}
+	if (orders == 1)
 		return 1;
-	return 2;
+	int nr = 1 << mmf_decide_value((uint64_t)(32 - __builtin_clz(orders)),
+				       MMF_SITE("swapin folio order"));
+	while (nr > 1 && !(orders & (unsigned)nr))
+		nr /= 2;
+	return nr;
 }
 
 /* do_swap_page without the swap cache (SWP_SYNCHRONOUS_IO, one pte holds
@@ -215,13 +259,7 @@ static int do_swap_page_direct(struct mm_struct *mm, int v, pte_t orig, bool wri
 		 * slots are freed below, so this folio is the only copy. */
 		for (int i = 0; i < nr; i++)
 			swap_free(swp_entry(swp_type(e), swp_offset(e) + (unsigned long)i));
-		folio_ref_add(f, nr - 1);       /* one reference per mapping pte */
-		folio_add_new_anon_rmap(f, mm, first);
-		for (int i = 1; i < nr; i++)
-			atomic_inc(&f->_mapcount);
-		for (int i = 0; i < nr; i++)
-			mm->pte[first + i] = mk_pte(PTE_PRESENT, page_number(f, i), true);
-		folio_set(f, PG_dirty);
+		map_new_anon_folio(mm, f, first);
 	}
 	folio_unlock(f);
 	spin_unlock(&mm->ptl);
@@ -263,15 +301,21 @@ static int do_swap_page(struct mm_struct *mm, int v, pte_t orig, bool write)
 	if (!f && data_race(si->flags & SWP_SYNCHRONOUS_IO) && __swap_count(e) == 1)
 		return do_swap_page_direct(mm, v, orig, write, si);
 	if (!f) {
-		f = swapin_readahead(e, mm, v, &new_page);
+		bool nomem;
+		f = swapin_readahead(e, mm, v, &new_page, &nomem);
 		if (!f) {
 			spin_lock(&mm->ptl);
 			bool same = mm->pte[v] == orig;
 			spin_unlock(&mm->ptl);
 			put_swap_device(si);
 			/* Gone (another fault or swapoff got it): retry.  Still
-			 * there: the allocator failed. */
-			return same ? FAULT_OOM : FAULT_RETRY;
+			 * there: the allocator failed, or the entry died and the
+			 * page went out to the same slot again since (an ABA
+			 * pte_same cannot see).  6.12 returns VM_FAULT_OOM for
+			 * both, and its fault handler retries
+			 * (pagefault_out_of_memory); the model ends the access
+			 * with -ENOMEM only when memory really ran out. */
+			return same && nomem ? FAULT_OOM : FAULT_RETRY;
 		}
 	}
 	folio_lock(f);
@@ -301,7 +345,7 @@ static int do_swap_page(struct mm_struct *mm, int v, pte_t orig, bool write)
 	/* The pte's reference moves from the swap slot to the folio (the
 	 * lookup reference becomes the pte's). */
 	swap_free(e);
-	folio_add_anon_rmap(f, mm, v - sub);
+	folio_add_anon_rmap_pte(f, mm, v - sub, sub);
 	bool exclusive = folio_mapcount(f) == 1 && !folio_swapped(f);
 	bool writable = write && exclusive;
 	mm->pte[v] = mk_pte(PTE_PRESENT, page_number(f, sub), writable);
@@ -336,9 +380,11 @@ static int do_wp_page(struct mm_struct *mm, int v, pte_t orig)
 		lru_add_drain();
 	if (!is_zero_folio(old) && folio_trylock(old)) {
 		/* Reuse: we are the only mapping and no swap slot or other
-		 * user shares the page. */
+		 * user shares the page.  Never a page of a large folio (6.12
+		 * gives those back sooner by copying). */
 		int cache = folio_test(old, PG_swapcache) ? old->nr_pages : 0;
-		bool reuse = folio_mapcount(old) == 1 && folio_ref_count(old) == 1 + cache &&
+		bool reuse = old->nr_pages == 1 && folio_mapcount(old) == 1 &&
+			     folio_ref_count(old) == 1 + cache &&
 			     (!cache || !folio_swapped(old));
 		if (reuse) {
 			if (cache)
@@ -371,12 +417,12 @@ static int do_wp_page(struct mm_struct *mm, int v, pte_t orig)
 		folio_put(old);
 		return FAULT_RETRY;
 	}
-	folio_add_new_anon_rmap(nf, mm, v);
+	folio_add_new_anon_rmap(nf, mm, v, 1);
 	folio_set(nf, PG_dirty);
 	folio_add_lru(nf);
 	mm->pte[v] = mk_pte(PTE_PRESENT, page_number(nf, 0), true);
 	if (!is_zero_folio(old))
-		folio_remove_rmap(old);
+		folio_remove_rmap_pte(old, sub);
 	spin_unlock(&mm->ptl);
 	if (!is_zero_folio(old))
 		free_folio_and_swap_cache(old); /* the old pte's reference */
@@ -513,14 +559,14 @@ again:
 				user_copy(nf->data[0], f->data[sub]);
 				folio_set(nf, PG_uptodate);
 				folio_set(nf, PG_dirty);
-				folio_add_new_anon_rmap(nf, child, v);
+				folio_add_new_anon_rmap(nf, child, v, 1);
 				folio_add_lru(nf);
 				child->pte[v] = mk_pte(PTE_PRESENT, page_number(nf, 0), true);
 				break;
 			}
 			if (!is_zero_folio(f)) {
 				folio_get(f);
-				atomic_inc(&f->_mapcount);
+				folio_dup_anon_rmap_pte(f, sub);
 			}
 			/* Both sides copy on write from now on. */
 			p &= ~PTE_WRITE;
@@ -582,12 +628,13 @@ static void zap_range(struct mm_struct *mm, int first, int n)
 		case PTE_MIGRATION:     /* the migrating task holds the folio */
 			break;
 		case PTE_PRESENT: {
-			struct folio *f = pte_folio(p, NULL);
+			int sub;
+			struct folio *f = pte_folio(p, &sub);
 			if (is_zero_folio(f))
 				break;
 			if (pte_write(p))
 				folio_set(f, PG_dirty);
-			folio_remove_rmap(f);
+			folio_remove_rmap_pte(f, sub);
 			release[nrel++] = f;
 			break;
 		}

@@ -17,21 +17,6 @@
 #include <errno.h>
 #include <string.h>
 
-/* folio_ref_freeze/unfreeze: take the count from exactly 'count' to 0 (no
- * new reference can be had meanwhile: folio_try_get fails on 0), and set
- * it back.  The caller's accounting of which references those were stays
- * with the caller. */
-static bool folio_ref_freeze(struct folio *f, int count)
-{
-	return atomic_cmpxchg(&f->_refcount, count, 0) == count;
-}
-
-static void folio_ref_unfreeze(struct folio *f, int count)
-{
-	VM_BUG_ON_FOLIO(atomic_read(&f->_refcount) != 0, f);
-	atomic_set(&f->_refcount, count);
-}
-
 /* migrate_folio (__migrate_folio, __folio_migrate_mapping): move f's
  * identity to nf (both locked).  f may hold only the references migration
  * expects: ours (isolation) and the swap cache's.  Any other (a pin, a
@@ -142,6 +127,9 @@ static int unmap_and_move(struct folio *f)
 	}
 	if (remap)
 		remove_migration_ptes(f, nf);
+	/* The copy is as partially mapped as the original was. */
+	if (folio_test(f, PG_partially_mapped))
+		deferred_split_folio(nf);
 	folio_unlock(nf);
 	folio_unlock(f);
 	if (av)

@@ -85,7 +85,7 @@ static inline void user_clear(uint8_t *dst)
 
 /* ---- page_alloc.c: frames, the allocator, reference counts --------------------- */
 void mm_page_alloc_init(struct mm_model *M, int nr_frames);
-/* Allocate a folio of nr_pages (1 or 2), refcount 1.  GFP_KERNEL may sleep
+/* Allocate a folio of nr_pages (1, 2 or 4), refcount 1.  GFP_KERNEL may sleep
  * (a scheduling point) and fails when the decision source injects a fault
  * at M->alloc_fail_rate.  Data is zeroed. */
 struct folio *(folio_alloc)(int nr_pages, enum mmf_gfp gfp);
@@ -97,6 +97,12 @@ void (folio_put_refs)(struct folio *f, int nr);
 int folio_ref_count(struct folio *f);           /* a scheduling point */
 int folio_mapcount(struct folio *f);
 bool folio_maybe_dma_pinned(struct folio *f);
+/* folio_ref_freeze/unfreeze: take the count from exactly 'count' to 0 (no
+ * new reference can be had meanwhile: folio_try_get fails on 0), and set
+ * it back.  The caller's accounting of which references those were stays
+ * with the caller. */
+bool folio_ref_freeze(struct folio *f, int count);
+void folio_ref_unfreeze(struct folio *f, int count);
 struct folio *pfn_folio(int pfn);
 bool is_zero_folio(const struct folio *f);
 /* The page allocator's free path with the kernel's bad-page checks; the
@@ -175,8 +181,10 @@ void (free_folio_and_swap_cache)(struct folio *f);
  * locked with *new_page set; the caller starts the read. */
 struct folio *read_swap_cache_async(swp_entry_t e, bool *new_page);
 /* The faulting entry's folio after reading its neighbours (by swap offset,
- * or by the ptes around page v of mm), its read issued if new. */
-struct folio *swapin_readahead(swp_entry_t e, struct mm_struct *mm, int v, bool *new_page);
+ * or by the ptes around page v of mm), its read issued if new.  NULL with
+ * *nomem set: no memory for it; NULL otherwise: the entry is dead. */
+struct folio *swapin_readahead(swp_entry_t e, struct mm_struct *mm, int v, bool *new_page,
+			       bool *nomem);
 
 /* ---- vmscan.c: reclaim ------------------------------------------------------------------ */
 /* Reclaim up to nr folios from the LRU: add to swap, unmap,
@@ -208,9 +216,16 @@ void (get_anon_vma)(struct anon_vma *av);
 void (put_anon_vma)(struct anon_vma *av);
 /* Under RCU: a reference on the anon_vma of a mapped folio, or NULL. */
 struct anon_vma *(folio_get_anon_vma)(struct folio *f);
-void folio_add_new_anon_rmap(struct folio *f, struct mm_struct *mm, int vpage);
-void folio_add_anon_rmap(struct folio *f, struct mm_struct *mm, int vpage);
-void folio_remove_rmap(struct folio *f);
+/* Mapcounts (the caller holds the page-table lock): a new folio mapped at
+ * vpage (its first page) in nr ptes, one per page; one more pte of page
+ * sub (folio_add_anon_rmap_pte; fork: folio_dup_anon_rmap_pte); one pte
+ * of page sub gone (a large folio left partly mapped is queued for a
+ * deferred split). */
+void folio_add_new_anon_rmap(struct folio *f, struct mm_struct *mm, int vpage, int nr);
+void folio_add_anon_rmap_pte(struct folio *f, struct mm_struct *mm, int vpage, int sub);
+void folio_dup_anon_rmap_pte(struct folio *f, int sub);
+void folio_remove_rmap_pte(struct folio *f, int sub);
+int folio_page_mapcount(struct folio *f, int sub);
 /* Visit every (mm, vpage) that may map a page of f, anon_vma lock held. */
 void rmap_walk(struct folio *f, void (*fn)(struct folio *, struct mm_struct *, int, void *),
 	       void *arg);
@@ -218,7 +233,32 @@ enum ttu_mode { TTU_SWAP, TTU_MIGRATION };
 /* Replace f's ptes by swap entries (f in swap cache) or migration entries.
  * Returns true if f is no longer mapped. */
 bool try_to_unmap(struct folio *f, enum ttu_mode mode);
+void try_to_migrate_locked(struct folio *f, struct anon_vma *av); /* av locked */
 void remove_migration_ptes(struct folio *src, struct folio *dst);
+/* After a split (or one given up), anon_vma held for writing: each
+ * migration entry of page i of the folio at head's frame maps page
+ * subs[i] of pages[i]. */
+void remap_split_ptes(struct folio *head, struct folio *const *pages, const int *subs, int nr);
+void mm_split_queue_init(struct mm_model *M);
+
+/* ---- huge_memory.c: splitting large folios, the deferred split queue ------------------- */
+/* Would a split of f (locked) find only the caller's caller_pins, its
+ * mappings' and the swap cache's references? */
+bool can_split_folio(struct folio *f, int caller_pins);
+/* split_folio_to_list: f (locked, large, with the caller's reference)
+ * becomes nr_pages small folios; f keeps the caller's reference and lock.
+ * The others go to the LRU, or, with a list, onto it (isolated, with a
+ * reference each for the list's owner).  0, -EBUSY or -EAGAIN. */
+struct folio_list {
+	int n;
+	struct folio *f[32];
+};
+int split_folio_to_list(struct folio *f, struct folio_list *list);
+void deferred_split_folio(struct folio *f);     /* partially mapped */
+void folio_unqueue_deferred_split(struct folio *f); /* count zero */
+/* The deferred split shrinker: split up to nr queued folios.  Returns
+ * how many it split. */
+int deferred_split_scan(int nr);
 static inline unsigned long page_number(const struct folio *f, int sub)
 {
 	return (unsigned long)f->pfn * MM_MAX_FOLIO_PAGES + (unsigned long)sub;
@@ -284,12 +324,6 @@ static inline void mm_folio_get_at(struct folio *f, const struct mmf_site *at)
 	if (mm_folio_tracked(f))
 		mmf_ref_get(f, "folio", 1, at);
 }
-static inline struct folio *mm_folio_got(struct folio *f, const struct mmf_site *at)
-{
-	if (f && mm_folio_tracked(f))
-		mmf_ref_get(f, "folio", 1, at);
-	return f;
-}
 static inline int mm_isolate_lru_folios_at(int nr, struct folio **out, const struct mmf_site *at)
 {
 	int n = (isolate_lru_folios)(nr, out);
@@ -304,8 +338,6 @@ static inline int mm_isolate_lru_folios_at(int nr, struct folio **out, const str
 #define folio_put(f) mm_folio_put_at((f), MMF_SITE("folio_put"))
 #define folio_put_refs(f, nr) mm_folio_put_refs_at((f), (nr), MMF_SITE("folio_put_refs"))
 #define free_unref_folio(f) mm_free_unref_folio_at((f), MMF_SITE("free_unref_folio"))
-#define swap_cache_get_folio(e)                                                \
-	mm_folio_got((swap_cache_get_folio)(e), MMF_SITE("swap_cache_get_folio"))
 #define isolate_lru_folios(nr, out)                                            \
 	mm_isolate_lru_folios_at((nr), (out), MMF_SITE("isolate_lru_folios"))
 /* The LRU's helpers take and drop their reference for the caller, as

@@ -33,9 +33,11 @@
 #define SWAP_HAS_CACHE 0x40
 #define SWAP_MAP_MAX 0x3e
 
-/* Largest folio (pages): the two-page folio is what the two-entry
- * free_swap_and_cache race needs. */
-#define MM_MAX_FOLIO_PAGES 2
+/* Largest folio (pages): order 2.  A two-page folio is what the two-entry
+ * free_swap_and_cache race needs; order 2 is the smallest anonymous folio
+ * 6.12 queues for a deferred split when it is partially unmapped (an
+ * order-1 folio has no room for the _deferred_list, deferred_split_folio). */
+#define MM_MAX_FOLIO_PAGES 4
 
 /* A GFP_KERNEL allocation takes the slow path (direct reclaim) about once
  * in this many, besides whenever free frames are below the watermark. */

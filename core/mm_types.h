@@ -53,25 +53,35 @@ enum pageflags {
 	PG_swapcache,   /* in the swap cache; folio->swap is valid */
 	PG_writeback,
 	PG_swapbacked,
+	PG_partially_mapped, /* a large folio some of whose pages no pte maps:
+			      * queued for a deferred split (split_queue_lock) */
 };
 
 /* ---- folios -------------------------------------------------------------------
- * A folio is 1 or 2 pages; each page's data is its own allocation so that
- * sanitizers see use of a freed page.  The struct itself lives in the
- * frame table for the whole run, as struct page does in mem_map. */
-enum frame_state { FRAME_FREE, FRAME_ALLOCATED };
+ * A folio is 1, 2 or 4 pages; each page's data is its own allocation so
+ * that sanitizers see use of a freed page.  The struct itself lives in the
+ * frame table for the whole run, as struct page does in mem_map.  A folio
+ * of n pages holds n frames: its own and n-1 tail frames (not contiguous:
+ * the model has no buddy orders), which a split turns into folios of
+ * their own, as the kernel's tail pages become folios. */
+enum frame_state { FRAME_FREE, FRAME_ALLOCATED, FRAME_TAIL };
 
 struct anon_vma;
 struct folio {
 	unsigned long flags;
 	atomic_t _refcount;
-	atomic_t _mapcount;             /* ptes mapping any page of the folio */
+	atomic_t _mapcount;             /* ptes mapping any page of the folio
+					 * (6.12's _large_mapcount, from 0) */
+	atomic_t _pmapcount[MM_MAX_FOLIO_PAGES]; /* ptes mapping each page
+						  * (page->_mapcount, from 0) */
 	swp_entry_t swap;               /* first entry, valid while PG_swapcache */
 	struct anon_vma *anon_vma;      /* page->mapping: set while anon, kept after unmap */
 	unsigned long index;            /* virtual page of the first page */
 	struct list_head lru;           /* lru_lock */
 	int nr_pages;
 	int pfn;                        /* index in the frame table */
+	int tail_pfn[MM_MAX_FOLIO_PAGES]; /* frames of pages 1..nr_pages-1 */
+	struct list_head _deferred_list; /* split_queue_lock: on the split queue */
 	uint8_t *data[MM_MAX_FOLIO_PAGES];
 	/* allocator bookkeeping (zone lock) */
 	enum frame_state state;
@@ -186,6 +196,11 @@ struct mm_model {
 	spinlock_t lru_lock;
 	struct list_head lru_list;      /* one list: no active list (swap.c) */
 	int nr_lru;
+	/* the deferred split queue of partially unmapped large folios
+	 * (huge_memory.c; one node, no memcg) */
+	spinlock_t split_queue_lock;
+	struct list_head split_queue;
+	int split_queue_len;
 	/* swap devices: pointers published with rcu_assign_pointer */
 	struct mutex swapon_mutex;
 	spinlock_t swap_lock;
@@ -201,6 +216,10 @@ struct mm_model {
 	/* zswap */
 	bool zswap_enabled;
 	unsigned swap_sync_mask;        /* bit t: swapon of type t is SWP_SYNCHRONOUS_IO */
+	/* mTHP sizes enabled (/sys/kernel/mm/transparent_hugepage/
+	 * hugepages-*kB/enabled): bit n allows folios of n pages (2, 4) for
+	 * anonymous faults and swap-ins */
+	unsigned thp_orders;
 	atomic_t zswap_stored_pages;
 	atomic_long_t zswap_pool_bytes;
 	/* 6.12's zswap_list_lru (one node, no memcgs): every device's entries,

@@ -1,11 +1,13 @@
 /* page_alloc.c - models mm/page_alloc.c and the refcount helpers of
  * include/linux/mm.h: a fixed frame table with a free list, allocation that
  * may sleep and may fail, and the free path's bad-page checks.
- * Deviations: no zones, orders or per-cpu lists; a folio is one frame
- * entry with 1 or 2 separately allocated data pages.
+ * Deviations: no zones, buddy orders or per-cpu lists; a folio of n pages
+ * takes n frames off the free list (its own and n-1 tail frames, not
+ * contiguous), each page's data separately allocated.
  *
  * Kernel: Linux 6.12 (folio refcounts, __folio_put taking the folio off
- * the LRU, free_unref_folio's bad-page checks), simplified as above.
+ * the LRU and the deferred split queue, free_unref_folio's bad-page
+ * checks), simplified as above.
  */
 #define _GNU_SOURCE
 #include "mm.h"
@@ -25,6 +27,7 @@ void mm_page_alloc_init(struct mm_model *M, int nr_frames)
 		f->pfn = i;
 		f->state = FRAME_FREE;
 		INIT_LIST_HEAD(&f->lru);
+		INIT_LIST_HEAD(&f->_deferred_list);
 		list_add_tail(&f->buddy, &M->free_list);
 	}
 	struct folio *z = &M->zero_folio;
@@ -34,6 +37,7 @@ void mm_page_alloc_init(struct mm_model *M, int nr_frames)
 	z->state = FRAME_ALLOCATED;
 	atomic_set(&z->_refcount, 1);
 	INIT_LIST_HEAD(&z->lru);
+	INIT_LIST_HEAD(&z->_deferred_list);
 	z->data[0] = kzalloc(MM_PAGE_BYTES, GFP_ATOMIC | __GFP_NOFAIL, "zero page");
 }
 
@@ -88,14 +92,23 @@ struct folio *(folio_alloc)(int nr_pages, enum mmf_gfp gfp)
 	/* IRQ-safe: the last put of a folio may come from an interrupt. */
 	unsigned long irqf;
 	spin_lock_irqsave(&M->zone_lock, irqf);
-	if (list_empty(&M->free_list)) {
+	if (M->nr_free < nr_pages) {
 		spin_unlock_irqrestore(&M->zone_lock, irqf);
 		return NULL;
 	}
-	struct folio *f = list_entry(M->free_list.next, struct folio, buddy);
-	list_del_init(&f->buddy);
-	M->nr_free--;
-	f->state = FRAME_ALLOCATED;
+	struct folio *f = NULL;
+	for (int i = 0; i < nr_pages; i++) {
+		struct folio *p = list_entry(M->free_list.next, struct folio, buddy);
+		list_del_init(&p->buddy);
+		M->nr_free--;
+		if (!i) {
+			f = p;
+			f->state = FRAME_ALLOCATED;
+		} else {
+			p->state = FRAME_TAIL;
+			f->tail_pfn[i] = p->pfn;
+		}
+	}
 	spin_unlock_irqrestore(&M->zone_lock, irqf);
 
 	f->flags = 0;
@@ -108,6 +121,8 @@ struct folio *(folio_alloc)(int nr_pages, enum mmf_gfp gfp)
 		/* The frame's own memory, not a slab object: cannot fail. */
 		f->data[i] = kzalloc(MM_PAGE_BYTES, GFP_ATOMIC | __GFP_NOFAIL, "page data");
 	__atomic_store_n(&f->_mapcount.counter, 0, __ATOMIC_RELAXED);
+	for (int i = 0; i < MM_MAX_FOLIO_PAGES; i++)
+		__atomic_store_n(&f->_pmapcount[i].counter, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&f->_refcount.counter, 1, __ATOMIC_RELEASE);
 	return f;
 }
@@ -116,7 +131,7 @@ struct folio *(folio_alloc)(int nr_pages, enum mmf_gfp gfp)
  * last reference goes. */
 #define FLAGS_CHECK_AT_FREE                                                    \
 	((1ul << PG_locked) | (1ul << PG_lru) | (1ul << PG_active) |          \
-	 (1ul << PG_swapcache) | (1ul << PG_writeback))
+	 (1ul << PG_swapcache) | (1ul << PG_writeback) | (1ul << PG_partially_mapped))
 
 void (free_unref_folio)(struct folio *f)
 {
@@ -129,19 +144,24 @@ void (free_unref_folio)(struct folio *f)
 	}
 	unsigned long irqf;
 	spin_lock_irqsave(&M->zone_lock, irqf);
-	if (f->state == FRAME_FREE) {
+	if (f->state != FRAME_ALLOCATED) {
 		spin_unlock_irqrestore(&M->zone_lock, irqf);
-		mmf_fail(MMF_FAIL_DOUBLE_FREE, f, site, "double free of folio pfn %d", f->pfn);
+		mmf_fail(MMF_FAIL_DOUBLE_FREE, f, site, "%s of folio pfn %d",
+			 f->state == FRAME_FREE ? "double free" : "free of a tail page", f->pfn);
 		return;
 	}
 	int refs = __atomic_load_n(&f->_refcount.counter, __ATOMIC_RELAXED);
 	int maps = __atomic_load_n(&f->_mapcount.counter, __ATOMIC_RELAXED);
+	for (int i = 0; i < f->nr_pages; i++)
+		maps |= __atomic_load_n(&f->_pmapcount[i].counter, __ATOMIC_RELAXED);
 	unsigned long flags = __atomic_load_n(&f->flags, __ATOMIC_RELAXED);
-	if (refs || maps || (flags & FLAGS_CHECK_AT_FREE) || f->swap.val) {
+	bool queued = !list_empty(&f->_deferred_list);
+	if (refs || maps || (flags & FLAGS_CHECK_AT_FREE) || f->swap.val || queued) {
 		spin_unlock_irqrestore(&M->zone_lock, irqf);
 		mmf_fail(MMF_FAIL_BAD_PAGE, f, site,
-			 "BUG: Bad page state: pfn %d count %d mapcount %d flags %#lx swap %#lx",
-			 f->pfn, refs, maps, flags, f->swap.val);
+			 "BUG: Bad page state: pfn %d count %d mapcount %d flags %#lx swap %#lx%s",
+			 f->pfn, refs, maps, flags, f->swap.val,
+			 queued ? " (still on the deferred split queue)" : "");
 		return;
 	}
 	f->state = FRAME_FREE;
@@ -150,6 +170,12 @@ void (free_unref_folio)(struct folio *f)
 	for (int i = 0; i < f->nr_pages; i++) {
 		kfree(f->data[i]);
 		f->data[i] = NULL;
+		if (i) {
+			struct folio *t = &M->frames[f->tail_pfn[i]];
+			t->state = FRAME_FREE;
+			list_add_tail(&t->buddy, &M->free_list);
+			M->nr_free++;
+		}
 	}
 	list_add_tail(&f->buddy, &M->free_list);
 	M->nr_free++;
@@ -166,11 +192,25 @@ int folio_ref_count(struct folio *f) { return atomic_read(&f->_refcount); }
 
 int folio_mapcount(struct folio *f) { return atomic_read(&f->_mapcount); }
 
+bool folio_ref_freeze(struct folio *f, int count)
+{
+	return atomic_cmpxchg(&f->_refcount, count, 0) == count;
+}
+
+void folio_ref_unfreeze(struct folio *f, int count)
+{
+	VM_BUG_ON_FOLIO(atomic_read(&f->_refcount) != 0, f);
+	atomic_set(&f->_refcount, count);
+}
+
 /* The last reference is gone: take the folio off the LRU and free it.
  * This may run in interrupt context (an I/O user's final put). */
 static void __folio_put(struct folio *f)
 {
 	struct mm_model *M = MM();
+
+	if (f->nr_pages > 2)
+		folio_unqueue_deferred_split(f);
 
 	/* A racy flag read (a point by rule): another CPU may be isolating
 	 * the folio. */

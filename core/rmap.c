@@ -105,15 +105,17 @@ struct anon_vma *(folio_get_anon_vma)(struct folio *f)
 	return av;
 }
 
-void folio_add_new_anon_rmap(struct folio *f, struct mm_struct *mm, int vpage)
+void folio_add_new_anon_rmap(struct folio *f, struct mm_struct *mm, int vpage, int nr)
 {
 	__atomic_store_n(&f->anon_vma, mm->anon_vma, __ATOMIC_RELEASE);
 	f->index = (unsigned long)vpage;
 	folio_set(f, PG_swapbacked);
-	atomic_inc(&f->_mapcount);
+	for (int i = 0; i < nr; i++)
+		atomic_inc(&f->_pmapcount[i]);
+	atomic_add(nr, &f->_mapcount);
 }
 
-void folio_add_anon_rmap(struct folio *f, struct mm_struct *mm, int vpage)
+void folio_add_anon_rmap_pte(struct folio *f, struct mm_struct *mm, int vpage, int sub)
 {
 	/* A folio is mapped only where its anon_vma can find it. */
 	VM_BUG_ON_FOLIO(f->anon_vma && f->anon_vma != mm->anon_vma, f);
@@ -123,14 +125,31 @@ void folio_add_anon_rmap(struct folio *f, struct mm_struct *mm, int vpage)
 		__atomic_store_n(&f->anon_vma, mm->anon_vma, __ATOMIC_RELEASE);
 		f->index = (unsigned long)vpage;
 	}
+	atomic_inc(&f->_pmapcount[sub]);
 	atomic_inc(&f->_mapcount);
 }
 
-void folio_remove_rmap(struct folio *f)
+void folio_dup_anon_rmap_pte(struct folio *f, int sub)
 {
-	if (atomic_dec_return(&f->_mapcount) < 0)
-		VM_BUG_ON_FOLIO(1, f);
+	atomic_inc(&f->_pmapcount[sub]);
+	atomic_inc(&f->_mapcount);
 }
+
+/* __folio_remove_rmap: a page whose last pte goes while other pages of
+ * the folio stay mapped leaves it partially mapped; an anonymous one is
+ * queued for a deferred split, so that its unmapped pages can be freed
+ * under memory pressure (deferred_split_scan). */
+void folio_remove_rmap_pte(struct folio *f, int sub)
+{
+	int page_left = atomic_dec_return(&f->_pmapcount[sub]);
+	int left = atomic_dec_return(&f->_mapcount);
+	if (left < 0 || page_left < 0)
+		VM_BUG_ON_FOLIO(1, f);
+	if (!page_left && left && f->nr_pages > 1 && !folio_test(f, PG_partially_mapped))
+		deferred_split_folio(f);
+}
+
+int folio_page_mapcount(struct folio *f, int sub) { return atomic_read(&f->_pmapcount[sub]); }
 
 static void walk_mms(struct anon_vma *av, struct folio *f,
 		     void (*fn)(struct folio *, struct mm_struct *, int, void *), void *arg)
@@ -205,7 +224,7 @@ static void unmap_one(struct folio *f, struct mm_struct *mm, int vpage, void *ar
 				folio_set(f, PG_dirty);
 			mm->pte[v] = mk_pte(PTE_SWAP, e.val, false);
 		}
-		folio_remove_rmap(f);
+		folio_remove_rmap_pte(f, i);
 		folio_put(f);           /* the pte's reference */
 	}
 	spin_unlock(&mm->ptl);
@@ -230,6 +249,15 @@ bool try_to_unmap(struct folio *f, enum ttu_mode mode)
 	return folio_mapcount(f) == 0;
 }
 
+/* try_to_migrate with the anon_vma already locked (TTU_RMAP_LOCKED), as
+ * a split holds it for writing. */
+void try_to_migrate_locked(struct folio *f, struct anon_vma *av)
+{
+	enum ttu_mode mode = TTU_MIGRATION;
+	VM_BUG_ON_FOLIO(!folio_test(f, PG_locked), f);
+	walk_mms(av, f, unmap_one, &mode);
+}
+
 struct remap {
 	struct folio *src, *dst;
 };
@@ -246,7 +274,7 @@ static void remove_migration_pte(struct folio *dst, struct mm_struct *mm, int vp
 		if (pte_kind(p) != PTE_MIGRATION || pte_payload(p) != page_number(r->src, i))
 			continue;
 		folio_get(r->dst);
-		folio_add_anon_rmap(r->dst, mm, v - i);
+		folio_add_anon_rmap_pte(r->dst, mm, v - i, i);
 		mm->pte[v] = mk_pte(PTE_PRESENT, page_number(r->dst, i), pte_write(p));
 	}
 	spin_unlock(&mm->ptl);
@@ -258,4 +286,45 @@ void remove_migration_ptes(struct folio *src, struct folio *dst)
 {
 	struct remap r = {src, dst};
 	rmap_walk(dst, remove_migration_pte, &r);
+}
+
+struct split_remap {
+	struct folio *head;
+	struct folio *const *pages;
+	const int *subs;
+	int nr;
+};
+
+static void remap_split_pte(struct folio *head, struct mm_struct *mm, int vpage, void *arg)
+{
+	struct split_remap *r = arg;
+	spin_lock(&mm->ptl);
+	for (int i = 0; i < r->nr; i++) {
+		int v = vpage + i;
+		if (v >= MM_VPAGES)
+			break;
+		pte_t p = mm->pte[v];
+		if (pte_kind(p) != PTE_MIGRATION || pte_payload(p) != page_number(head, i))
+			continue;
+		struct folio *nf = r->pages[i];
+		int sub = r->subs[i];
+		folio_get(nf);
+		folio_add_anon_rmap_pte(nf, mm, v - sub, sub);
+		mm->pte[v] = mk_pte(PTE_PRESENT, page_number(nf, sub), pte_write(p));
+	}
+	spin_unlock(&mm->ptl);
+}
+
+/* remap_page for a split, done or given up: the caller holds the anon_vma
+ * locked (for writing) and the folios locked; the migration entries still
+ * name the pages by the head's frame.  Page i is now page subs[i] of
+ * pages[i]. */
+void remap_split_ptes(struct folio *head, struct folio *const *pages, const int *subs, int nr)
+{
+	struct split_remap r = {head, pages, subs, nr};
+	struct anon_vma *av = __atomic_load_n(&head->anon_vma, __ATOMIC_ACQUIRE);
+	for (struct list_head *p = av->head.next; p != &av->head; p = p->next) {
+		struct anon_vma_chain *avc = list_entry(p, struct anon_vma_chain, same_anon_vma);
+		remap_split_pte(head, avc->mm, (int)head->index, &r);
+	}
 }

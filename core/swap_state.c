@@ -76,18 +76,35 @@ void (delete_from_swap_cache)(struct folio *f)
 	folio_put_refs(f, f->nr_pages);
 }
 
+/* filemap_get_entry on the swap cache: lockless, under RCU.  The slot's
+ * folio gets a reference only if its count is not zero (a folio being
+ * freed, or frozen by reclaim, migration or a split, gives none: look
+ * again), and only if the slot still holds it once the reference is taken
+ * (it may have left the cache, and its frame even be a new folio, since
+ * the load: drop that speculative reference and look again).  The folio's
+ * memory stays a folio throughout (the frame table is never freed), as
+ * struct page does. */
 struct folio *(swap_cache_get_folio)(swp_entry_t e)
 {
 	struct swap_info_struct *si = swp_swap_info(e);
+	const struct mmf_site *site = MMF_SITE("swap_cache_get_folio");
+	struct folio *f;
 	if (!si || swp_offset(e) >= si->max)
 		return NULL;
-	spin_lock(&si->cache_lock);
-	struct folio *f = si->cache[swp_offset(e)];
-	/* The cache's own references keep the count above zero while the
-	 * folio is in the cache, so this cannot fail under the lock. */
-	if (f)
-		__atomic_fetch_add(&f->_refcount.counter, 1, __ATOMIC_SEQ_CST);
-	spin_unlock(&si->cache_lock);
+	rcu_read_lock();
+	for (;;) {
+		f = READ_ONCE(si->cache[swp_offset(e)]);
+		if (!f)
+			break;
+		if (!mm_folio_try_get_at(f, site)) {
+			cpu_relax();    /* the freezer goes on elsewhere */
+			continue;
+		}
+		if (f == READ_ONCE(si->cache[swp_offset(e)]))
+			break;
+		mm_folio_put_at(f, site);
+	}
+	rcu_read_unlock();
 	return f;
 }
 
@@ -123,12 +140,13 @@ void (free_folio_and_swap_cache)(struct folio *f)
 /* Modern shape: the slot is claimed with swapcache_prepare() before the
  * new folio is inserted, which fails for a dead entry (-ENOENT) and makes
  * a second adder wait for the first (-EEXIST). */
-static struct folio *read_swap_cache_fixed(swp_entry_t e, bool *new_page)
+static struct folio *read_swap_cache_fixed(swp_entry_t e, bool *new_page, bool *nomem)
 {
 	struct swap_info_struct *si = get_swap_device(e);
 	struct folio *f, *nf;
 
 	*new_page = false;
+	*nomem = false;
 	if (!si)
 		return NULL;
 	for (;;) {
@@ -137,6 +155,7 @@ static struct folio *read_swap_cache_fixed(swp_entry_t e, bool *new_page)
 			goto out;
 		nf = folio_alloc(1, GFP_KERNEL);
 		if (!nf) {
+			*nomem = true;
 			f = NULL;
 			goto out;
 		}
@@ -179,17 +198,20 @@ out:
  * reports that come from this mix rather than from the 1998 race.  The
  * read that follows (swap_read_folio) refuses a dead slot as 1998's
  * rw_swap_page did and leaves the folio locked. */
-static struct folio *read_swap_cache_historic(swp_entry_t e, bool *new_page)
+static struct folio *read_swap_cache_historic(swp_entry_t e, bool *new_page, bool *nomem)
 {
 	struct folio *f, *nf;
 
 	*new_page = false;
+	*nomem = false;
 	f = swap_cache_get_folio(e);
 	if (f)
 		return f;
 	nf = folio_alloc(1, GFP_KERNEL);
-	if (!nf)
+	if (!nf) {
+		*nomem = true;
 		return NULL;
+	}
 	f = swap_cache_get_folio(e);
 	if (f) {
 		folio_put(nf);
@@ -212,11 +234,17 @@ static struct folio *read_swap_cache_historic(swp_entry_t e, bool *new_page)
 	return nf;
 }
 
-struct folio *read_swap_cache_async(swp_entry_t e, bool *new_page)
+static struct folio *read_swap_cache(swp_entry_t e, bool *new_page, bool *nomem)
 {
 	if (mm_variant(V_SWAPIN_DEAD_ENTRY))
-		return read_swap_cache_historic(e, new_page);
-	return read_swap_cache_fixed(e, new_page);
+		return read_swap_cache_historic(e, new_page, nomem);
+	return read_swap_cache_fixed(e, new_page, nomem);
+}
+
+struct folio *read_swap_cache_async(swp_entry_t e, bool *new_page)
+{
+	bool nomem;
+	return read_swap_cache(e, new_page, &nomem);
 }
 
 /* ---- swap readahead ------------------------------------------------------------------ */
@@ -255,7 +283,8 @@ static void swap_ra_one(swp_entry_t x)
  * or none (6.12 shrinks the window to one page when readahead stops
  * hitting; unit tests that build the model alone get none).  Returns e's folio as read_swap_cache_async does, with its
  * read issued if this call allocated it. */
-struct folio *swapin_readahead(swp_entry_t e, struct mm_struct *mm, int v, bool *new_page)
+struct folio *swapin_readahead(swp_entry_t e, struct mm_struct *mm, int v, bool *new_page,
+			       bool *nomem)
 {
 	int kind = MM()->swap_readahead ? (int)mmf_decide_value(3, MMF_SITE("swapin_readahead")) : 0;
 	if (kind == 1) {
@@ -275,7 +304,7 @@ struct folio *swapin_readahead(swp_entry_t e, struct mm_struct *mm, int v, bool 
 	}
 	if (kind)
 		lru_add_drain();        /* push the new folios onto the LRU now */
-	struct folio *f = read_swap_cache_async(e, new_page);
+	struct folio *f = read_swap_cache(e, new_page, nomem);
 	if (f && *new_page)
 		swap_read_folio(f);
 	return f;

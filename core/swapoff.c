@@ -25,10 +25,10 @@
 static void unuse_one(struct mm_struct *mm, int v, pte_t orig)
 {
 	swp_entry_t e = pte_to_swp_entry(orig);
-	bool new_page;
+	bool new_page, nomem;
 	struct folio *f = swap_cache_get_folio(e);
 	if (!f) {
-		f = swapin_readahead(e, mm, v, &new_page);
+		f = swapin_readahead(e, mm, v, &new_page, &nomem);
 		if (!f)
 			return;         /* freed meanwhile, or no memory: next pass */
 	}
@@ -42,7 +42,7 @@ static void unuse_one(struct mm_struct *mm, int v, pte_t orig)
 		if (mm->pte[v] == orig) {
 			swap_free(e);
 			folio_get(f);   /* the pte's reference */
-			folio_add_anon_rmap(f, mm, v - sub);
+			folio_add_anon_rmap_pte(f, mm, v - sub, sub);
 			mm->pte[v] = mk_pte(PTE_PRESENT, page_number(f, sub), false);
 		}
 		spin_unlock(&mm->ptl);

@@ -198,11 +198,14 @@ static int mm_model_build(struct mm_model *M, const struct mm_workload *w, char 
 	mm_set_fail_rate(M, 0);
 	mm_page_alloc_init(M, w->frames);
 	mm_lru_init(M);
+	mm_split_queue_init(M);
 	mutex_init(&M->swapon_mutex);
 	spin_lock_init(&M->swap_lock);
 	spin_lock_init(&M->mmlist_lock);
 	M->zswap_enabled = w->zswap;
 	M->swap_sync_mask = w->sync_mask;
+	/* Every mTHP size; mm_model_setup's scenarios enable order 1 only. */
+	M->thp_orders = 2 | 4;
 	zswap_setup(M);
 	M->shadow = shadow_new();
 	for (int i = 0; i < w->mms; i++) {
@@ -234,6 +237,7 @@ struct mm_model *mm_model_setup(struct mmf_sched *s, int frames, int mms, int sw
 	init_waitqueue_head(&rs->pins_wq);
 	if (mm_model_build(&rs->model, w, err, sizeof(err)))
 		return NULL;
+	rs->model.thp_orders = 2;
 	return &rs->model;
 }
 
@@ -415,9 +419,13 @@ void mm_audit(struct mmf_sched *s)
 	 * this catches a stray write between them) and counted. */
 	long nfree = mmf_list_check(&M->free_list, "free_list", MMF_SITE("mm_audit"));
 	long nlru = nfree < 0 ? 0 : mmf_list_check(&M->lru_list, "lru_list", MMF_SITE("mm_audit"));
-	if (nfree >= 0 && nlru >= 0 && (nfree != M->nr_free || nlru != M->nr_lru)) {
+	long nsplit = nlru < 0 ? 0 : mmf_list_check(&M->split_queue, "split_queue",
+						    MMF_SITE("mm_audit"));
+	if (nfree >= 0 && nlru >= 0 && nsplit >= 0 &&
+	    (nfree != M->nr_free || nlru != M->nr_lru || nsplit || M->split_queue_len)) {
 		mmf_fail(MMF_FAIL_INVARIANT, NULL, MMF_SITE("mm_audit"), "list audit: free_list has "
-			 "%ld entries (nr_free %d), lru_list %ld (nr_lru %d)", nfree, M->nr_free,
-			 nlru, M->nr_lru);
+			 "%ld entries (nr_free %d), lru_list %ld (nr_lru %d), split_queue %ld "
+			 "(split_queue_len %d)", nfree, M->nr_free, nlru, M->nr_lru, nsplit,
+			 M->split_queue_len);
 	}
 }

@@ -56,8 +56,9 @@ struct mm_workload_params {
  * The model becomes the run's program state (MM()). */
 int mm_workload_setup(struct mmf_sched *s, const struct mm_workload_params *p,
 		      char *err, size_t errlen);
-/* For tests: the model alone (no workload tasks); 0 sizes are not drawn.
- * Host context.  Returns the model (also MM() from now on). */
+/* For tests: the model alone (no workload tasks); 0 sizes are not drawn;
+ * two-page folios only (M->thp_orders, which a test may change).  Host
+ * context.  Returns the model (also MM() from now on). */
 struct mm_model *mm_model_setup(struct mmf_sched *s, int frames, int mms, int swapdevs,
 				bool zswap, unsigned long variants);
 /* Task context: the generic teardown (verify, exit, swapoff, drain). */

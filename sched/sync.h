@@ -415,6 +415,8 @@ long mmf_schedule_timeout(long timeout, const struct mmf_site *site);
 #define msleep(ms) ((void)mmf_schedule_timeout((long)(ms), MMF_SITE("msleep")))
 
 #define cond_resched() mmf_point(MMF_PT_YIELD, NULL, MMF_SITE("cond_resched"))
+/* A busy-wait loop's pause: a yield point, every other task goes first. */
+#define cpu_relax() mmf_point(MMF_PT_YIELD, NULL, MMF_SITE("cpu_relax"))
 #define might_sleep() mmf_might_sleep(MMF_SITE("might_sleep"))
 
 #endif

@@ -210,10 +210,11 @@ static void alloc_body(void *arg)
 	TCHECK(f->data[0] == NULL);
 	TCHECK_EQ(free_frames(), n0);
 
-	/* A two-page folio is one frame with two pages of data. */
+	/* A two-page folio holds two frames, each with a page of data. */
 	struct folio *g = folio_alloc(2, GFP_KERNEL);
 	TCHECK(g && g->nr_pages == 2 && g->data[0] && g->data[1]);
-	TCHECK_EQ(free_frames(), n0 - 1);
+	TCHECK_EQ(free_frames(), n0 - 2);
+	TCHECK_EQ(pfn_folio(g->tail_pfn[1])->state, FRAME_TAIL);
 	folio_put(g);
 	TCHECK_EQ(free_frames(), n0);
 
@@ -910,6 +911,153 @@ static bool test_two_page_folio_maps_and_swaps_as_one(void)
 	return true;
 }
 
+/* ---- huge_memory.c: split and the deferred split queue ------------------------ */
+
+/* Fault a four-page folio in at pages 0-3 of mm 0 (mTHP order 2 enabled;
+ * the unit's first input byte picks it). */
+static struct folio *fault_order2(void)
+{
+	MM()->thp_orders = 2 | 4;
+	TCHECK_EQ(mm_access(0, 0, true), 0);
+	struct folio *f = mapped_folio(0, 0, NULL);
+	TCHECK(f && f->nr_pages == 4);
+	for (int v = 0; v < 4; v++) {
+		int sub = -1;
+		TCHECK(mapped_folio(0, v, &sub) == f && sub == v);
+		TCHECK_EQ(mm_access(0, v, true), 0);    /* a version for the shadow */
+	}
+	return f;
+}
+
+/* Each of pages 0-3 but 'gone' is mapped by a small folio of its own at
+ * the right index, one pte and one reference each; the data is intact
+ * (the reads check it against the shadow). */
+static void check_split_pages(int gone)
+{
+	struct folio *seen[4] = {0};
+	for (int v = 0; v < 4; v++) {
+		if (v == gone) {
+			TCHECK_EQ(pte_kind(pte_of(0, v)), PTE_NONE);
+			continue;
+		}
+		int sub = -1;
+		struct folio *g = mapped_folio(0, v, &sub);
+		TREQUIRE(g != NULL);
+		TCHECK(g->nr_pages == 1 && sub == 0 && (int)g->index == v);
+		TCHECK_EQ(folio_mapcount(g), 1);
+		TCHECK_EQ(folio_page_mapcount(g, 0), 1);
+		TCHECK_EQ(folio_ref_count(g), 1);
+		TCHECK(folio_test(g, PG_lru) && !folio_test(g, PG_locked));
+		for (int k = 0; k < v; k++)
+			TCHECK(seen[k] != g);
+		seen[v] = g;
+		TCHECK_EQ(mm_access(0, v, false), 0);
+	}
+}
+
+/* MADV_DONTNEED of one page of a four-page folio leaves it partially
+ * mapped: queued, and the shrinker splits it, freeing the page no pte
+ * maps; the others stay mapped, each by a folio of its own. */
+static void deferred_split_body(void *arg)
+{
+	struct mm_model *M = MM();
+	struct folio *f = fault_order2();
+	TREQUIRE(f != NULL);
+	TCHECK_EQ(folio_ref_count(f), 4);
+	TCHECK_EQ(M->split_queue_len, 0);
+	mm_madvise_dontneed(0, 1, 1);
+	TCHECK_EQ(folio_mapcount(f), 3);
+	TCHECK_EQ(folio_page_mapcount(f, 1), 0);
+	TCHECK(folio_test(f, PG_partially_mapped));
+	TCHECK_EQ(M->split_queue_len, 1);
+	int free0 = free_frames();
+	TCHECK_EQ(deferred_split_scan(8), 1);
+	TCHECK_EQ(M->split_queue_len, 0);
+	TCHECK(!folio_test(f, PG_partially_mapped) && f->nr_pages == 1);
+	TCHECK_EQ(free_frames(), free0 + 1);
+	check_split_pages(1);
+	/* Nothing is left to split. */
+	TCHECK_EQ(deferred_split_scan(8), 0);
+	mm_teardown();
+}
+
+static bool test_partial_unmap_queues_a_deferred_split(void)
+{
+	static const uint8_t order2[] = {2}; /* the first drawn value: four pages */
+	struct unit u = {.frames = 8, .mms = 1, .swapdevs = 1, .input = order2, .input_len = 1};
+	CHECK(unit_clean(unit_run(&u, deferred_split_body, NULL), true));
+	unit_release();
+	return true;
+}
+
+/* A pinned folio is not split (its pins are references the split cannot
+ * account for): it stays queued until the pin goes.  A two-page folio is
+ * never queued (6.12: no room for the list in an order-1 folio). */
+static void split_pinned_body(void *arg)
+{
+	struct mm_model *M = MM();
+	struct folio *f = fault_order2();
+	TREQUIRE(f != NULL);
+	struct folio *pinned = mm_pin(0, 0);
+	TCHECK(pinned == f);
+	mm_madvise_dontneed(0, 3, 1);
+	TCHECK_EQ(M->split_queue_len, 1);
+	TCHECK_EQ(deferred_split_scan(8), 0);
+	TCHECK_EQ(M->split_queue_len, 1);
+	TCHECK(f->nr_pages == 4 && folio_test(f, PG_partially_mapped));
+	if (pinned)
+		folio_put_refs(pinned, GUP_PIN_COUNTING_BIAS);
+	TCHECK_EQ(deferred_split_scan(8), 1);
+	check_split_pages(3);
+
+	M->thp_orders = 2;
+	TCHECK_EQ(mm_access(0, 4, true), 0);
+	struct folio *g = mapped_folio(0, 4, NULL);
+	TCHECK(g && g->nr_pages == 2 && mapped_folio(0, 5, NULL) == g);
+	mm_madvise_dontneed(0, 5, 1);
+	TCHECK_EQ(M->split_queue_len, 0);
+	TCHECK(!folio_test(g, PG_partially_mapped));
+	mm_teardown();
+}
+
+static bool test_pinned_folio_is_not_split(void)
+{
+	static const uint8_t input[] = {1, 2};  /* values are read from the back: four pages, then two */
+	struct unit u = {.frames = 10, .mms = 1, .swapdevs = 1, .input = input, .input_len = 2};
+	CHECK(unit_clean(unit_run(&u, split_pinned_body, NULL), true));
+	unit_release();
+	return true;
+}
+
+/* Reclaim splits a partially mapped folio before it adds it to swap: the
+ * unmapped page is freed without I/O and the others go out one slot
+ * each; then they come back with their data. */
+static void reclaim_split_body(void *arg)
+{
+	struct folio *f = fault_order2();
+	TREQUIRE(f != NULL);
+	mm_madvise_dontneed(0, 2, 1);
+	TCHECK(folio_test(f, PG_partially_mapped));
+	reclaim_fully(1);
+	for (int v = 0; v < 4; v++)
+		TCHECK_EQ(pte_kind(pte_of(0, v)), v == 2 ? PTE_NONE : PTE_SWAP);
+	TCHECK_EQ(MM()->split_queue_len, 0);
+	TCHECK_EQ(MM()->swap_info[0]->inuse_pages, 3);
+	for (int v = 0; v < 4; v++)
+		if (v != 2)
+			TCHECK_EQ(mm_access(0, v, false), 0);
+	mm_teardown();
+}
+
+static bool test_reclaim_splits_a_partially_mapped_folio(void)
+{
+	static const uint8_t order2[] = {2};
+	struct unit u = {.frames = 8, .mms = 1, .swapdevs = 1, .input = order2, .input_len = 1};
+	CHECK(unit_clean(unit_run(&u, reclaim_split_body, NULL), true));
+	unit_release();
+	return true;
+}
+
 /* ---- vmscan.c ---------------------------------------------------------------- */
 
 static void reclaim_body(void *arg)
@@ -1590,6 +1738,7 @@ static struct {
 	uint64_t swapins;               /* accesses that found a swap pte */
 	uint64_t writebacks;            /* zswap_writeback_one successes */
 	uint64_t migrated;              /* folios migrated */
+	uint64_t splits;                /* folios the deferred split scan split */
 } sc;
 
 static void cover(uint64_t *counter, uint64_t n)
@@ -2130,8 +2279,8 @@ static void sw_finish(struct mmf_sched *s)
 		MMF_FAIL(MMF_FAIL_INVARIANT, NULL, "mm_swapoff(0) returned %d", sc.swapoff_ret);
 }
 
-/* Budget (1.7 s): the one-page scenario exhaustively at preemption bound 1
- * with at most 1 early tick, device (67,460 schedules); the three-page one
+/* Budget (about 4 s): the one-page scenario exhaustively at preemption bound 1
+ * with at most 1 early tick, device (107,088 schedules); the three-page one
  * on the random source, seed 13, 3000 runs with the device and 1000 with
  * zswap; the negative control on seed 13 until its first failure (run 7 of
  * at most 3000). */
@@ -2140,7 +2289,7 @@ static bool test_sched_swapoff_while_faults_run(void)
 	sc.variants = 0;
 	sc.swapins = 0;
 	sc.zswap = false;
-	struct sched_outcome x = explore_mm(swx_setup, sw_finish, 1, 1, 100000);
+	struct sched_outcome x = explore_mm(swx_setup, sw_finish, 1, 1, 200000);
 	CHECK(outcome_clean("swapoff vs faults 1 page, bound 1", &x));
 	CHECK(x.complete);
 	for (int z = 0; z < 2; z++) {
@@ -2403,6 +2552,55 @@ static void mgx_setup(struct mmf_sched *s)
 	mmf_spawn(s, "teardown", 0, teardown_task, NULL);
 }
 
+/* A lockless swap-cache lookup (the swap-in's) against the count freezes
+ * that take a folio out of the cache: migration moving the slot to a new
+ * folio, and reclaim freeing the clean cached folio. */
+static void lkx_faulter(void *arg)
+{
+	access_ok(0, 0, true);
+	mm_reclaim(1);
+	mmf_wait_irqs_idle(MMF_SITE("test: swap write"));
+	complete_all(&sc.ready);
+	access_ok(0, 0, false);
+	worker_exit();
+}
+
+static void lkx_migrator(void *arg)
+{
+	wait_for_completion(&sc.ready);
+	cover(&sc.migrated, (uint64_t)mm_migrate_pfns(0, sc.frames));
+	worker_exit();
+}
+
+static void lkx_reclaimer(void *arg)
+{
+	wait_for_completion(&sc.ready);
+	mm_reclaim(1);
+	worker_exit();
+}
+
+static void lkx_setup(struct mmf_sched *s)
+{
+	sc_setup(s, 6, 1, false, 3);
+	mmf_spawn(s, "faulter", 0, lkx_faulter, NULL);
+	mmf_spawn(s, "migrator", 0, lkx_migrator, NULL);
+	mmf_spawn(s, "reclaimer", 0, lkx_reclaimer, NULL);
+	mmf_spawn(s, "teardown", 0, teardown_task, NULL);
+}
+
+/* Budget (about 2 s): every schedule with at most 1 preemption and 1
+ * early tick. */
+static bool test_sched_lockless_lookup_against_freeze(void)
+{
+	sc.variants = 0;
+	sc.migrated = 0;
+	struct sched_outcome o = explore_mm(lkx_setup, NULL, 1, 1, 300000);
+	CHECK(outcome_clean("swap-cache lookup vs freeze, bound 1", &o));
+	CHECK(o.complete);
+	CHECK(sc.migrated > 1000);
+	return true;
+}
+
 /* Budget (0.5 s): random source, seed 15, 3000 runs with the device and
  * 1000 with zswap; the migrate-vs-exit scenario exhaustively at preemption
  * bound 1 with at most 1 early tick (11,954 schedules); its negative
@@ -2442,6 +2640,72 @@ static bool test_sched_migration_with_faults_and_reclaim(void)
 	return true;
 }
 
+/* Splits against faults, zaps and fork: a four-page folio (when the
+ * decision source picks that order) loses a page to MADV_DONTNEED and is
+ * split by the shrinker and by reclaim while another task writes, reads
+ * and zaps its pages and a third forks the mm (copying migration entries
+ * if the split is under way) and writes in the child. */
+static void sp_splitter(void *arg)
+{
+	for (int v = 0; v < 4; v++)
+		access_ok(0, v, true);
+	complete_all(&sc.ready);
+	mm_madvise_dontneed(0, 1, 1);
+	cover(&sc.splits, (uint64_t)deferred_split_scan(8));
+	mm_reclaim(2);
+	worker_exit();
+}
+
+static void sp_other(void *arg)
+{
+	wait_for_completion(&sc.ready);
+	access_ok(0, 2, true);
+	access_ok(0, 3, false);
+	mm_madvise_dontneed(0, 3, 1);
+	access_ok(0, 0, false);
+	worker_exit();
+}
+
+static void sp_forker(void *arg)
+{
+	wait_for_completion(&sc.ready);
+	int child = mm_fork(0);
+	if (child > 0) {
+		access_ok(child, 2, true);
+		access_ok(child, 0, false);
+		mm_exit(child);
+	}
+	worker_exit();
+}
+
+static void sp_setup(struct mmf_sched *s)
+{
+	sc_setup(s, 14, 1, sc.zswap, 3);
+	((struct mm_model *)s->prog)->thp_orders = 2 | 4;
+	mmf_spawn(s, "splitter", 0, sp_splitter, NULL);
+	mmf_spawn(s, "other", 0, sp_other, NULL);
+	mmf_spawn(s, "forker", 0, sp_forker, NULL);
+	mmf_spawn(s, "teardown", 0, teardown_task, NULL);
+}
+
+/* Budget (about 1 s): random source, seed 16, 10000 runs with the device
+ * and 3000 with zswap. */
+static bool test_sched_split_with_faults_zap_and_fork(void)
+{
+	sc.variants = 0;
+	sc.splits = 0;
+	for (int z = 0; z < 2; z++) {
+		sc.zswap = z;
+		struct sched_outcome o = random_mm(sp_setup, NULL, 16, z ? 3000 : 10000);
+		CHECK(outcome_clean(z ? "split vs faults, zswap, random" : "split vs faults, random",
+				    &o));
+	}
+	if (getenv("MMF_TEST_VERBOSE"))
+		fprintf(stderr, "  %" PRIu64 " splits\n", sc.splits);
+	CHECK(sc.splits > 1000);
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case tests[] = {
@@ -2457,6 +2721,9 @@ int main(int argc, char **argv)
 		TEST(test_fork_copies_pinned_pages_for_the_child),
 		TEST(test_sync_device_swapin_skips_the_swap_cache),
 		TEST(test_two_page_folio_maps_and_swaps_as_one),
+		TEST(test_partial_unmap_queues_a_deferred_split),
+		TEST(test_pinned_folio_is_not_split),
+		TEST(test_reclaim_splits_a_partially_mapped_folio),
 		TEST(test_reclaim_swaps_out_and_faults_back),
 		TEST(test_swapoff_brings_every_page_back),
 		TEST(test_swapoff_waits_for_device_users),
@@ -2473,6 +2740,8 @@ int main(int argc, char **argv)
 		TEST(test_sched_swapoff_while_faults_run),
 		TEST(test_sched_zswap_writeback_with_faults),
 		TEST(test_sched_migration_with_faults_and_reclaim),
+		TEST(test_sched_split_with_faults_zap_and_fork),
+		TEST(test_sched_lockless_lookup_against_freeze),
 	};
 	int rc = RUN_TESTS(tests);
 	unit_release();
