@@ -2,7 +2,8 @@
  * LRU, lock, pin the anon_vma, unmap to migration entries, copy to a new
  * folio, move the swap-cache slot, remove_migration_ptes, put back.
  * Deviations: one folio at a time, no retries, the destination is any
- * free frame.
+ * free frames; a large folio with no large destination is split and its
+ * pages migrate one by one, as 6.12 does.
  *
  * Kernel: Linux 6.12's rules (folio_get_anon_vma pins the anon_vma of a
  * mapped folio; any unmapped folio is migrated without an rmap walk; the
@@ -64,6 +65,31 @@ static int move_to_new_folio(struct folio *nf, struct folio *f)
 	return 0;
 }
 
+static int unmap_and_move(struct folio *f);
+
+/* migrate_pages_batch's fallback when no large destination can be had:
+ * split the folio (try_split_folio) and migrate its pages one by one.  The
+ * caller's isolation reference stays with f; each other page comes off
+ * the split isolated, with a reference of its own. */
+static int split_and_move(struct folio *f)
+{
+	struct folio_list list = {.n = 0};
+	int rc = -ENOMEM;
+	if (folio_trylock(f)) {
+		if (!split_folio_to_list(f, &list))
+			rc = 0;
+		folio_unlock(f);
+	}
+	if (rc) {
+		folio_putback_lru(f);
+		return rc;
+	}
+	int moved = unmap_and_move(f) == 0;
+	for (int i = 0; i < list.n; i++)
+		moved += unmap_and_move(list.f[i]) == 0;
+	return moved ? 0 : -EAGAIN;
+}
+
 /* The caller holds the isolation reference on f, and the folio is off
  * the LRU.  Returns 0 if migrated.  6.12 (migrate_folio_unmap, then
  * migrate_folio_move): pin the anon_vma if the folio is mapped, unmap it to
@@ -77,6 +103,8 @@ static int unmap_and_move(struct folio *f)
 
 	struct folio *nf = folio_alloc(f->nr_pages, GFP_KERNEL);
 	if (!nf) {
+		if (f->nr_pages > 1)
+			return split_and_move(f);
 		folio_putback_lru(f);
 		return -ENOMEM;
 	}
