@@ -6,7 +6,9 @@
  * order 0 or >= 2; the model's largest folio is order 2); no PMD mappings
  * (the model's large folios are pte-mapped mTHP, so no huge zero page and
  * no PMD split); no "underused" THP splitting (an order-2 folio never has
- * more than khugepaged_max_ptes_none zero pages); one queue (no memcg).
+ * more than khugepaged_max_ptes_none zero pages); one queue (no memcg);
+ * the unqueue before a free always takes the queue's lock (6.12 peeks
+ * first: see folio_unqueue_deferred_split).
  *
  * Kernel: Linux 6.12 (can_split_folio; split_huge_page_to_list_to_order
  * and __split_huge_page for anonymous folios: the anon_vma pinned and
@@ -209,13 +211,18 @@ void deferred_split_folio(struct folio *f)
 
 /* The folio's count reached zero: off the queue before it is freed.  Not
  * earlier: while the count is up the entry may be on the scan's private
- * list, which only the scan may walk. */
+ * list, which only the scan may walk.  6.12 first peeks at the list
+ * without the lock (data_race) and returns if it is empty; but a scan that
+ * lost the race with this put unqueues the folio (and clears
+ * PG_partially_mapped) under the lock, and the peek does not order the free
+ * after those writes: TSan reports the scan's clear_bit against the free's
+ * reset of the flags.  The model takes the lock every time. */
 void folio_unqueue_deferred_split(struct folio *f)
 {
 	struct mm_model *M = MM();
 	unsigned long irqf;
 
-	if (f->nr_pages <= 2 || data_race(list_empty(&f->_deferred_list)))
+	if (f->nr_pages <= 2)
 		return;
 	VM_BUG_ON_FOLIO(folio_ref_count(f) != 0, f);
 	spin_lock_irqsave(&M->split_queue_lock, irqf);

@@ -155,7 +155,9 @@ void (free_unref_folio)(struct folio *f)
 	for (int i = 0; i < f->nr_pages; i++)
 		maps |= __atomic_load_n(&f->_pmapcount[i].counter, __ATOMIC_RELAXED);
 	unsigned long flags = __atomic_load_n(&f->flags, __ATOMIC_RELAXED);
-	bool queued = !list_empty(&f->_deferred_list);
+	/* Racy, as the kernel's check is: a scan that found the count zero
+	 * unqueues the folio under its own lock. */
+	bool queued = mm__racy_read(!list_empty(&f->_deferred_list));
 	if (refs || maps || (flags & FLAGS_CHECK_AT_FREE) || f->swap.val || queued) {
 		spin_unlock_irqrestore(&M->zone_lock, irqf);
 		mmf_fail(MMF_FAIL_BAD_PAGE, f, site,

@@ -73,9 +73,8 @@ static bool shrink_folio(struct folio *f, struct folio_list *list)
 				goto keep_locked;
 			/* Partially mapped: split now, and the unmapped pages
 			 * are freed without any I/O. */
-			if (data_race(!list_empty(&f->_deferred_list) &&
-				      folio_test(f, PG_partially_mapped)) &&
-			    split_folio_to_list(f, list))
+			if (data_race(!list_empty(&f->_deferred_list)) &&
+			    folio_test(f, PG_partially_mapped) && split_folio_to_list(f, list))
 				goto keep_locked;
 		}
 		if (!add_to_swap(f)) {
