@@ -74,7 +74,7 @@ int mm_create(void)
 	if (!av)
 		return -ENOMEM;         /* the slot stays, never live */
 	if (anon_vma_link(av, mm)) {
-		kfree(av);
+		anon_vma_free(av);
 		return -ENOMEM;
 	}
 	mm->live = true;

@@ -118,7 +118,9 @@ static int unmap_and_move(struct folio *f)
 		 * if it is in the swap cache, with no anon_vma reference,
 		 * and is remapped all the same.  (The walk below takes the
 		 * anon_vma rwsem, so the RCU section ends here; in 2010 the
-		 * lock was a spinlock.) */
+		 * lock was a spinlock.  The walk then touches an anon_vma
+		 * that may be free in its type-safe cache, outside RCU:
+		 * docs/bugs.md.) */
 		remap = true;
 		if (f->anon_vma) {
 			rcu_read_lock();

@@ -208,7 +208,11 @@ void swap_writepage_nozswap(struct folio *f);
 void swap_read_folio(struct folio *f);          /* locked, new in the swap cache */
 
 /* ---- rmap.c: anon_vma and reverse mapping ----------------------------------------------------- */
+/* The model's anon_vma cache (6.12's anon_vma_init), before any alloc. */
+void anon_vma_init(struct mm_model *M);
 struct anon_vma *(anon_vma_alloc)(void);         /* NULL: no memory */
+/* Back to the cache at once (refcount 0; may sleep for a reader's lock). */
+void anon_vma_free(struct anon_vma *av);
 /* Link mm to av (mm's mmap_lock held for writing): 0 or -ENOMEM. */
 int (anon_vma_link)(struct anon_vma *av, struct mm_struct *mm);
 void anon_vma_unlink(struct mm_struct *mm);

@@ -108,21 +108,23 @@ static inline swp_entry_t pte_to_swp_entry(pte_t p) { return (swp_entry_t){pte_p
  * One per family of address spaces (a parent and its forks share it, a
  * simplification of the kernel's per-vma anon_vmas).  Each member is
  * linked to it by an anon_vma_chain, which fork allocates (and may fail to)
- * as anon_vma_fork allocates the child's chains and anon_vma.  Freed after
- * an RCU grace period when its refcount drops to zero. */
-#define ANON_VMA_MAGIC 0xa40f3a11u
+ * as anon_vma_fork allocates the child's chains and anon_vma.  It comes
+ * from a SLAB_TYPESAFE_BY_RCU cache (anon_vma_cachep, as 6.12's): freed at
+ * once when its refcount drops to zero, and the slot may be handed to
+ * another anon_vma at once, so a reader that found it under RCU must
+ * re-check that it is still its folio's (rmap.c). */
 struct mm_struct;
 struct anon_vma_chain {
 	struct mm_struct *mm;           /* its one vma */
 	struct anon_vma *anon_vma;
 	struct list_head same_anon_vma; /* anon_vma->rwsem */
 };
+/* The constructor sets every field once per slot: a reused anon_vma keeps
+ * its rwsem, its empty list and its zero count from its last life. */
 struct anon_vma {
-	unsigned magic;
 	struct rw_semaphore rwsem;      /* protects head */
 	atomic_t refcount;              /* one per linked mm + external holds */
 	struct list_head head;          /* chains in link order: a parent before its forks */
-	struct rcu_head rcu;
 };
 
 /* ---- address spaces ------------------------------------------------------------------ */
@@ -213,6 +215,7 @@ struct mm_model {
 	struct mm_struct mm[MM_MAX_MMS];
 	int nr_mm;                      /* slots handed out (fork) */
 	spinlock_t mmlist_lock;         /* nr_mm, mm[].live for swapoff's walk */
+	struct mmf_kmem_cache *anon_vma_cachep; /* rmap.c: SLAB_TYPESAFE_BY_RCU */
 	/* zswap */
 	bool zswap_enabled;
 	unsigned swap_sync_mask;        /* bit t: swapon of type t is SWP_SYNCHRONOUS_IO */

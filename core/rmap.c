@@ -1,38 +1,67 @@
 /* rmap.c - models mm/rmap.c for anonymous memory: anon_vma lifetime
- * (refcount, freed after an RCU grace period), adding and removing
- * mappings, rmap_walk, try_to_unmap (to swap or migration entries) and
+ * (refcount, a SLAB_TYPESAFE_BY_RCU cache), adding and removing mappings,
+ * rmap_walk, try_to_unmap (to swap or migration entries) and
  * remove_migration_ptes.
  * Deviations: a family of forked address spaces shares one anon_vma and
  * every mapping of a folio sits at the same virtual page (no mremap), so
  * the walk visits folio->index in each linked mm.
  *
- * Kernel: Linux 6.12 (anon_vma refcount and RCU freeing,
- * folio_get_anon_vma, folio_lock_anon_vma_read's protocol, try_to_unmap
- * and try_to_migrate, remove_migration_ptes), with one anon_vma per fork
- * family instead of one per vma.
+ * Kernel: Linux 6.12 (anon_vma_cachep with SLAB_TYPESAFE_BY_RCU and its
+ * constructor, anon_vma_free freeing at once after waiting out a reader
+ * that holds the rwsem, folio_get_anon_vma's and folio_lock_anon_vma_read's
+ * lockless lookups with their re-checks, try_to_unmap and try_to_migrate,
+ * remove_migration_ptes), with one anon_vma per fork family instead of one
+ * per vma (so no anon_vma->root: the lock is the anon_vma's own).
  */
 #define _GNU_SOURCE
 #include "mm.h"
 
 #include <errno.h>
 
+/* anon_vma_ctor: runs once per slot, not per allocation.  A lockless
+ * reader may hold a stale pointer to a freed anon_vma and try its count or
+ * its lock at any time, so a reused one is never re-initialised: it comes
+ * back with the zero count, the unlocked rwsem and the empty list its last
+ * owner left. */
+static void anon_vma_ctor(void *p)
+{
+	struct anon_vma *av = p;
+	init_rwsem(&av->rwsem);
+	atomic_set(&av->refcount, 0);
+	INIT_LIST_HEAD(&av->head);
+}
+
+void anon_vma_init(struct mm_model *M)
+{
+	M->anon_vma_cachep = kmem_cache_create("anon_vma", sizeof(struct anon_vma),
+					       SLAB_TYPESAFE_BY_RCU, anon_vma_ctor);
+}
+
 struct anon_vma *(anon_vma_alloc)(void)
 {
-	struct anon_vma *av = kzalloc(sizeof(*av), GFP_KERNEL, "anon_vma");
-	if (!av)
-		return NULL;
-	av->magic = ANON_VMA_MAGIC;
-	init_rwsem(&av->rwsem);
-	INIT_LIST_HEAD(&av->head);
-	atomic_set(&av->refcount, 0);
+	struct anon_vma *av = kmem_cache_alloc(MM()->anon_vma_cachep, GFP_KERNEL);
+	/* Its last owner unlinked every member before the last put. */
+	BUG_ON(av && !list_empty(&av->head));
 	return av;
 }
 
-static void anon_vma_free_rcu(struct rcu_head *h)
+/* anon_vma_free: straight back to the cache, where the next
+ * anon_vma_alloc may take it for another family before any grace period.
+ * One reader needs more: folio_lock_anon_vma_read's fast path holds the
+ * rwsem with no reference, having seen the folio mapped after taking the
+ * lock; that lock is all that keeps the anon_vma from being freed under
+ * its walk.  The count's last decrement is ordered before this look at
+ * the lock (a full barrier in 6.12), so a reader that got the lock first
+ * is seen here and waited for: take the lock for writing and drop it. */
+void anon_vma_free(struct anon_vma *av)
 {
-	struct anon_vma *av = (struct anon_vma *)((char *)h - offsetof(struct anon_vma, rcu));
-	av->magic = 0;
-	kfree(av);
+	BUG_ON(atomic_read(&av->refcount));
+	might_sleep();
+	if (rwsem_is_locked(&av->rwsem)) {
+		down_write(&av->rwsem);
+		up_write(&av->rwsem);
+	}
+	kmem_cache_free(MM()->anon_vma_cachep, av);
 }
 
 void (get_anon_vma)(struct anon_vma *av)
@@ -45,7 +74,7 @@ void (get_anon_vma)(struct anon_vma *av)
 void (put_anon_vma)(struct anon_vma *av)
 {
 	if (atomic_dec_and_test(&av->refcount))
-		call_rcu(&av->rcu, anon_vma_free_rcu);
+		anon_vma_free(av);
 }
 
 int (anon_vma_link)(struct anon_vma *av, struct mm_struct *mm)
@@ -88,19 +117,31 @@ void anon_vma_unlink(struct mm_struct *mm)
 	put_anon_vma(av);
 }
 
-/* page_get_anon_vma: the folio lock does not pin the anon_vma; only a
- * reference taken under RCU while the folio is still mapped does. */
+/* folio_get_anon_vma: the folio lock does not pin the anon_vma, and
+ * f->anon_vma stays set after the last unmap.  While f is mapped its
+ * anon_vma cannot be freed; once it is not, the anon_vma may be freed and
+ * its slot reused for another family's at any moment.  So: under RCU (the
+ * slot stays an anon_vma), try-get the count (a freed one reads 0; a
+ * reused one takes the reference on the other family's), then check that
+ * f is still mapped, which proves the reference is on f's own. */
 struct anon_vma *(folio_get_anon_vma)(struct folio *f)
 {
 	struct anon_vma *av = NULL;
 	rcu_read_lock();
 	struct anon_vma *p = __atomic_load_n(&f->anon_vma, __ATOMIC_ACQUIRE);
-	if (p && folio_mapcount(f) && anon_vma_tryget(p)) {
-		if (folio_mapcount(f))
-			av = p;
-		else
-			put_anon_vma(p);
+	if (!p || !folio_mapcount(f))
+		goto out;
+	if (!anon_vma_tryget(p))
+		goto out;
+	if (!folio_mapcount(f)) {
+		/* Maybe someone else's now: drop it (outside RCU: the put
+		 * may free it, which may sleep). */
+		rcu_read_unlock();
+		put_anon_vma(p);
+		return NULL;
 	}
+	av = p;
+out:
 	rcu_read_unlock();
 	return av;
 }
@@ -174,16 +215,41 @@ void rmap_walk(struct folio *f, void (*fn)(struct folio *, struct mm_struct *, i
 }
 
 /* folio_lock_anon_vma_read: nothing but a mapping keeps the anon_vma of
- * a folio alive, so pin it under RCU with a reference while the folio is
- * still mapped, then sleep for its lock.  Returns it locked and
- * referenced, or NULL if the folio is no longer mapped. */
+ * a folio alive, and the slot may be reused the moment it is freed (see
+ * folio_get_anon_vma).  Returns f's anon_vma read-locked, with no
+ * reference: the lock keeps it (anon_vma_free waits for it); or NULL if f
+ * is no longer mapped.
+ *   - Fast path, under RCU: trylock whatever the slot is now, then check
+ *     that f still points at it and is still mapped; only then is it f's.
+ *   - Slow path: pin it with a try-get, check f is still mapped, leave RCU
+ *     and sleep for the lock; re-check that f still points at it; then the
+ *     lock holds it and the reference goes (the last one frees it: then f
+ *     has no anon_vma worth walking). */
 static struct anon_vma *folio_lock_anon_vma_read(struct folio *f)
 {
+	struct anon_vma *av;
+retry:
 	rcu_read_lock();
-	struct anon_vma *av = __atomic_load_n(&f->anon_vma, __ATOMIC_ACQUIRE);
-	if (!av || !folio_mapcount(f) || !anon_vma_tryget(av)) {
-		rcu_read_unlock();
-		return NULL;
+	av = __atomic_load_n(&f->anon_vma, __ATOMIC_ACQUIRE);
+	if (!av || !folio_mapcount(f)) {
+		av = NULL;
+		goto out;
+	}
+	if (down_read_trylock(&av->rwsem)) {
+		if (__atomic_load_n(&f->anon_vma, __ATOMIC_ACQUIRE) != av) {
+			up_read(&av->rwsem);
+			rcu_read_unlock();
+			goto retry;
+		}
+		if (!folio_mapcount(f)) {
+			up_read(&av->rwsem);
+			av = NULL;
+		}
+		goto out;
+	}
+	if (!anon_vma_tryget(av)) {
+		av = NULL;
+		goto out;
 	}
 	if (!folio_mapcount(f)) {
 		rcu_read_unlock();
@@ -192,6 +258,22 @@ static struct anon_vma *folio_lock_anon_vma_read(struct folio *f)
 	}
 	rcu_read_unlock();
 	down_read(&av->rwsem);
+	if (__atomic_load_n(&f->anon_vma, __ATOMIC_ACQUIRE) != av) {
+		up_read(&av->rwsem);
+		put_anon_vma(av);
+		goto retry;
+	}
+	/* Not put_anon_vma: freeing under our own read lock would wait for
+	 * ourselves in anon_vma_free. */
+	mmf_ref_put(av, 1, MMF_SITE("folio_lock_anon_vma_read"));
+	if (atomic_dec_and_test(&av->refcount)) {
+		up_read(&av->rwsem);
+		anon_vma_free(av);
+		return NULL;
+	}
+	return av;
+out:
+	rcu_read_unlock();
 	return av;
 }
 
@@ -244,7 +326,6 @@ bool try_to_unmap(struct folio *f, enum ttu_mode mode)
 	if (av) {
 		walk_mms(av, f, unmap_one, &mode);
 		up_read(&av->rwsem);
-		put_anon_vma(av);
 	}
 	return folio_mapcount(f) == 0;
 }

@@ -202,6 +202,7 @@ static int mm_model_build(struct mm_model *M, const struct mm_workload *w, char 
 	mutex_init(&M->swapon_mutex);
 	spin_lock_init(&M->swap_lock);
 	spin_lock_init(&M->mmlist_lock);
+	anon_vma_init(M);
 	M->zswap_enabled = w->zswap;
 	M->swap_sync_mask = w->sync_mask;
 	/* Every mTHP size; mm_model_setup's scenarios enable order 1 only. */

@@ -225,7 +225,9 @@ const char *mmf_sanitizer_class(void)
 {
 #if MMF_ASAN
 	const char *d = __asan_report_present() ? __asan_get_report_description() : NULL;
-	if (d && strstr(d, "use-after-free"))
+	/* use-after-poison: only the checked heap poisons by hand, for the
+	 * freed objects of SLAB_TYPESAFE_BY_RCU caches (sched/kmem.h). */
+	if (d && (strstr(d, "use-after-free") || strstr(d, "use-after-poison")))
 		return "use-after-free";
 	if (d && strstr(d, "double-free"))
 		return "double-free";

@@ -6,6 +6,7 @@
 #include "kmem.h"
 #include "sanitizer.h"
 #include "symbolize.h"
+#include "sync.h"
 
 #if MMF_KASAN
 
@@ -30,6 +31,7 @@ enum {
 	SH_HEADER = 0xfa,       /* an object's header: its left redzone */
 	SH_REDZONE = 0xfc,      /* behind an object: its right redzone */
 	SH_FREED = 0xfd,        /* a freed object */
+	SH_TYPESAFE = 0xfb,     /* a freed object still in its SLAB_TYPESAFE_BY_RCU cache */
 };
 
 #define MAGIC_LIVE 0x6b61736e6c697665ull  /* "kasnlive" */
@@ -174,7 +176,8 @@ static struct khdr *header_at(const void *p)
 	return k->magic == MAGIC_LIVE || k->magic == MAGIC_FREED ? k : NULL;
 }
 
-int mmf_kasan_free(const void *p, const struct mmf_site *site, int task, struct mmf_kasan_obj *o)
+int mmf_kasan_free(const void *p, const struct mmf_site *site, int task, bool typesafe,
+		   struct mmf_kasan_obj *o)
 {
 	struct khdr *k = header_at(p);
 	if (!k)
@@ -186,10 +189,36 @@ int mmf_kasan_free(const void *p, const struct mmf_site *site, int task, struct 
 	k->magic = MAGIC_FREED;
 	k->free_site = site;
 	k->free_task = task;
-	mark(p, (k->size + 7) & ~(size_t)7, SH_FREED);
-	memset((void *)p, MMF_POISON_FREE, k->size);
+	/* A typesafe object keeps its bytes: a reader that still holds a
+	 * pointer to it may try-get its count, which must read 0, not poison. */
+	mark(p, (k->size + 7) & ~(size_t)7, typesafe ? SH_TYPESAFE : SH_FREED);
+	if (!typesafe)
+		memset((void *)p, MMF_POISON_FREE, k->size);
 	fill(o, k);
 	return 0;
+}
+
+void mmf_kasan_revive(const void *p, const struct mmf_site *site, int task, uint64_t seq)
+{
+	struct khdr *k = header_at(p);
+	if (!k || k->magic != MAGIC_FREED || *sh_of(p) != SH_TYPESAFE)
+		mmf_internal("checked heap: reviving %p, which is no freed typesafe object", p);
+	k->magic = MAGIC_LIVE;
+	k->site = site;
+	k->task = task;
+	k->free_site = NULL;
+	k->free_task = -1;
+	k->seq = seq;
+	mark_object(p, k->size);
+}
+
+void mmf_kasan_release(const void *p)
+{
+	struct khdr *k = header_at(p);
+	if (!k || k->magic != MAGIC_FREED || *sh_of(p) != SH_TYPESAFE)
+		mmf_internal("checked heap: releasing %p, which is no freed typesafe object", p);
+	mark(p, (k->size + 7) & ~(size_t)7, SH_FREED);
+	memset((void *)p, MMF_POISON_FREE, k->size);
 }
 
 bool mmf_kasan_next(char *base, size_t top, size_t *off, struct mmf_kasan_obj *o)
@@ -284,11 +313,14 @@ static __attribute__((noinline)) void bad_access(const char *p, size_t n, bool w
 	where(al, sizeof(al), "allocated", k->site, k->task);
 	if (k->magic == MAGIC_FREED)
 		where(fr, sizeof(fr), "freed", k->free_site, k->free_task);
-	if (v == SH_FREED || (k->magic == MAGIC_FREED && b >= obj && b < obj + k->size)) {
+	if (v == SH_FREED || v == SH_TYPESAFE ||
+	    (k->magic == MAGIC_FREED && b >= obj && b < obj + k->size)) {
 		mmf_fail(MMF_FAIL_USE_AFTER_FREE, obj, site,
 			 "use-after-free: %s of size %zu at %p, %zu bytes inside freed %s %p of %zu "
-			 "bytes%s%s%s", op, n, (const void *)p, (size_t)(b - obj), k->type ? k->type : "object",
-			 (const void *)obj, k->size, al, fr, pcs);
+			 "bytes%s%s%s%s", op, n, (const void *)p, (size_t)(b - obj),
+			 k->type ? k->type : "object", (const void *)obj, k->size,
+			 v == SH_TYPESAFE ? " (in its SLAB_TYPESAFE_BY_RCU cache: touched outside "
+					    "any RCU read-side section)" : "", al, fr, pcs);
 		return;
 	}
 	if (b < obj)
@@ -319,6 +351,10 @@ static inline __attribute__((always_inline)) void check(uintptr_t a, size_t n, b
 		if (__builtin_expect(v == SH_FULL, 1))
 			continue;
 		if (g == last && v >= 1 && v <= 7 && ((off + n - 1) & 7) < v)
+			continue;
+		/* Type-safe memory: a reader that found the object under RCU
+		 * may touch it after its free, until it leaves the cache. */
+		if (v == SH_TYPESAFE && mmf_rcu_read_lock_held())
 			continue;
 		/* an instrumented access: the chain starts at the access */
 		mmf__report_frame = pc ? __builtin_frame_address(0) : NULL;

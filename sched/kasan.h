@@ -47,8 +47,18 @@ size_t mmf_kasan_slice_size(void);
 /* Carves an object at *top; NULL when the slice is full. */
 void *mmf_kasan_alloc(char *base, size_t *top, size_t size, const char *type,
 		      const struct mmf_site *site, int task, uint64_t seq);
-/* 0: freed; 1: already freed (*o says by whom); 2: not an object's start. */
-int mmf_kasan_free(const void *p, const struct mmf_site *site, int task, struct mmf_kasan_obj *o);
+/* 0: freed; 1: already freed (*o says by whom); 2: not an object's start.
+ * typesafe: the object goes back to a SLAB_TYPESAFE_BY_RCU cache (kmem.h):
+ * its bytes are kept, and the shadow lets tasks inside an RCU read-side
+ * section touch it until mmf_kasan_release() or mmf_kasan_revive(). */
+int mmf_kasan_free(const void *p, const struct mmf_site *site, int task, bool typesafe,
+		   struct mmf_kasan_obj *o);
+/* A typesafe object freed with mmf_kasan_free() is handed out again: live,
+ * with a new allocation site, task and order, its bytes as they were. */
+void mmf_kasan_revive(const void *p, const struct mmf_site *site, int task, uint64_t seq);
+/* A typesafe object leaves its cache for good (a grace period has passed):
+ * from now on it is freed memory like any other. */
+void mmf_kasan_release(const void *p);
 /* Is p inside the arena at all? */
 bool mmf_kasan_owns(const void *p);
 /* Objects in allocation order: *off starts at 0. */
@@ -56,7 +66,9 @@ bool mmf_kasan_next(char *base, size_t top, size_t *off, struct mmf_kasan_obj *o
 /* Forget every object below hwm (the run is over). */
 void mmf_kasan_clear(char *base, size_t hwm);
 
-/* Check an access of n bytes at p; reports and (in a task) ends the run. */
+/* Check an access of n bytes at p; reports and (in a task) ends the run.
+ * A freed object of a SLAB_TYPESAFE_BY_RCU cache still in its cache may be
+ * touched by a task inside an RCU read-side section, nowhere else. */
 void mmf_kasan_check(const void *p, size_t n, bool write, const struct mmf_site *site);
 
 #endif

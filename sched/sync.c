@@ -452,6 +452,13 @@ void mmf_downgrade_write(struct rw_semaphore *r, const struct mmf_site *site)
 	mmf_obj_unlock(r);
 }
 
+bool mmf_rwsem_is_locked(struct rw_semaphore *r, const struct mmf_site *site)
+{
+	point(MMF_PT_ACCESS, r, site);
+	KCHECK(r, sizeof(*r), false, site);
+	return r->readers > 0 || r->writer;
+}
+
 bool mmf_rwsem_held_by_current(const struct rw_semaphore *r)
 {
 	struct mmf_task *t = CUR();
@@ -908,12 +915,15 @@ void mmf_rcu_read_lock(const struct mmf_site *site)
 		return;
 	struct mmf_sched *s = t->s;
 	mmf_obj_lock(&s->rcu_gp_obj);
-	if (t->rcu_nesting++ == 0) {
+	bool outermost = t->rcu_nesting++ == 0;
+	if (outermost) {
 		t->rcu_seq++;
 		t->rcu_site = site;
 		t->rcu_step = s->steps;
 	}
 	mmf_obj_unlock(&s->rcu_gp_obj);
+	if (MMF_ASAN && outermost)
+		mmf_kmem_rcu_readers(s, 1);
 }
 
 void mmf_rcu_read_unlock(const struct mmf_site *site)
@@ -929,9 +939,12 @@ void mmf_rcu_read_unlock(const struct mmf_site *site)
 	}
 	mmf_tsan_release(&s->rcu_gp_obj);
 	mmf_obj_lock(&s->rcu_gp_obj);
-	if (--t->rcu_nesting == 0)
+	bool outermost = --t->rcu_nesting == 0;
+	if (outermost)
 		mmf_obj_wake(&s->rcu_gp_obj);
 	mmf_obj_unlock(&s->rcu_gp_obj);
+	if (MMF_ASAN && outermost)
+		mmf_kmem_rcu_readers(s, -1);
 }
 
 bool mmf_rcu_read_lock_held(void)

@@ -130,6 +130,9 @@ void mmf_up_write(struct rw_semaphore *r, const struct mmf_site *site);
  * releases); the caller ends with up_read(). */
 void mmf_downgrade_write(struct rw_semaphore *r, const struct mmf_site *site);
 bool mmf_rwsem_held_by_current(const struct rw_semaphore *r);
+/* rwsem_is_locked(): does anyone hold it, for reading or writing?  A read
+ * of the lock word: an access point, like a test_bit. */
+bool mmf_rwsem_is_locked(struct rw_semaphore *r, const struct mmf_site *site);
 #define init_rwsem(r) mmf_rwsem_init((r), #r, MMF_SITE("init_rwsem"))
 #define down_read(r) mmf_down_read((r), MMF_SITE("down_read"))
 #define down_read_trylock(r) mmf_down_read_trylock((r), MMF_SITE("down_read_trylock"))
@@ -138,6 +141,7 @@ bool mmf_rwsem_held_by_current(const struct rw_semaphore *r);
 #define down_write_trylock(r) mmf_down_write_trylock((r), MMF_SITE("down_write_trylock"))
 #define up_write(r) mmf_up_write((r), MMF_SITE("up_write"))
 #define downgrade_write(r) mmf_downgrade_write((r), MMF_SITE("downgrade_write"))
+#define rwsem_is_locked(r) mmf_rwsem_is_locked((r), MMF_SITE("rwsem_is_locked"))
 
 /* lockdep_assert_held(): the current task holds the lock (any lock type). */
 #define lockdep_assert_held(l)                                                 \

@@ -2706,6 +2706,100 @@ static bool test_sched_split_with_faults_zap_and_fork(void)
 	return true;
 }
 
+/* ---- 16: a lockless anon_vma lookup against free and reuse ------------------- *
+ * anon_vma comes from a SLAB_TYPESAFE_BY_RCU cache: freed at once, its slot
+ * handed to the next anon_vma_alloc.  The reader holds a reference on a
+ * folio of mm 0 (as migration's isolation does) and asks
+ * folio_get_anon_vma for its anon_vma; meanwhile mm 0 exits (the folio is
+ * unmapped, mm 0's anon_vma freed) and a new address space is created
+ * (its anon_vma reuses the slot) and faults in the same page.  Whatever
+ * the reader is given, it walks the folio's rmap under that reference: a
+ * walk that reaches mm 1, where the folio never was, is the consequence of
+ * pinning the other family's anon_vma through a stale pointer. */
+static struct {
+	struct completion got;          /* the reader holds the folio */
+	const struct anon_vma *first;   /* mm 0's anon_vma, for the coverage */
+	uint64_t reused, pinned;        /* over a search */
+} avr;
+
+static void avr_visit(struct folio *f, struct mm_struct *mm, int vpage, void *arg)
+{
+	(void)f;
+	(void)arg;
+	if (mm->id != 0)
+		MMF_FAIL(MMF_FAIL_INVARIANT, mm, "the rmap walk of a folio of mm 0 reached mm %d "
+			 "(page %d): its anon_vma reference is on another family's anon_vma",
+			 mm->id, vpage);
+}
+
+static void avr_owner(void *arg)
+{
+	(void)arg;
+	access_ok(0, 0, true);
+	avr.first = MM()->mm[0].anon_vma;
+	complete_all(&sc.ready);
+	wait_for_completion(&avr.got);
+	mm_exit(0);
+	int id = mm_create();
+	if (id == 1) {
+		if (MM()->mm[1].anon_vma == avr.first)
+			cover(&avr.reused, 1);
+		access_ok(1, 0, true);
+	}
+	worker_exit();
+}
+
+static void avr_reader(void *arg)
+{
+	(void)arg;
+	wait_for_completion(&sc.ready);
+	struct folio *f = mm_get_folio(0, 0, false);
+	complete_all(&avr.got);
+	if (f) {
+		struct anon_vma *av = folio_get_anon_vma(f);
+		if (av) {
+			cover(&avr.pinned, 1);
+			rmap_walk(f, avr_visit, NULL);
+			put_anon_vma(av);
+		}
+		folio_put(f);
+	}
+	worker_exit();
+}
+
+static void avr_setup(struct mmf_sched *s)
+{
+	sc_setup(s, 8, 1, false, 2);
+	init_completion(&avr.got);
+	mmf_spawn(s, "reader", 0, avr_reader, NULL);
+	mmf_spawn(s, "owner", 0, avr_owner, NULL);
+	mmf_spawn(s, "teardown", 0, teardown_task, NULL);
+}
+
+/* Budget: every schedule with at most 1 preemption (one is enough to stop
+ * the reader between its mapped check and its try-get while the owner
+ * exits, creates and faults) and 1 early tick, then seed 16's random
+ * schedules.  Without folio_get_anon_vma's re-check of folio_mapped the
+ * exhaustive search fails (docs/model.md, rmap). */
+static bool test_sched_anon_vma_lookup_never_pins_a_reused_anon_vma(void)
+{
+	struct sched_outcome o;
+	avr.reused = avr.pinned = 0;
+	sc.variants = 0;
+	o = explore_mm(avr_setup, NULL, 1, 1, 200000);
+	CHECK(outcome_clean("anon_vma lookup vs free and reuse, bound 1", &o));
+	CHECK(o.complete);
+	o = random_mm(avr_setup, NULL, 16, 3000);
+	CHECK(outcome_clean("anon_vma lookup vs free and reuse, random", &o));
+	if (getenv("MMF_TEST_VERBOSE"))
+		fprintf(stderr, "    slot reused in %" PRIu64 " runs, anon_vma pinned in %" PRIu64
+			"\n", avr.reused, avr.pinned);
+	/* the slot was reused, and the reader did get its reference */
+	CHECK(avr.reused > 0);
+	CHECK(avr.pinned > 0);
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case tests[] = {
@@ -2742,6 +2836,7 @@ int main(int argc, char **argv)
 		TEST(test_sched_migration_with_faults_and_reclaim),
 		TEST(test_sched_split_with_faults_zap_and_fork),
 		TEST(test_sched_lockless_lookup_against_freeze),
+		TEST(test_sched_anon_vma_lookup_never_pins_a_reused_anon_vma),
 	};
 	int rc = RUN_TESTS(tests);
 	unit_release();
