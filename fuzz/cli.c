@@ -248,8 +248,8 @@ const char *cli_access_params(const struct cli_opts *o, const struct mmf_program
 		cli_usage("--access-points applies to the mm program, not %s%s", p->name,
 			  p->run ? " (exec programs take --params points=all|sync)" : "");
 	if (!mmf_access_points_built())
-		cli_usage("--access-points: this build has no plain-access points (they come with "
-			  "the checked heap of the default build: not ASan, TSan or MMF_KASAN=OFF)");
+		cli_usage("--access-points: this build has no plain-access points (builds with the "
+			  "checked heap have them, ASan builds with -DMMF_ACCESS_SANCOV=ON; TSan does not)");
 	char v[16];
 	if (strcmp(mmf_param(params ? params : "", "points", v, sizeof(v)), "") && strcmp(v, "all"))
 		cli_usage("--access-points and --params points=%s contradict", v);

@@ -199,9 +199,9 @@ static int set_points(struct mmf_sched *s, const char *params, char *err, size_t
 		return -1;
 	}
 	if (!mmf_sched_set_access_points(s, true)) {
-		snprintf(err, len, "parameter points=all: this build has no plain-access points (they "
-			 "come with the checked heap of the default build: not ASan, TSan or "
-			 "MMF_KASAN=OFF)");
+		snprintf(err, len, "parameter points=all: this build has no plain-access points (builds "
+			 "with the checked heap have them, ASan builds with -DMMF_ACCESS_SANCOV=ON; "
+			 "TSan does not)");
 		return -1;
 	}
 	return 0;

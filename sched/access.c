@@ -1,6 +1,7 @@
-/* access.c - the site table of plain-access points; see access.h.  (The
- * point itself is scheduler.c's mmf__access_point: it needs the decision
- * state; the callbacks that call it are kasan.c's.) */
+/* access.c - the site table of plain-access points, and in ASan builds
+ * their hook; see access.h.  (The point itself is scheduler.c's
+ * mmf__access_point: it needs the decision state; elsewhere the callbacks
+ * that call it are kasan.c's.) */
 #define _GNU_SOURCE
 #include "access.h"
 #include "symbolize.h"
@@ -93,3 +94,44 @@ const struct mmf_site *mmf__access_site(const void *pc_, bool write)
 	}
 	return NULL;
 }
+
+#if MMF_ACCESS_SANCOV
+/* ---- ASan builds: the sanitizer-coverage load and store callbacks ---------
+ * core/ is compiled with -fsanitize-coverage=trace-loads,trace-stores
+ * (CMakeLists.txt): a callback before every plain load and store, each one
+ * checked, a read-modify-write's store included.  The heap is malloc here,
+ * with no arena to say what is shared, so shared is what is left: not the
+ * running task's own stack (locals no other task sees unless it publishes
+ * them), not the program's static image (core/ keeps no run state in
+ * globals: its tables are constant). */
+extern char __executable_start[], end[];
+
+static inline bool shared(uintptr_t a)
+{
+	if (a - (uintptr_t)__executable_start < (uintptr_t)(end - __executable_start))
+		return false;
+	const struct mmf_task *t = mmf_current();
+	const struct mmf_fiber *f = t ? t->fiber : NULL;
+	return !f || a - (uintptr_t)f->stack_lo >= f->stack_size;
+}
+
+#define PC __builtin_return_address(0)
+#define SANCOV(n, T)                                                                     \
+	void __sanitizer_cov_load##n(T *a);                                              \
+	void __sanitizer_cov_load##n(T *a)                                               \
+	{                                                                                \
+		if (__builtin_expect(mmf__access_armed, 0) && shared((uintptr_t)a))      \
+			mmf__access_point(a, false, PC);                                 \
+	}                                                                                \
+	void __sanitizer_cov_store##n(T *a);                                             \
+	void __sanitizer_cov_store##n(T *a)                                              \
+	{                                                                                \
+		if (__builtin_expect(mmf__access_armed, 0) && shared((uintptr_t)a))      \
+			mmf__access_point(a, true, PC);                                  \
+	}
+SANCOV(1, uint8_t)
+SANCOV(2, uint16_t)
+SANCOV(4, uint32_t)
+SANCOV(8, uint64_t)
+SANCOV(16, unsigned __int128)
+#endif

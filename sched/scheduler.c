@@ -620,7 +620,7 @@ void mmf_sched_set_cpus(struct mmf_sched *s, int n)
 	s->ncpus = n;
 }
 
-bool mmf_access_points_built(void) { return MMF_KASAN; }
+bool mmf_access_points_built(void) { return MMF_KASAN || MMF_ACCESS_SANCOV; }
 
 bool mmf_sched_set_access_points(struct mmf_sched *s, bool on)
 {
@@ -1194,7 +1194,7 @@ void mmf_point(enum mmf_point_kind kind, const void *obj, const struct mmf_site 
 
 /* Could a task other than cur be picked at a point of cur now?  A
  * runnable one free to run on its CPU, or an interrupt that may fire on
- * cur.  (Time is left out: it can advance at the next primitive's point.)
+ * cur.  (Time alone is left out: it can advance at the next point.)
  * No means the point would have one candidate and no decision. */
 static bool another_could_run(struct mmf_sched *s, struct mmf_task *cur)
 {
