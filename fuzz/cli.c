@@ -69,6 +69,7 @@ static const struct option long_opts[] = {
 	{"jobs", required_argument, 0, O_JOBS},     {"time", required_argument, 0, O_TIME},
 	{"execs", required_argument, 0, O_EXECS},   {"json", required_argument, 0, O_JSON},
 	{"raw", no_argument, 0, O_RAW},             {"help", no_argument, 0, O_HELP},
+	{"access-points", no_argument, 0, O_ACCESS},
 	{0, 0, 0, 0},
 };
 
@@ -138,6 +139,7 @@ void cli_parse(int argc, char **argv, struct cli_opts *o, uint64_t allowed, void
 		case O_QUIET: o->quiet = true; break;
 		case O_TABLE: o->table = true; break;
 		case O_RAW: o->raw = true; break;
+		case O_ACCESS: o->access_points = true; break;
 		case O_YIELD: o->yield_rate = (unsigned)cli_u64("--yield-rate", optarg, 0, 1u << 30); break;
 		case O_WANT: {
 			char bad[64];
@@ -235,6 +237,24 @@ int cli_write_trace(const char *path, const struct mmf_sched *s, const char *sou
 		return -1;
 	}
 	return 0;
+}
+
+const char *cli_access_params(const struct cli_opts *o, const struct mmf_program *p,
+			      const char *params, char *buf, size_t len)
+{
+	if (!o->access_points)
+		return params;
+	if (strcmp(p->name, "mm"))
+		cli_usage("--access-points applies to the mm program, not %s%s", p->name,
+			  p->run ? " (exec programs take --params points=all|sync)" : "");
+	if (!mmf_access_points_built())
+		cli_usage("--access-points: this build has no plain-access points (builds with the "
+			  "checked heap have them, ASan builds with -DMMF_ACCESS_SANCOV=ON; TSan does not)");
+	char v[16];
+	if (strcmp(mmf_param(params ? params : "", "points", v, sizeof(v)), "") && strcmp(v, "all"))
+		cli_usage("--access-points and --params points=%s contradict", v);
+	cli_params_set(params ? params : "", "points", "all", buf, len);
+	return buf;
 }
 
 void cli_params_set(const char *params, const char *key, const char *value, char *out,

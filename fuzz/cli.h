@@ -34,7 +34,7 @@ _Noreturn void cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 
 enum cli_opt {
 	O_PARAMS = 1, O_SOURCE, O_SEED, O_DEPTH, O_BOUND, O_RUNS, O_TRACE, O_INPUT, O_QUIET,
 	O_TABLE, O_YIELD, O_TIMEOUT, O_WANT, O_BUGS, O_OUT, O_COMPACT, O_JOBS, O_TIME, O_EXECS,
-	O_JSON, O_RAW, O_HELP, O_NR
+	O_JSON, O_RAW, O_HELP, O_ACCESS, O_NR
 };
 #define CLI_OPT(o) (1ull << (o))
 
@@ -49,6 +49,7 @@ struct cli_opts {
 	const char *trace_out;
 	const char *input_file;
 	bool quiet, table, compact, raw;
+	bool access_points;             /* --access-points */
 	unsigned yield_rate;
 	unsigned timeout_ms;
 	uint32_t want;
@@ -81,6 +82,12 @@ int cli_write_trace(const char *path, const struct mmf_sched *s, const char *sou
 
 /* How params are shown in a summary line (never an empty "[]"). */
 const char *cli_params_shown(const char *params);
+
+/* The params to run with --access-points: params with points=all (the mm
+ * program's key, sched/access.h) into buf when it was given, else params
+ * unchanged; a usage error for a program without plain-access points. */
+const char *cli_access_params(const struct cli_opts *o, const struct mmf_program *p,
+			      const char *params, char *buf, size_t len);
 
 /* params with key=value set (replacing the key's old value, if any). */
 void cli_params_set(const char *params, const char *key, const char *value, char *out,

@@ -25,6 +25,9 @@ static void explore_help(void)
 	       "  --want C1,C2         count only failures of these classes\n"
 	       "  --raw                FILE is a raw fuzzer input (variants: --bugs, MMFUZZ_BUGS)\n"
 	       "  --bugs LIST          the variants of a raw input, or instead of a FILE's\n"
+	       "  --access-points      mm: plain loads and stores of the model are scheduling\n"
+	       "                       points too (params points=all; a FILE recorded with\n"
+	       "                       them keeps them)\n"
 	       "  prints: schedules explored, failing schedules, and whether the search is\n"
 	       "  complete.  A schedule that crashes or overruns the limit ends the search\n"
 	       "  there (incomplete) as a finding.\n"
@@ -67,7 +70,8 @@ int cmd_explore(int argc, char **argv)
 	struct cli_opts o = {.runs = 1000000, .bound = 2, .timeout_ms = MMF_DEFAULT_TIMEOUT_MS};
 	cli_parse(argc, argv, &o,
 		  CLI_OPT(O_PARAMS) | CLI_OPT(O_BOUND) | CLI_OPT(O_RUNS) | CLI_OPT(O_TRACE) |
-			  CLI_OPT(O_WANT) | CLI_OPT(O_TIMEOUT) | CLI_OPT(O_RAW) | CLI_OPT(O_BUGS),
+			  CLI_OPT(O_WANT) | CLI_OPT(O_TIMEOUT) | CLI_OPT(O_RAW) | CLI_OPT(O_BUGS) |
+			  CLI_OPT(O_ACCESS),
 		  explore_help);
 	if (optind + 1 != argc)
 		cli_usage("explore: expected exactly one PROGRAM or trace FILE (see --help)");
@@ -95,6 +99,8 @@ int cmd_explore(int argc, char **argv)
 	}
 	if (!params)
 		params = p->default_params;
+	char pbuf[1200];
+	params = cli_access_params(&o, p, params, pbuf, sizeof(pbuf));
 	if (o.trace_out)
 		cli_check_out_file("--trace", o.trace_out);
 	char perr[300];

@@ -16,7 +16,7 @@ static void hunt_help(void)
 {
 	printf("usage: mmfuzz hunt [PROGRAM] [--bugs LIST|each|none] [--jobs N] [--time S]\n"
 	       "                   [--execs N] [--seed N] [--params 'k=v ...'] [--out DIR]\n"
-	       "                   [--json FILE] [--timeout-ms MS] [--quiet]\n"
+	       "                   [--json FILE] [--timeout-ms MS] [--quiet] [--access-points]\n"
 	       "  The main job: the built-in engine (random and PCT sources, alternating) over the\n"
 	       "  generic workload of PROGRAM (default mm: the model) on N cores, until the time\n"
 	       "  or execution budget.  A live status line shows execs/s, distinct schedules,\n"
@@ -36,6 +36,8 @@ static void hunt_help(void)
 	       "  --out DIR     where reproducers go (default mmfuzz-out; created if missing)\n"
 	       "  --json FILE   machine-readable results\n"
 	       "  --quiet       no status line\n"
+	       "  --access-points  mm: plain loads and stores of the model are scheduling points\n"
+	       "                too (params points=all, recorded in every reproducer)\n"
 	       "  The budget ends the hunt within about a second whatever the program does;\n"
 	       "  SIGINT (Ctrl-C) or SIGTERM stops it the same way, and the findings table and\n"
 	       "  the JSON are still written.  A worker killed from outside (SIGKILL by a person\n"
@@ -50,7 +52,7 @@ int cmd_hunt(int argc, char **argv)
 	cli_parse(argc, argv, &o,
 		  CLI_OPT(O_PARAMS) | CLI_OPT(O_SEED) | CLI_OPT(O_QUIET) | CLI_OPT(O_BUGS) |
 			  CLI_OPT(O_OUT) | CLI_OPT(O_JOBS) | CLI_OPT(O_TIME) | CLI_OPT(O_EXECS) |
-			  CLI_OPT(O_JSON) | CLI_OPT(O_TIMEOUT),
+			  CLI_OPT(O_JSON) | CLI_OPT(O_TIMEOUT) | CLI_OPT(O_ACCESS),
 		  hunt_help);
 	if (optind + 1 < argc)
 		cli_usage("hunt: unexpected argument '%s' (see --help)", argv[optind + 1]);
@@ -74,12 +76,15 @@ int cmd_hunt(int argc, char **argv)
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		o.jobs = n > 0 ? (int)(n > 64 ? 64 : n) : 1;
 	}
+	char pbuf[1200];
+	const char *params = o.access_points ? cli_access_params(&o, p, o.params, pbuf, sizeof(pbuf)) :
+			     o.params;
 	const char *out = o.out ? o.out : "mmfuzz-out";
 	cli_check_out_dir("--out", out);
 	if (o.json)
 		cli_check_out_file("--json", o.json);
 	struct mmf_hunt_opts h = {
-		.prog = p, .bugs = mm ? (bugs ? bugs : "none") : NULL, .params = o.params,
+		.prog = p, .bugs = mm ? (bugs ? bugs : "none") : NULL, .params = params,
 		.jobs = o.jobs, .time_limit = o.time_limit, .execs = o.runs, .seed = o.seed,
 		.timeout_ms = o.timeout_ms, .out_dir = out, .json = o.json, .quiet = o.quiet,
 		.self = mmf_cli_self,

@@ -31,6 +31,8 @@ static void run_help(void)
 	       "  --quiet              only the summary line\n"
 	       "  --want C1,C2         seek failures of these classes; others are counted\n"
 	       "                       and passed over (classes: see 'mmfuzz list')\n"
+	       "  --access-points      mm: plain loads and stores of the model are scheduling\n"
+	       "                       points too (params points=all, recorded in traces)\n"
 	       "  A native crash (SIGSEGV...) or a sanitizer report is a 'crash' (or the\n"
 	       "  sanitizer's class) finding with its re-executed run, like any other failure.\n"
 	       "exit: 0 no failure within the budget, 1 failure found, 2 usage error,\n"
@@ -44,7 +46,7 @@ int cmd_run(int argc, char **argv)
 		  CLI_OPT(O_PARAMS) | CLI_OPT(O_SOURCE) | CLI_OPT(O_SEED) | CLI_OPT(O_DEPTH) |
 			  CLI_OPT(O_BOUND) | CLI_OPT(O_RUNS) | CLI_OPT(O_TRACE) | CLI_OPT(O_INPUT) |
 			  CLI_OPT(O_QUIET) | CLI_OPT(O_TABLE) | CLI_OPT(O_WANT) | CLI_OPT(O_TIME) |
-			  CLI_OPT(O_TIMEOUT),
+			  CLI_OPT(O_TIMEOUT) | CLI_OPT(O_ACCESS),
 		  run_help);
 	if (optind + 1 != argc)
 		cli_usage("run: expected exactly one PROGRAM (see --help)");
@@ -52,7 +54,9 @@ int cmd_run(int argc, char **argv)
 	if (!o.runs)
 		o.runs = o.time_limit > 0 ? UINT64_MAX : 10000;
 	const struct mmf_program *p = cli_program(argv[optind]);
-	const char *params = o.params ? o.params : p->default_params;
+	char pbuf[1200];
+	const char *params = cli_access_params(&o, p, o.params ? o.params : p->default_params, pbuf,
+					       sizeof(pbuf));
 	if (o.trace_out)
 		cli_check_out_file("--trace", o.trace_out);
 	struct mmf_search q = {

@@ -1,9 +1,12 @@
 /* mm_program.c - the generic mm workload as a runnable program.
  *   params: tasks= mms= frames= swap= zswap=0|1 syncio=-1|1..3 ops= failrate= only=k1,k2
- *           bugs=variant,variant
+ *           bugs=variant,variant  points=sync|all
  *           plan=op[:mm[:page[:n]]],.../...   fixed operations per task
  *           ('/' separates tasks), instead of drawn ones
- * Sizes left out are drawn from the decision source. */
+ * Sizes left out are drawn from the decision source.  points=all makes the
+ * model's plain loads and stores to the checked heap scheduling points too
+ * (sched/access.h; the CLI's --access-points); sync, the default, keeps
+ * them out. */
 #define _GNU_SOURCE
 #include "params.h"
 #include "program.h"
@@ -179,10 +182,35 @@ int mm_program_params(const char *params, struct mm_workload_params *p, char *er
 	return 0;
 }
 
+/* points=sync|all: whether plain loads and stores are points (access.h). */
+static int set_points(struct mmf_sched *s, const char *params, char *err, size_t len)
+{
+	char v[16];
+	mmf_param(params, "points", v, sizeof(v));
+	if (!v[0] || !strcmp(v, "sync"))
+		return 0;
+	if (strcmp(v, "all")) {
+		snprintf(err, len, "parameter points=%s: expected sync or all", v);
+		return -1;
+	}
+	if (s->opts.mode != MMF_MODE_FIBERS) {
+		snprintf(err, len, "parameter points=all: plain-access points need the controlled "
+			 "scheduler, not real threads");
+		return -1;
+	}
+	if (!mmf_sched_set_access_points(s, true)) {
+		snprintf(err, len, "parameter points=all: this build has no plain-access points (builds "
+			 "with the checked heap have them, ASan builds with -DMMF_ACCESS_SANCOV=ON; "
+			 "TSan does not)");
+		return -1;
+	}
+	return 0;
+}
+
 static int mm_setup(struct mmf_sched *s, const char *params, char *err, size_t len)
 {
 	struct mm_workload_params p;
-	if (mm_program_params(params, &p, err, len))
+	if (mm_program_params(params, &p, err, len) || set_points(s, params, err, len))
 		return -1;
 	return mm_workload_setup(s, &p, err, len);
 }
@@ -211,6 +239,8 @@ static int mm_describe(struct mmf_sched *s, char *buf, size_t len)
 	}
 	if (off < len && strcmp(bugs, "none"))
 		off += (size_t)snprintf(buf + off, len - off, " bugs=%s", bugs);
+	if (off < len && s->access_points)
+		off += (size_t)snprintf(buf + off, len - off, " points=all");
 	return off < len ? 0 : -1;
 }
 
@@ -226,6 +256,7 @@ static const struct mmf_param_spec mm_param_spec[] = {
 	{"only", MMF_P_LIST, 0, 0, NULL, "only=op,op"},
 	{"plan", MMF_P_TEXT, 0, 0, NULL, "plan=op:mm:page:n,.../..."},
 	{"bugs", MMF_P_LIST, 0, 0, NULL, "bugs=variant,..."},
+	{"points", MMF_P_TEXT, 0, 0, NULL, "points=sync|all"},
 	{NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -235,7 +266,7 @@ const struct mmf_program mmf_mm_program = {
 	.summary = "the generic mm workload: faults, fork, munmap, exit, reclaim, zswap, "
 		   "swapon/off, migrate, pin",
 	.params_help = "tasks=2..4 mms=1..3 frames= swap=1..2 zswap=0|1 syncio=-1|1..3 ops= failrate= "
-		       "only=ops plan=op:mm:page:n,.../... bugs=",
+		       "only=ops plan=op:mm:page:n,.../... bugs= points=sync|all",
 	.default_params = "",
 	.expect = "clean",
 	.setup = mm_setup,

@@ -107,11 +107,14 @@ static void emit(struct mmf_sched *s, unsigned kind, uint32_t first, uint32_t se
 	s->opts.feature(s->opts.feature_ctx, f);
 }
 
-/* Reads: the primitives that only look (kind and operation name). */
+/* Reads: the primitives that only look (kind and operation name), and
+ * plain loads. */
 static bool is_read(enum mmf_point_kind kind, const struct mmf_site *site)
 {
 	if (kind == MMF_PT_ACCESS)
 		return true;
+	if (kind == MMF_PT_PLAIN)
+		return site && site->what && !strcmp(site->what, "load");
 	if (kind != MMF_PT_ATOMIC || !site || !site->what)
 		return false;
 	size_t n = strlen(site->what);
@@ -124,7 +127,7 @@ void mmf__fb_access(struct mmf_sched *s, struct mmf_task *t, enum mmf_point_kind
 	unsigned kinds = s->opts.feedback_kinds;
 	if (!obj || !(kinds & (MMF_FB_RF | MMF_FB_ORDER)))
 		return;
-	if (kind != MMF_PT_ATOMIC && kind != MMF_PT_ACCESS)
+	if (kind != MMF_PT_ATOMIC && kind != MMF_PT_ACCESS && kind != MMF_PT_PLAIN)
 		return;         /* locks come through mmf__fb_lock */
 	struct slot *e = lookup(s, obj);
 	if (!e)

@@ -1,6 +1,7 @@
 /* flight.c - the flight record; see flight.h. */
 #define _GNU_SOURCE
 #include "flight.h"
+#include "access.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +21,10 @@ static size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
 
 struct mmf_flight *mmf_flight_new(size_t cap)
 {
+	/* The sites of plain-access points are made at run time, in the
+	 * child: in a table shared from here on, so that the record's
+	 * pointers to them stay readable here (access.h). */
+	mmf_access_sites_init();
 	size_t hdr = round_up(sizeof(struct mmf_flight), 64);
 	size_t dec = round_up(cap * sizeof(struct mmf_decision), 64);
 	size_t step = round_up(cap * sizeof(struct mmf_step), 64);

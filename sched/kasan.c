@@ -3,6 +3,7 @@
  * runtime. */
 #define _GNU_SOURCE
 #include "kasan.h"
+#include "access.h"
 #include "kmem.h"
 #include "sanitizer.h"
 #include "symbolize.h"
@@ -344,6 +345,11 @@ static inline __attribute__((always_inline)) void check(uintptr_t a, size_t n, b
 	uintptr_t off = a - (uintptr_t)region;
 	if (__builtin_expect(off >= SPAN || !n || !region, 1))
 		return;
+	/* An instrumented access (pc set) to the arena: a point first, when
+	 * the run asked for them (access.h), then the check, which then sees
+	 * what the tasks that ran at the point did (a free, say). */
+	if (pc && __builtin_expect(mmf__access_armed, 0))
+		mmf__access_point((const void *)a, write, pc);
 	const uint8_t *sh = shadow + (off >> 3);
 	size_t last = ((off + n - 1) >> 3) - (off >> 3);
 	for (size_t g = 0; g <= last; g++) {

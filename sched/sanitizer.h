@@ -17,6 +17,13 @@
 #define MMF_KASAN 0
 #endif
 
+/* MMF_ACCESS_SANCOV: an ASan build whose core/ also calls the
+ * sanitizer-coverage load and store callbacks, sched/access.c's (the hook
+ * of plain-access points there, as kasan.c's callbacks are elsewhere). */
+#ifndef MMF_ACCESS_SANCOV
+#define MMF_ACCESS_SANCOV 0
+#endif
+
 #if (defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)) && !MMF_KASAN
 #define MMF_ASAN 1
 #include <sanitizer/asan_interface.h>

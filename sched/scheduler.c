@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "scheduler.h"
+#include "access.h"
 #include "feedback.h"
 #include "flight.h"
 #include "kmem.h"
@@ -24,6 +25,9 @@
 
 static _Thread_local struct mmf_task *tl_cur;
 static _Thread_local struct mmf_sched *tl_host;   /* sched of the host context */
+/* access.h: set wherever tl_cur changes hands, for the checked heap's
+ * callbacks, which read nothing else on their fast path. */
+_Thread_local bool mmf__access_armed;
 
 const char *const mmf_point_kind_name[MMF_PT_NR] = {
 	[MMF_PT_YIELD] = "yield",   [MMF_PT_LOCK] = "lock",
@@ -31,7 +35,7 @@ const char *const mmf_point_kind_name[MMF_PT_NR] = {
 	[MMF_PT_PAGE_LOCK] = "page-lock", [MMF_PT_ALLOC] = "alloc",
 	[MMF_PT_RCU] = "rcu",       [MMF_PT_IO] = "io",
 	[MMF_PT_WAIT] = "wait",     [MMF_PT_TIME] = "time",
-	[MMF_PT_ACCESS] = "access",
+	[MMF_PT_ACCESS] = "access", [MMF_PT_PLAIN] = "plain",
 };
 
 static const char *const fail_names[MMF_FAIL_NR] = {
@@ -265,8 +269,10 @@ static void reset_state(struct mmf_sched *s)
 	mmf_lockdep_reset(s->lockdep);
 	mmf_kmem_reset(s);
 	mmf_ref_reset(s);
+	s->access_points = false;
 	tl_host = s;
 	tl_cur = NULL;
+	mmf__access_armed = false;
 }
 
 /* ---- reports ----------------------------------------------------------- */
@@ -614,6 +620,16 @@ void mmf_sched_set_cpus(struct mmf_sched *s, int n)
 	s->ncpus = n;
 }
 
+bool mmf_access_points_built(void) { return MMF_KASAN || MMF_ACCESS_SANCOV; }
+
+bool mmf_sched_set_access_points(struct mmf_sched *s, bool on)
+{
+	if (s->ntasks)
+		mmf_internal("mmf_sched_set_access_points: before any task");
+	s->access_points = on && mmf_access_points_built() && s->opts.mode == MMF_MODE_FIBERS;
+	return s->access_points == on;
+}
+
 struct mmf_task *mmf_spawn(struct mmf_sched *s, const char *name, unsigned flags,
 			   void (*fn)(void *), void *arg)
 {
@@ -667,6 +683,7 @@ static void task_main(void *arg)
 
 	tl_cur = t;
 	tl_host = s;
+	mmf__access_armed = s->access_points;
 	mmf_tsan_acquire(&t->tsan_token);
 	t->started = true;
 	t->fn(t->arg);
@@ -925,6 +942,7 @@ static void switch_to(struct mmf_sched *s, struct mmf_task *cur, struct mmf_task
 	 * for thread-backed fibers, whose thread-locals are their own). */
 	tl_cur = cur;
 	tl_host = s;
+	mmf__access_armed = cur && s->access_points;
 	RESUME_IGNORE(cur);
 }
 
@@ -932,6 +950,7 @@ void mmf_sched_forget_thread(void)
 {
 	tl_cur = NULL;
 	tl_host = NULL;
+	mmf__access_armed = false;
 }
 
 _Noreturn void mmf_end_run(void)
@@ -949,6 +968,7 @@ static _Noreturn void abandon_run(struct mmf_sched *s, struct mmf_task *t)
 	mmf_tsan_release(&s->tsan_join);
 	SUSPEND_IGNORE(t);
 	tl_cur = NULL;
+	mmf__access_armed = false;
 	__atomic_store_n(&s->running, -1, __ATOMIC_RELAXED);
 	if (s->flight)
 		s->flight->running = -1;
@@ -1131,9 +1151,11 @@ enum mmf_run_status mmf_sched_run(struct mmf_sched *s)
 	MMF_SCHED_ENTER();
 	tl_host = s;
 	tl_cur = NULL;
+	mmf__access_armed = false;
 	if (s->ntasks)
 		reschedule(s, NULL);
 	tl_cur = NULL;
+	mmf__access_armed = false;
 	mmf_tsan_acquire(&s->tsan_join);
 	if (s->dec->forced != MMF_RUN_CLEAN)
 		s->status = s->dec->forced;
@@ -1168,6 +1190,41 @@ void mmf_point(enum mmf_point_kind kind, const void *obj, const struct mmf_site 
 	if (t->s->opts.feature && t->s->opts.feedback_kinds > MMF_FB_SWITCH)
 		mmf__fb_access(t->s, t, kind, obj, site);
 	MMF_SCHED_LEAVE();
+}
+
+/* Could a task other than cur be picked at a point of cur now?  A
+ * runnable one free to run on its CPU, or an interrupt that may fire on
+ * cur.  (Time alone is left out: it can advance at the next point.)
+ * No means the point would have one candidate and no decision. */
+static bool another_could_run(struct mmf_sched *s, struct mmf_task *cur)
+{
+	const struct mmf_task *pin[MMF_NR_CPUS];
+	bool pinned = pinned_cpus(s, pin);
+	bool irq_ok = !(cur->flags & MMF_TASK_IRQ) && cur->irqs_off == 0;
+	for (int i = 0; i < s->ntasks; i++) {
+		const struct mmf_task *t = &s->tasks[i];
+		if (t == cur || t->state != MMF_T_RUNNABLE || t->irq_top)
+			continue;
+		if ((t->flags & MMF_TASK_IRQ) && !t->started) {
+			if (irq_ok)
+				return true;
+			continue;
+		}
+		if (!pinned || eligible(pin, t))
+			return true;
+	}
+	return false;
+}
+
+void mmf__access_point(const void *addr, bool write, const void *pc)
+{
+	struct mmf_task *t = tl_cur;
+	if (!t || !another_could_run(t->s, t))
+		return;
+	/* Disarmed while the point is taken: nothing it runs is a point. */
+	mmf__access_armed = false;
+	mmf_point(MMF_PT_PLAIN, addr, mmf__access_site(pc, write));
+	mmf__access_armed = true;
 }
 
 void mmf_might_sleep(const struct mmf_site *site)

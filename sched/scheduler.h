@@ -59,6 +59,8 @@ enum mmf_point_kind {
 	MMF_PT_WAIT,        /* about to sleep on a wait queue/completion */
 	MMF_PT_TIME,        /* timers, schedule_timeout */
 	MMF_PT_ACCESS,      /* a plain shared access the model marks as racy */
+	MMF_PT_PLAIN,       /* a plain load or store of instrumented code to the
+			     * checked heap (opt-in: mmf_sched_set_access_points) */
 	MMF_PT_NR
 };
 extern const char *const mmf_point_kind_name[MMF_PT_NR];
@@ -458,6 +460,10 @@ struct mmf_sched {
 	/* The flight record (flight.h): set when another process supervises
 	 * this one; the trace and step log then live in it. */
 	struct mmf_flight *flight;
+
+	/* This run's plain loads and stores are points (MMF_PT_PLAIN, see
+	 * mmf_sched_set_access_points); off after every reset. */
+	bool access_points;
 };
 
 /* Set up a scheduler.  The decision source is borrowed. */
@@ -476,6 +482,17 @@ void mmf_sched_reset(struct mmf_sched *s);
  * CPUs (sched_config.h, MMF_NR_CPUS at most).  0 (the default after a
  * reset): no CPU model, every task as if on a CPU of its own. */
 void mmf_sched_set_cpus(struct mmf_sched *s, int n);
+/* Host context, before the run's first task: every plain load and store
+ * that instrumented code (core/, compiled for the checked heap's
+ * kernel-address callbacks) makes to the checked heap's arena, in a task,
+ * is a potential scheduling point of kind MMF_PT_PLAIN, so that a
+ * read-modify-write without its lock can lose an update under some
+ * schedule (sched/access.h says which accesses, and how they stay cheap).
+ * Fibers only; off (the default after a reset) changes nothing at all.
+ * Returns false, and leaves it off, in a build without the hook (ASan,
+ * TSan, MMF_KASAN=OFF: mmf_access_points_built()). */
+bool mmf_sched_set_access_points(struct mmf_sched *s, bool on);
+bool mmf_access_points_built(void);
 struct mmf_task *mmf_spawn(struct mmf_sched *s, const char *name, unsigned flags,
 			   void (*fn)(void *), void *arg);
 

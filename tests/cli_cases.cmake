@@ -92,6 +92,14 @@ mmf_cli_case(opt_twice 2 "option '--runs' given twice" run toy-lost-update --run
 mmf_cli_case(opt_explore_seed 2 "option '--seed' does not apply here" explore toy-lost-update --seed 3)
 mmf_cli_case(opt_hunt_bugs_on_toy 2 "--bugs applies to the mm program, not toy-crash" hunt toy-crash --bugs none --execs 1)
 mmf_cli_case(opt_timeout_bad 2 "--timeout-ms: 'x' is not a number" run toy-lost-update --timeout-ms x)
+# --access-points (sched/access.h): the mm program's points=all, nothing else
+mmf_cli_case(opt_access_points_on_toy 2 "--access-points applies to the mm program, not toy-lost-update" run toy-lost-update --access-points)
+mmf_cli_case(opt_access_points_hunt_toy 2 "--access-points applies to the mm program, not toy-crash" hunt toy-crash --access-points --execs 1)
+mmf_cli_case(opt_access_points_contradict 2 "--access-points and --params points=sync contradict" run mm --access-points --params points=sync)
+mmf_cli_case(opt_access_points_replay 2 "option '--access-points' does not apply here" replay mm.trace --access-points)
+mmf_cli_case(opt_access_points_minimize 2 "option '--access-points' does not apply here" minimize mm.trace -o out.trace --access-points)
+mmf_cli_case(params_points_bad 2 "parameter points=most: expected sync or all" run mm --params points=most --runs 1)
+mmf_cli_case(params_points_on_threads 2 "points=all: plain-access points need the controlled scheduler" stress mm --params points=all --runs 1)
 
 # ---- outputs are checked before any execution, with exit 2 everywhere ----
 mmf_cli_case(out_hunt_dir_missing_parent 2 "--out '/nonexistent/d': cannot create it" hunt --out /nonexistent/d --execs 1)
