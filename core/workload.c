@@ -205,8 +205,8 @@ static int mm_model_build(struct mm_model *M, const struct mm_workload *w, char 
 	anon_vma_init(M);
 	M->zswap_enabled = w->zswap;
 	M->swap_sync_mask = w->sync_mask;
-	/* Every mTHP size; mm_model_setup's scenarios enable order 1 only. */
-	M->thp_orders = 2 | 4;
+	/* The mTHP sizes drawn (mm_model_setup's scenarios: order 1 only). */
+	M->thp_orders = (w->thp_mask & 1 ? 2u : 0u) | (w->thp_mask & 2 ? 4u : 0u);
 	zswap_setup(M);
 	M->shadow = shadow_new();
 	for (int i = 0; i < w->mms; i++) {
@@ -270,6 +270,8 @@ int mm_workload_setup(struct mmf_sched *s, const struct mm_workload_params *p,
 	 * context, and zram-like SWP_SYNCHRONOUS_IO ones. */
 	w->sync_mask = p->syncio < 0 ? 0 : p->syncio ? (unsigned)p->syncio
 						      : (unsigned)draw(0, 0, 3, "syncio");
+	/* mTHP: which large folio sizes faults and swap-ins may use. */
+	w->thp_mask = p->thp < 0 ? 0 : p->thp ? (unsigned)p->thp : (unsigned)draw(0, 0, 3, "thp");
 	w->ops = p->plan_tasks ? 0 : draw(p->ops, 2, 8, "ops");
 	w->fail_rate = p->fail_rate < 0 ? 0 : p->fail_rate ? (unsigned)p->fail_rate : 64;
 	if (w->tasks > MM_MAX_WORKERS || w->mms > MM_MAX_MMS || w->frames > MM_MAX_FRAMES ||

@@ -31,6 +31,7 @@ struct mm_workload {
 	int tasks, mms, frames, swapdevs, ops;
 	bool zswap;
 	unsigned sync_mask;             /* bit t: swap type t is SWP_SYNCHRONOUS_IO */
+	unsigned thp_mask;              /* mTHP sizes enabled: 1 two pages, 2 four */
 	unsigned fail_rate;
 	unsigned long variants;
 	struct mm_op op[MM_MAX_WORKERS][MM_MAX_OPS];
@@ -43,6 +44,9 @@ struct mm_workload_params {
 	/* which swap types are SWP_SYNCHRONOUS_IO: a mask 1..3, -1 none,
 	 * 0 drawn */
 	int syncio;
+	/* which mTHP sizes are enabled: a mask 1..3 (1: two pages, 2: four
+	 * pages), -1 none, 0 drawn */
+	int thp;
 	unsigned long variants;
 	/* restrict the drawn operations to these kinds (0: all) */
 	uint32_t op_mask;

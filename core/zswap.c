@@ -223,6 +223,7 @@ bool zswap_store(struct folio *f)
 
 	VM_BUG_ON_FOLIO(!folio_test(f, PG_locked), f);
 	VM_BUG_ON_FOLIO(!folio_test(f, PG_swapcache), f);
+	VM_BUG_ON_FOLIO(!si, f);        /* a cached folio outlived its device */
 	/* Large folios are not supported (before check_old, as in 6.12: no
 	 * slot of a large folio can have an entry). */
 	if (f->nr_pages != 1)

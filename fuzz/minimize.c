@@ -385,7 +385,7 @@ static bool lower_params(struct mctx *m)
 	/* key, and the smallest value that still means "this size" (0 would
 	 * mean "draw it"; failrate=-1 turns fault injection off) */
 	static const struct { const char *key; long min; } keys[] = {
-		{"mms", 1}, {"swap", 1}, {"zswap", 0}, {"syncio", -1}, {"frames", 8}, {"failrate", -1},
+		{"mms", 1}, {"swap", 1}, {"zswap", 0}, {"syncio", -1}, {"thp", -1}, {"frames", 8}, {"failrate", -1},
 	};
 	bool any = false;
 	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {

@@ -1,5 +1,6 @@
 /* mm_program.c - the generic mm workload as a runnable program.
- *   params: tasks= mms= frames= swap= zswap=0|1 syncio=-1|1..3 ops= failrate= only=k1,k2
+ *   params: tasks= mms= frames= swap= zswap=0|1 syncio=-1|1..3 thp=-1|1..3 ops= failrate=
+ *           only=k1,k2
  *           bugs=variant,variant  points=sync|all
  *           plan=op[:mm[:page[:n]]],.../...   fixed operations per task
  *           ('/' separates tasks), instead of drawn ones
@@ -130,7 +131,7 @@ static int parse_plan(const char *params, struct mm_workload_params *p, char *er
 
 int mm_program_params(const char *params, struct mm_workload_params *p, char *err, size_t len)
 {
-	long tasks, mms, frames, swap, zswap, syncio, ops, failrate;
+	long tasks, mms, frames, swap, zswap, syncio, thp, ops, failrate;
 	char bugs[512], bad[64];
 	memset(p, 0, sizeof(*p));
 	if (mmf_param_int(params, "tasks", 0, 0, MM_MAX_WORKERS, &tasks, err, len) ||
@@ -139,6 +140,7 @@ int mm_program_params(const char *params, struct mm_workload_params *p, char *er
 	    mmf_param_int(params, "swap", 0, 0, MM_MAX_SWAPFILES, &swap, err, len) ||
 	    mmf_param_int(params, "zswap", -1, -1, 1, &zswap, err, len) ||
 	    mmf_param_int(params, "syncio", 0, -1, 3, &syncio, err, len) ||
+	    mmf_param_int(params, "thp", 0, -1, 3, &thp, err, len) ||
 	    mmf_param_int(params, "ops", 0, 0, MM_MAX_OPS, &ops, err, len) ||
 	    mmf_param_int(params, "failrate", 0, -1, 1 << 20, &failrate, err, len) ||
 	    parse_only(params, &p->op_mask, err, len) || parse_plan(params, p, err, len))
@@ -176,6 +178,7 @@ int mm_program_params(const char *params, struct mm_workload_params *p, char *er
 	p->swapdevs = (int)swap;
 	p->zswap = zswap < 0 ? 0 : zswap ? 1 : -1;
 	p->syncio = (int)syncio;
+	p->thp = (int)thp;
 	p->ops = (int)ops;
 	p->fail_rate = (int)failrate;
 	p->variants = (unsigned long)v;
@@ -222,8 +225,9 @@ static int mm_describe(struct mmf_sched *s, char *buf, size_t len)
 	size_t off = 0;
 	mm_variants_format(w->variants, bugs, sizeof(bugs));
 	off += (size_t)snprintf(buf + off, len - off, "mms=%d frames=%d swap=%d zswap=%d syncio=%d "
-				"failrate=%d plan=", w->mms, w->frames, w->swapdevs, w->zswap ? 1 : 0,
-				w->sync_mask ? (int)w->sync_mask : -1,
+				"thp=%d failrate=%d plan=", w->mms, w->frames, w->swapdevs,
+				w->zswap ? 1 : 0, w->sync_mask ? (int)w->sync_mask : -1,
+				w->thp_mask ? (int)w->thp_mask : -1,
 				w->fail_rate ? (int)w->fail_rate : -1);
 	for (int t = 0; t < w->tasks && off < len; t++) {
 		for (int i = 0; i < w->nops[t] && off < len; i++) {
@@ -251,6 +255,7 @@ static const struct mmf_param_spec mm_param_spec[] = {
 	{"swap", MMF_P_INT, 0, MM_MAX_SWAPFILES, NULL, "swap=1..2"},
 	{"zswap", MMF_P_INT, -1, 1, NULL, "zswap=0|1"},
 	{"syncio", MMF_P_INT, -1, 3, NULL, "syncio=-1|1..3"},
+	{"thp", MMF_P_INT, -1, 3, NULL, "thp=-1|1..3"},
 	{"ops", MMF_P_INT, 0, MM_MAX_OPS, NULL, "ops="},
 	{"failrate", MMF_P_INT, -1, 1 << 20, NULL, "failrate="},
 	{"only", MMF_P_LIST, 0, 0, NULL, "only=op,op"},
@@ -265,7 +270,8 @@ const struct mmf_program mmf_mm_program = {
 	.param_spec = mm_param_spec,
 	.summary = "the generic mm workload: faults, fork, munmap, exit, reclaim, zswap, "
 		   "swapon/off, migrate, pin",
-	.params_help = "tasks=2..4 mms=1..3 frames= swap=1..2 zswap=0|1 syncio=-1|1..3 ops= failrate= "
+	.params_help = "tasks=2..4 mms=1..3 frames= swap=1..2 zswap=0|1 syncio=-1|1..3 thp=-1|1..3 ops= "
+		       "failrate= "
 		       "only=ops plan=op:mm:page:n,.../... bugs= points=sync|all",
 	.default_params = "",
 	.expect = "clean",

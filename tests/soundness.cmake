@@ -12,7 +12,7 @@ set_tests_properties(mm_fixed_model_random_long mm_fixed_model_pct_long PROPERTI
 
 # Exhaustive search over a small fixed workload that touches swapoff, zswap
 # writeback and migration: every schedule within the preemption bound.
-set(MMF_EXPLORE_PLAN "mms=1 frames=8 swap=1 zswap=1 failrate=-1 plan=write:0:0,reclaim:0:0:1,swapoff:0:0/zswap-shrink:0:0,migrate:0:0:1")
+set(MMF_EXPLORE_PLAN "mms=1 frames=8 swap=1 zswap=1 thp=-1 failrate=-1 plan=write:0:0,reclaim:0:0:1,swapoff:0:0/zswap-shrink:0:0,migrate:0:0:1")
 add_test(NAME mm_fixed_model_explore_bound1 COMMAND mmfuzz explore mm --params "${MMF_EXPLORE_PLAN}" --bound 1)
 set_tests_properties(mm_fixed_model_explore_bound1 PROPERTIES LABELS "fuzz-smoke"
   PASS_REGULAR_EXPRESSION "complete; 0 failing")
@@ -25,7 +25,7 @@ set_tests_properties(mm_fixed_model_explore_bound2 PROPERTIES LABELS "long" TIME
 # may reuse the freed slot.  Every schedule within 2 preemptions must be
 # clean; without the SWAP_HAS_CACHE claim (the code before 2024) bound 1
 # already shows the lost data.
-set(MMF_SKIP_SWAPCACHE_PLAN "mms=1 frames=8 swap=1 zswap=0 syncio=1 failrate=-1 plan=write:0:0,reclaim:0:0:1,read:0:0/read:0:0,write:0:1,reclaim:0:0:2")
+set(MMF_SKIP_SWAPCACHE_PLAN "mms=1 frames=8 swap=1 zswap=0 syncio=1 thp=1 failrate=-1 plan=write:0:0,reclaim:0:0:1,read:0:0/read:0:0,write:0:1,reclaim:0:0:2")
 add_test(NAME mm_protocol_skip_swapcache_explore COMMAND mmfuzz explore mm --params "${MMF_SKIP_SWAPCACHE_PLAN}" --bound 2)
 set_tests_properties(mm_protocol_skip_swapcache_explore PROPERTIES LABELS "fuzz-smoke"
   PASS_REGULAR_EXPRESSION "complete; 0 failing")
