@@ -2579,25 +2579,35 @@ static void lkx_reclaimer(void *arg)
 	worker_exit();
 }
 
-static void lkx_setup(struct mmf_sched *s)
+static void lkx_setup_migrate(struct mmf_sched *s)
 {
-	sc_setup(s, 6, 1, false, 3);
+	sc_setup(s, 6, 1, false, 2);
 	mmf_spawn(s, "faulter", 0, lkx_faulter, NULL);
 	mmf_spawn(s, "migrator", 0, lkx_migrator, NULL);
+	mmf_spawn(s, "teardown", 0, teardown_task, NULL);
+}
+
+static void lkx_setup_reclaim(struct mmf_sched *s)
+{
+	sc_setup(s, 6, 1, false, 2);
+	mmf_spawn(s, "faulter", 0, lkx_faulter, NULL);
 	mmf_spawn(s, "reclaimer", 0, lkx_reclaimer, NULL);
 	mmf_spawn(s, "teardown", 0, teardown_task, NULL);
 }
 
-/* Budget (about 2 s): every schedule with at most 1 preemption and 1
- * early tick. */
+/* Budget: every schedule with at most 1 preemption and 1 early tick, the
+ * lookup against each freezer in turn. */
 static bool test_sched_lockless_lookup_against_freeze(void)
 {
 	sc.variants = 0;
 	sc.migrated = 0;
-	struct sched_outcome o = explore_mm(lkx_setup, NULL, 1, 1, 300000);
-	CHECK(outcome_clean("swap-cache lookup vs freeze, bound 1", &o));
+	struct sched_outcome o = explore_mm(lkx_setup_migrate, NULL, 1, 1, 300000);
+	CHECK(outcome_clean("swap-cache lookup vs migration's freeze, bound 1", &o));
 	CHECK(o.complete);
-	CHECK(sc.migrated > 1000);
+	CHECK(sc.migrated > 100);
+	o = explore_mm(lkx_setup_reclaim, NULL, 1, 1, 300000);
+	CHECK(outcome_clean("swap-cache lookup vs reclaim's freeze, bound 1", &o));
+	CHECK(o.complete);
 	return true;
 }
 
