@@ -436,12 +436,12 @@ static int migration_entry_wait(struct mm_struct *mm, int v, pte_t orig)
 {
 	struct folio *f = pte_folio(orig, NULL);
 	spin_lock(&mm->ptl);
-	bool same = mm->pte[v] == orig && folio_try_get(f);
+	bool same = mm->pte[v] == orig;
 	spin_unlock(&mm->ptl);
-	if (!same)
-		return FAULT_RETRY;
-	bit_wait(PG_locked, &f->flags, "folio under migration");
-	folio_put(f);
+	/* 6.12 (migration_entry_wait_on_locked): no reference (a frozen count
+	 * gives none), the frame stays a folio; wait for the unlock, retry. */
+	if (same)
+		bit_wait(PG_locked, &f->flags, "folio under migration");
 	return FAULT_RETRY;
 }
 

@@ -1098,10 +1098,15 @@ static void reschedule(struct mmf_sched *s, struct mmf_task *cur)
 			mmf_internal("decision source %s picked %d of %d", s->dec->ops->name, idx, c.n);
 		int id = c.ids[idx];
 		bool preempt = c.cur >= 0 && idx != c.cur;
-		if (cur && c.cur >= 0 && idx == c.cur && c.n > 1)
-			cur->streak++;
-		else if (cur)
+		/* The streak counts the decisions where another task could have
+		 * run; one where only cur could (it keeps its CPU busy and the
+		 * others share it) neither counts nor ends the streak. */
+		if (cur && c.cur >= 0 && idx == c.cur) {
+			if (c.n > 1)
+				cur->streak++;
+		} else if (cur) {
 			cur->streak = 0;
+		}
 		if (c.n > 1) {
 			if (s->opts.record) {
 				struct mmf_decision d = {
