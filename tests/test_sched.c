@@ -769,6 +769,64 @@ static bool test_step_budget_reports_a_hang(void)
 	return true;
 }
 
+/* Fairness: a task that retries under a spinlock (every pass has a point
+ * inside its critical section, where the task sharing its CPU cannot run)
+ * must still be switched out for it after MMF_FAIR_STREAK decisions in
+ * which it could have been.  Bound 0: the source never preempts. */
+static struct {
+	spinlock_t lock;
+	atomic_t flag;
+	int passes, max_passes;         /* this schedule's, and over the search */
+} fr;
+
+static void fr_spinner(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		spin_lock(&fr.lock);
+		int done = atomic_read(&fr.flag);       /* a point with the CPU busy */
+		spin_unlock(&fr.lock);
+		if (done)
+			break;
+		fr.passes++;
+		cond_resched();
+	}
+	if (fr.passes > fr.max_passes)
+		fr.max_passes = fr.passes;
+}
+
+static void fr_filler(void *arg) { (void)arg; }
+
+static void fr_setter(void *arg)
+{
+	(void)arg;
+	atomic_set(&fr.flag, 1);
+}
+
+static void fr_setup(struct mmf_sched *s)
+{
+	spin_lock_init(&fr.lock);
+	atomic_set(&fr.flag, 0);
+	fr.passes = 0;
+	mmf_sched_set_cpus(s, 2);
+	mmf_spawn(s, "spinner", 0, fr_spinner, NULL);   /* CPU 0 */
+	mmf_spawn(s, "filler", 0, fr_filler, NULL);     /* CPU 1 */
+	mmf_spawn(s, "setter", 0, fr_setter, NULL);     /* CPU 0 */
+}
+
+static bool test_fairness_switches_a_spinner_that_takes_a_lock_each_pass(void)
+{
+	fr.max_passes = 0;
+	struct outcome o = explore(fr_setup, NULL, 0);
+	CHECK(o.complete);
+	CHECK_EQ(total_fails(&o), 0);
+	if (getenv("MMF_TEST_VERBOSE"))
+		fprintf(stderr, "  %" PRIu64 " schedules, at most %d passes\n", o.schedules,
+			fr.max_passes);
+	CHECK(fr.max_passes > 100);     /* it did spin before the switch */
+	return true;
+}
+
 /* ---- refcount and the checked heap --------------------------------------------------------- */
 
 static int heap_mode;
@@ -1481,6 +1539,7 @@ int main(int argc, char **argv)
 		TEST(test_completion_and_wait_event_never_lose_a_wakeup),
 		TEST(test_virtual_time_advances_only_by_decision),
 		TEST(test_step_budget_reports_a_hang),
+		TEST(test_fairness_switches_a_spinner_that_takes_a_lock_each_pass),
 		TEST(test_refcount_and_heap_misuse_are_reported),
 		TEST(test_reftrack_names_holders_and_reports_underflow_with_history),
 		TEST(test_drain_deadlock_names_the_reference_holder),
