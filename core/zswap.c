@@ -310,7 +310,7 @@ bool zswap_load(struct folio *f)
 	/* Into the swap cache the load is exclusive: the folio becomes the
 	 * only copy (and is dirty: it must be written again before it can be
 	 * dropped).  Without the swap cache (6.12's SWP_SYNCHRONOUS_IO
-	 * singleton fault; not reached in the model) zswap keeps the copy. */
+	 * singleton fault, memory.c's direct swap-in) zswap keeps the copy. */
 	if (mm_variant(V_ZSWAP_CAS_STATE))
 		entry = swapcache ? zswap_cas_erase(tree, off, ZSWAP_POS_LOAD) : xa_load(tree, off);
 	else
