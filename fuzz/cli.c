@@ -247,12 +247,13 @@ const char *cli_access_params(const struct cli_opts *o, const struct mmf_program
 	if (strcmp(p->name, "mm"))
 		cli_usage("--access-points applies to the mm program, not %s%s", p->name,
 			  p->run ? " (exec programs take --params points=all|sync)" : "");
-	if (!mmf_access_points_built())
-		cli_usage("--access-points: this build has no plain-access points (builds with the "
-			  "checked heap have them, ASan builds with -DMMF_ACCESS_SANCOV=ON; TSan does not)");
+	/* A contradiction is the user's whatever the build. */
 	char v[16];
 	if (strcmp(mmf_param(params ? params : "", "points", v, sizeof(v)), "") && strcmp(v, "all"))
 		cli_usage("--access-points and --params points=%s contradict", v);
+	if (!mmf_access_points_built())
+		cli_usage("--access-points: this build has no plain-access points (builds with the "
+			  "checked heap have them, ASan builds with -DMMF_ACCESS_SANCOV=ON; TSan does not)");
 	cli_params_set(params ? params : "", "points", "all", buf, len);
 	return buf;
 }
