@@ -34,7 +34,9 @@ foreach(vb ${mmf_variant_bounds})
   # seeds 1-7 about 106,000; docs/model.md, "Time to bug").  With anon_vma
   # from a type-safe cache (no rcu_gp task at exit, other points) seeds 1-7
   # took 613,173, 103,336, 158,479, 2,879, 154,998, 21,501 and 151,910
-  # executions: median 151,910, seed 1 the slowest.
+  # executions: median 151,910, seed 1 the slowest.  With large folios and
+  # the lockless lookup: median 104,422 over the bench's seeds 1-10, 9 of
+  # 10 within a minute (docs/model.md, "Time to bug").
   set(budget 100000)
   if(v STREQUAL "free-swap-and-cache-swapoff-uaf")
     set(budget 700000)
