@@ -339,53 +339,27 @@ void try_to_migrate_locked(struct folio *f, struct anon_vma *av)
 	walk_mms(av, f, unmap_one, &mode);
 }
 
+/* Migration entries of src's pages: page i now is page subs[i] of
+ * pages[i] (the migration's new folio, or after a split the folio each
+ * page became, or src itself when the move or split was given up). */
 struct remap {
-	struct folio *src, *dst;
-};
-
-static void remove_migration_pte(struct folio *dst, struct mm_struct *mm, int vpage, void *arg)
-{
-	struct remap *r = arg;
-	spin_lock(&mm->ptl);
-	for (int i = 0; i < r->src->nr_pages; i++) {
-		int v = vpage + i;
-		if (v >= MM_VPAGES)
-			break;
-		pte_t p = mm->pte[v];
-		if (pte_kind(p) != PTE_MIGRATION || pte_payload(p) != page_number(r->src, i))
-			continue;
-		folio_get(r->dst);
-		folio_add_anon_rmap_pte(r->dst, mm, v - i, i);
-		mm->pte[v] = mk_pte(PTE_PRESENT, page_number(r->dst, i), pte_write(p));
-	}
-	spin_unlock(&mm->ptl);
-}
-
-/* Point every migration entry of src at dst.  Walks dst's rmap: dst has
- * taken over src's anon_vma and index. */
-void remove_migration_ptes(struct folio *src, struct folio *dst)
-{
-	struct remap r = {src, dst};
-	rmap_walk(dst, remove_migration_pte, &r);
-}
-
-struct split_remap {
-	struct folio *head;
+	struct folio *src;
 	struct folio *const *pages;
 	const int *subs;
 	int nr;
 };
 
-static void remap_split_pte(struct folio *head, struct mm_struct *mm, int vpage, void *arg)
+static void remove_migration_pte(struct folio *f, struct mm_struct *mm, int vpage, void *arg)
 {
-	struct split_remap *r = arg;
+	struct remap *r = arg;
+	(void)f;
 	spin_lock(&mm->ptl);
 	for (int i = 0; i < r->nr; i++) {
 		int v = vpage + i;
 		if (v >= MM_VPAGES)
 			break;
 		pte_t p = mm->pte[v];
-		if (pte_kind(p) != PTE_MIGRATION || pte_payload(p) != page_number(head, i))
+		if (pte_kind(p) != PTE_MIGRATION || pte_payload(p) != page_number(r->src, i))
 			continue;
 		struct folio *nf = r->pages[i];
 		int sub = r->subs[i];
@@ -396,16 +370,26 @@ static void remap_split_pte(struct folio *head, struct mm_struct *mm, int vpage,
 	spin_unlock(&mm->ptl);
 }
 
+/* Point every migration entry of src at dst.  Walks dst's rmap: dst has
+ * taken over src's anon_vma and index. */
+void remove_migration_ptes(struct folio *src, struct folio *dst)
+{
+	struct folio *pages[MM_MAX_FOLIO_PAGES];
+	int subs[MM_MAX_FOLIO_PAGES];
+	for (int i = 0; i < src->nr_pages; i++) {
+		pages[i] = dst;
+		subs[i] = i;
+	}
+	struct remap r = {src, pages, subs, src->nr_pages};
+	rmap_walk(dst, remove_migration_pte, &r);
+}
+
 /* remap_page for a split, done or given up: the caller holds the anon_vma
  * locked (for writing) and the folios locked; the migration entries still
  * name the pages by the head's frame.  Page i is now page subs[i] of
  * pages[i]. */
 void remap_split_ptes(struct folio *head, struct folio *const *pages, const int *subs, int nr)
 {
-	struct split_remap r = {head, pages, subs, nr};
-	struct anon_vma *av = __atomic_load_n(&head->anon_vma, __ATOMIC_ACQUIRE);
-	for (struct list_head *p = av->head.next; p != &av->head; p = p->next) {
-		struct anon_vma_chain *avc = list_entry(p, struct anon_vma_chain, same_anon_vma);
-		remap_split_pte(head, avc->mm, (int)head->index, &r);
-	}
+	struct remap r = {head, pages, subs, nr};
+	walk_mms(__atomic_load_n(&head->anon_vma, __ATOMIC_ACQUIRE), head, remove_migration_pte, &r);
 }
