@@ -692,7 +692,7 @@ void mm_madvise_dontneed(int id, int first, int n)
 /* exit_mmap: no new faults once the mm is dead (the write lock orders
  * that against every reader that checks mm->live); the zap runs under
  * the read lock; the anon_vma goes under the write lock again. */
-void mm_exit(int id)
+bool mm_exit(int id)
 {
 	struct mm_struct *mm = get_mm(id);
 	down_write(&mm->mmap_lock);
@@ -700,13 +700,14 @@ void mm_exit(int id)
 	__atomic_store_n(&mm->live, false, __ATOMIC_RELEASE);
 	up_write(&mm->mmap_lock);
 	if (!was_live)
-		return;
+		return false;
 	down_read(&mm->mmap_lock);
 	zap_range(mm, 0, MM_VPAGES);
 	up_read(&mm->mmap_lock);
 	down_write(&mm->mmap_lock);
 	anon_vma_unlink(mm);
 	up_write(&mm->mmap_lock);
+	return true;
 }
 
 /* ---- looking up a page by address --------------------------------------------- */
@@ -750,4 +751,21 @@ struct folio *mm_pin(int id, int v)
 	if (f)
 		folio_ref_add(f, GUP_PIN_COUNTING_BIAS - 1);
 	return f;
+}
+
+/* exec (begin_new_exec -> exec_mmap): the task leaves its address space,
+ * which goes as at exit (mmput -> exit_mmap), and goes on in a new one
+ * whose anon_vma comes from the cache.  The kernel allocates that at the
+ * new mm's first anonymous fault (anon_vma_prepare), after the old mm is
+ * gone; the model allocates it with the mm, the same order.  So the slot
+ * of the anon_vma that died with the old family, if it did, may come
+ * back at once as the new one while folios of the old family (unmapped,
+ * in the swap cache or on the LRU) still point at it: what
+ * SLAB_TYPESAFE_BY_RCU readers must cope with.  -ENOMEM when no slot or
+ * no anon_vma is left (the old address space is gone all the same). */
+int mm_exec(int id)
+{
+	if (!mm_exit(id))
+		return -EFAULT;
+	return mm_create();
 }

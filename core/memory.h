@@ -17,7 +17,8 @@ int mm_access(int id, int vpage, bool write);
 int mm_fork(int id);                    /* child id or -errno */
 void mm_munmap(int id, int first, int n);
 void mm_madvise_dontneed(int id, int first, int n);
-void mm_exit(int id);
+bool mm_exit(int id);                   /* false: it was not live */
+int mm_exec(int id);                    /* exit, then a new mm: its id or -errno */
 /* The folio mapped at vpage, with a reference; with swapcache, also the
  * swap-cache folio of a swap pte.  NULL if none. */
 struct folio *mm_get_folio(int id, int vpage, bool swapcache);

@@ -17,14 +17,14 @@ const char *const mm_op_names[OP_NR] = {
 	[OP_MUNMAP] = "munmap", [OP_EXIT] = "exit", [OP_RECLAIM] = "reclaim",
 	[OP_ZSWAP_SHRINK] = "zswap-shrink", [OP_SWAPON] = "swapon",
 	[OP_SWAPOFF] = "swapoff", [OP_MIGRATE] = "migrate", [OP_PIN] = "pin",
-	[OP_DONTNEED] = "dontneed",
+	[OP_DONTNEED] = "dontneed", [OP_EXEC] = "exec",
 };
 
 /* Draw weights: accesses and reclaim dominate, as in a real system. */
 static const uint8_t op_weight[OP_NR] = {
 	[OP_READ] = 6, [OP_WRITE] = 8, [OP_FORK] = 2, [OP_MUNMAP] = 1, [OP_EXIT] = 1,
 	[OP_RECLAIM] = 6, [OP_ZSWAP_SHRINK] = 2, [OP_SWAPON] = 1, [OP_SWAPOFF] = 1,
-	[OP_MIGRATE] = 2, [OP_PIN] = 2, [OP_DONTNEED] = 2,
+	[OP_MIGRATE] = 2, [OP_PIN] = 2, [OP_DONTNEED] = 2, [OP_EXEC] = 1,
 };
 
 struct run_state {
@@ -98,6 +98,9 @@ static void run_op(const struct mm_op *op)
 		break;
 	case OP_EXIT:
 		mm_exit(id);
+		break;
+	case OP_EXEC:
+		mm_exec(id);
 		break;
 	case OP_RECLAIM:
 		mm_reclaim(op->n);

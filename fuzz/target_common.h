@@ -16,7 +16,9 @@
  *   MMFUZZ_SHAPE_FILE=F    where runs publish their inputs' shapes for an
  *                          AFL++ custom mutator in another process
  *   MMFUZZ_WANT=c1,c2      only failures of these classes are crashes; the
- *                          others are passed over (default: every class)
+ *                          others the model's checks find are passed over
+ *                          (default: every class); a sanitizer's report
+ *                          ends the process whatever its class
  *   MMFUZZ_REPRO_DIR=DIR   where reproducers go (default: the current
  *                          directory); MMFUZZ_REPRO_DIR=- turns them off
  *   MMFUZZ_TIMEOUT_MS=MS   an input running longer is saved as a timeout
