@@ -94,7 +94,7 @@ void lru_add_drain_all(void)
 		mmf_run_on_cpu(c, MMF_SITE("lru_add_drain_all: work on the CPU"));
 		lru_add_drain();
 	}
-	mmf_run_on_cpu(home, MMF_SITE("lru_add_drain_all: back"));
+	mmf_run_on_cpu_done(home, MMF_SITE("lru_add_drain_all: back"));
 }
 
 bool (folio_isolate_lru)(struct folio *f)

@@ -796,6 +796,29 @@ static int idle_cpu(struct mmf_sched *s, const struct mmf_task *const *pin, bool
 	return -1;
 }
 
+/* The load balancer: a task that could have run for MMF_FAIR_STREAK
+ * decisions in a row but for another task keeping its CPU busy (a spinner
+ * with preemption off) moves to a CPU nothing keeps busy, as Linux's
+ * balancing pulls a waiting task off a CPU that a non-preemptible task
+ * holds.  Not an interrupt (it stays on the CPU it interrupted), not a
+ * task with preemption or interrupts off itself, not one bound to its CPU
+ * (mmf_run_on_cpu).  Deterministic: no decision is drawn, so traces
+ * replay.  Returns whether t was moved (it is eligible then). */
+static bool balance(struct mmf_sched *s, const struct mmf_task *const *pin, struct mmf_task *t)
+{
+	if ((t->flags & MMF_TASK_IRQ) || t->bound || t->preempt_off || t->atomic || t->irqs_off)
+		return false;
+	if (++t->starved < MMF_FAIR_STREAK)
+		return false;
+	for (int c = 0; c < s->ncpus; c++) {
+		if (!pin[c]) {
+			t->cpu = c;
+			return true;
+		}
+	}
+	return false;
+}
+
 static bool others_runnable(struct mmf_sched *s, struct mmf_task *cur,
 			    const struct mmf_task *const *pin, bool pinned)
 {
@@ -861,8 +884,9 @@ static void build_choice(struct mmf_sched *s, struct mmf_task *cur, struct mmf_c
 			continue;
 		if (t == cur && unfair)
 			continue;
-		if (pinned && !eligible(pin, t))
+		if (pinned && !eligible(pin, t) && !balance(s, pin, t))
 			continue;
+		t->starved = 0;
 		if (t == cur && cont)
 			c->cur = c->n;
 		c->obj[c->n] = t->point_obj;

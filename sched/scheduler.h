@@ -336,6 +336,9 @@ struct mmf_task {
 	uint32_t phase_points;          /* decisions reached in this phase */
 	uint32_t streak;                /* decisions in a row it kept the CPU from
 					 * other runnable tasks */
+	uint32_t starved;               /* decisions in a row it could have run
+					 * but for another task keeping its CPU busy */
+	bool bound;                     /* mmf_run_on_cpu: stays on its CPU */
 	struct mmf_task *interrupted;   /* irq task: whom it interrupts */
 	struct mmf_task *irq_top;       /* task: irq running on top of it */
 	bool started;

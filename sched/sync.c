@@ -134,12 +134,23 @@ void mmf_run_on_cpu(int cpu, const struct mmf_site *site)
 	struct mmf_task *t = CUR();
 	if (cpu < 0 || cpu >= MMF_NR_CPUS)
 		mmf_internal("mmf_run_on_cpu: no CPU %d", cpu);
-	if (!t || t->cpu == cpu)
+	if (!t)
+		return;
+	t->bound = true;
+	if (t->cpu == cpu)
 		return;
 	if (t->preempt_off || t->irqs_off || (t->flags & MMF_TASK_IRQ))
 		mmf_internal("mmf_run_on_cpu with preemption or interrupts off");
 	t->cpu = cpu;
 	mmf_point(MMF_PT_YIELD, NULL, site);
+}
+
+void mmf_run_on_cpu_done(int home, const struct mmf_site *site)
+{
+	struct mmf_task *t = CUR();
+	mmf_run_on_cpu(home, site);
+	if (t)
+		t->bound = false;
 }
 
 /* ---- spinlock ------------------------------------------------------------ */

@@ -67,8 +67,11 @@ void mmf_preempt_enable(void);
 int mmf_cpu(void);                      /* smp_processor_id() */
 /* Move the current task to another CPU (a work item queued there, as
  * lru_add_drain_all's): a scheduling point, where it waits while a task of
- * that CPU has preemption off. */
+ * that CPU has preemption off.  The task stays bound to that CPU (the load
+ * balancer leaves it there) until mmf_run_on_cpu_done(), which moves it to
+ * CPU home the same way and unbinds it. */
 void mmf_run_on_cpu(int cpu, const struct mmf_site *site);
+void mmf_run_on_cpu_done(int home, const struct mmf_site *site);
 #define preempt_disable() mmf_preempt_disable()
 #define preempt_enable() mmf_preempt_enable()
 #define smp_processor_id() mmf_cpu()

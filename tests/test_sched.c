@@ -827,6 +827,83 @@ static bool test_fairness_switches_a_spinner_that_takes_a_lock_each_pass(void)
 	return true;
 }
 
+/* Load balancing: a spinner holds a spinlock (its CPU busy) until a flag
+ * is set; the task that sets it was spawned on the spinner's CPU and can
+ * run only on another.  The balancer must move it there: every schedule
+ * with at most 1 preemption ends clean, with the setter on CPU 1.  Bound
+ * to CPU 0 (mmf_run_on_cpu, a work item's binding) it must stay, and the
+ * spin is then a hang. */
+static struct {
+	spinlock_t lock;
+	atomic_t flag;
+	struct completion locked;
+	bool bind;
+	int setter_cpu, moved;          /* this schedule's; over the search */
+} lb;
+
+static void lb_spinner(void *arg)
+{
+	(void)arg;
+	spin_lock(&lb.lock);
+	complete(&lb.locked);
+	while (!atomic_read(&lb.flag))  /* a point with the CPU busy */
+		cpu_relax();
+	spin_unlock(&lb.lock);
+}
+
+static void lb_setter(void *arg)
+{
+	(void)arg;
+	if (lb.bind)
+		mmf_run_on_cpu(0, MMF_SITE("bound to CPU 0"));
+	wait_for_completion(&lb.locked);
+	lb.setter_cpu = smp_processor_id();
+	atomic_set(&lb.flag, 1);
+}
+
+static void lb_setup(struct mmf_sched *s)
+{
+	spin_lock_init(&lb.lock);
+	atomic_set(&lb.flag, 0);
+	init_completion(&lb.locked);
+	lb.setter_cpu = -1;
+	mmf_sched_set_cpus(s, 2);
+	mmf_spawn(s, "spinner", 0, lb_spinner, NULL);   /* CPU 0 */
+	mmf_spawn(s, "filler", 0, fr_filler, NULL);     /* CPU 1 */
+	mmf_spawn(s, "setter", 0, lb_setter, NULL);     /* CPU 0 */
+}
+
+static void lb_finish(struct mmf_sched *s)
+{
+	(void)s;
+	if (lb.setter_cpu == 1)
+		lb.moved++;
+}
+
+static bool test_balance_moves_a_task_off_a_spinners_cpu(void)
+{
+	lb.bind = false;
+	lb.moved = 0;
+	struct outcome o = explore(lb_setup, lb_finish, 1);
+	CHECK(o.complete);
+	if (total_fails(&o))
+		fprintf(stderr, "  first failure: %s\n", o.first);
+	CHECK_EQ(total_fails(&o), 0);
+	/* The setter runs only once the spinner holds the lock: every
+	 * schedule needed the move. */
+	CHECK_EQ((uint64_t)lb.moved, o.schedules);
+	if (getenv("MMF_TEST_VERBOSE"))
+		fprintf(stderr, "  %" PRIu64 " schedules, %d moved the setter\n", o.schedules,
+			lb.moved);
+
+	lb.bind = true;
+	struct mmf_sched_opts opts = {.max_steps = 20000};
+	CHECK_EQ(run_once(lb_setup, &opts), MMF_RUN_FAILED);
+	CHECK_EQ(one_sched.report.cls, MMF_FAIL_HANG);
+	mmf_sched_destroy(&one_sched);
+	return true;
+}
+
 /* ---- refcount and the checked heap --------------------------------------------------------- */
 
 static int heap_mode;
@@ -1540,6 +1617,7 @@ int main(int argc, char **argv)
 		TEST(test_virtual_time_advances_only_by_decision),
 		TEST(test_step_budget_reports_a_hang),
 		TEST(test_fairness_switches_a_spinner_that_takes_a_lock_each_pass),
+		TEST(test_balance_moves_a_task_off_a_spinners_cpu),
 		TEST(test_refcount_and_heap_misuse_are_reported),
 		TEST(test_reftrack_names_holders_and_reports_underflow_with_history),
 		TEST(test_drain_deadlock_names_the_reference_holder),
