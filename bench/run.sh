@@ -189,7 +189,9 @@ if has explore; then
 			for m in fixed historic; do
 				bugs=none; [ $m = historic ] && bugs=$v
 				t0=$(now)
-				out=$("$GCC" explore mm --params "$(cat "$f") bugs=$bugs" --bound "$K" --runs 100000000 2>&1 | tail -1) || true
+				# the summary line (a crash's report comes after it)
+				out=$("$GCC" explore mm --params "$(cat "$f") bugs=$bugs" --bound "$K" --runs 100000000 2>&1 |
+					grep 'explored [0-9]* schedules' | tail -1) || true
 				t=$(elapsed "$t0")
 				n=$(echo "$out" | sed -n 's/.*explored \([0-9]*\) schedules.*/\1/p')
 				c=$(echo "$out" | grep -q ': complete;' && echo 1 || echo 0)
