@@ -130,7 +130,7 @@ struct anon_vma {
 /* ---- address spaces ------------------------------------------------------------------ */
 struct mm_struct {
 	int id;
-	bool live;                      /* mmap_lock: cleared by exit */
+	bool live;                      /* set by fork under mmap_lock or by mm_create (release), cleared by exit; read with acquire */
 	struct rw_semaphore mmap_lock;
 	/* The vma: one anonymous range over every page at first; munmap
 	 * detaches pages from it for good (mmap_lock for writing). */
