@@ -49,6 +49,12 @@ for ph in ${PHASES//,/ }; do
 	esac
 done
 has() { case ",$PHASES," in *",$1,"*) return 0 ;; esac; return 1; }
+# The report draws its plots with matplotlib (bench/report.py falls back to
+# Debian's /usr/bin/python3): say so now, not after the hour of measuring.
+if has report && ! python3 -c 'import matplotlib' 2>/dev/null &&
+	! /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
+	die "the report phase needs matplotlib: apt-get install python3-matplotlib"
+fi
 
 # ---- the two modes ---------------------------------------------------------
 VARIANTS="swapin-dead-entry anon-fault-double-alloc swapoff-single-pass lru-free-irq-double-free migrate-swapcache-anon-vma-uaf zswap-writeback-invalidate-leak zswap-writeback-stale-data free-swap-and-cache-swapoff-uaf"
