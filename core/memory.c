@@ -85,7 +85,7 @@ bool mm_is_live(int id)
 {
 	struct mm_model *M = MM();
 	return id >= 0 && id < __atomic_load_n(&M->nr_mm, __ATOMIC_ACQUIRE) &&
-	       __atomic_load_n(&M->mm[id].live, __ATOMIC_ACQUIRE);
+	       mm_live(&M->mm[id]);
 }
 
 /* ---- faults -------------------------------------------------------------------- */
@@ -468,7 +468,7 @@ int mm_access(int id, int v, bool write)
 	BUG_ON(v < 0 || v >= MM_VPAGES);
 	for (;;) {
 		down_read(&mm->mmap_lock);
-		if (!__atomic_load_n(&mm->live, __ATOMIC_ACQUIRE) || mm->unmapped[v]) {
+		if (!mm_live(mm) || mm->unmapped[v]) {
 			up_read(&mm->mmap_lock);
 			return -EFAULT;         /* no vma: SIGSEGV */
 		}
@@ -505,7 +505,7 @@ int mm_fork(int parent_id)
 	struct mm_struct *parent = get_mm(parent_id);
 
 	down_write(&parent->mmap_lock);
-	if (!__atomic_load_n(&parent->live, __ATOMIC_ACQUIRE)) {
+	if (!mm_live(parent)) {
 		up_write(&parent->mmap_lock);
 		return -EFAULT;
 	}
@@ -658,7 +658,7 @@ void mm_munmap(int id, int first, int n)
 {
 	struct mm_struct *mm = get_mm(id);
 	down_write(&mm->mmap_lock);
-	if (!__atomic_load_n(&mm->live, __ATOMIC_ACQUIRE)) {
+	if (!mm_live(mm)) {
 		up_write(&mm->mmap_lock);
 		return;
 	}
@@ -678,7 +678,7 @@ void mm_madvise_dontneed(int id, int first, int n)
 	down_read(&mm->mmap_lock);
 	/* Each mapped stretch of the range is zapped; holes are skipped
 	 * (the kernel returns -ENOMEM for them after zapping the rest). */
-	for (int v = first; __atomic_load_n(&mm->live, __ATOMIC_ACQUIRE) && v < first + n && v < MM_VPAGES;) {
+	for (int v = first; mm_live(mm) && v < first + n && v < MM_VPAGES;) {
 		int end = v;
 		while (end < first + n && end < MM_VPAGES && !mm->unmapped[end])
 			end++;
@@ -696,7 +696,7 @@ bool mm_exit(int id)
 {
 	struct mm_struct *mm = get_mm(id);
 	down_write(&mm->mmap_lock);
-	bool was_live = __atomic_load_n(&mm->live, __ATOMIC_ACQUIRE);
+	bool was_live = mm_live(mm);
 	__atomic_store_n(&mm->live, false, __ATOMIC_RELEASE);
 	up_write(&mm->mmap_lock);
 	if (!was_live)
@@ -717,7 +717,7 @@ struct folio *mm_get_folio(int id, int v, bool swapcache)
 	struct mm_struct *mm = get_mm(id);
 	struct folio *f = NULL;
 	down_read(&mm->mmap_lock);
-	if (__atomic_load_n(&mm->live, __ATOMIC_ACQUIRE) && !mm->unmapped[v]) {
+	if (mm_live(mm) && !mm->unmapped[v]) {
 		spin_lock(&mm->ptl);
 		pte_t p = mm->pte[v];
 		if (pte_kind(p) == PTE_PRESENT) {
@@ -765,8 +765,7 @@ struct folio *mm_pin(int id, int v)
  * no anon_vma is left (the old address space is gone all the same).
  * Other tasks may reach the new mm at once (the workload names address
  * spaces by index): mm_create publishes it by a release store of ->live
- * after its anon_vma is linked, and every user checks ->live with an
- * acquire load before touching the rest. */
+ * after its anon_vma is linked, and every user checks mm_live() first. */
 int mm_exec(int id)
 {
 	if (!mm_exit(id))

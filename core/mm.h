@@ -442,4 +442,13 @@ static inline struct anon_vma *mm_folio_get_anon_vma_at(struct folio *f,
 #define put_anon_vma(av) mm_put_anon_vma_at((av), MMF_SITE("put_anon_vma"))
 #define folio_get_anon_vma(f) mm_folio_get_anon_vma_at((f), MMF_SITE("folio_get_anon_vma"))
 
+/* Whether an address space is live.  An mm created mid-run (exec) is
+ * published by a release store of ->live once its anon_vma is linked, and
+ * other tasks reach it by index, not through a lock its creator held:
+ * every check is this acquire load, before anything else of the mm. */
+static inline bool mm_live(const struct mm_struct *mm)
+{
+	return __atomic_load_n(&mm->live, __ATOMIC_ACQUIRE);
+}
+
 #endif

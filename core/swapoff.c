@@ -55,7 +55,7 @@ static void unuse_one(struct mm_struct *mm, int v, pte_t orig)
 static void unuse_mm(struct mm_struct *mm, int type)
 {
 	down_read(&mm->mmap_lock);
-	if (__atomic_load_n(&mm->live, __ATOMIC_ACQUIRE)) {
+	if (mm_live(mm)) {
 		for (int v = 0; v < MM_VPAGES; v++) {
 			spin_lock(&mm->ptl);
 			pte_t p = mm->pte[v];

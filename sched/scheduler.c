@@ -810,13 +810,11 @@ static bool balance(struct mmf_sched *s, const struct mmf_task *const *pin, stru
 		return false;
 	if (++t->starved < MMF_FAIR_STREAK)
 		return false;
-	for (int c = 0; c < s->ncpus; c++) {
-		if (!pin[c]) {
-			t->cpu = c;
-			return true;
-		}
-	}
-	return false;
+	int c = idle_cpu(s, pin, true);
+	if (c < 0)
+		return false;
+	t->cpu = c;
+	return true;
 }
 
 static bool others_runnable(struct mmf_sched *s, struct mmf_task *cur,

@@ -7,7 +7,8 @@
 # it replays the crash to confirm the class).
 set -u
 ENGINE=$1 T=$2 CLI=$3 V=$4
-classes=$("$CLI" list | sed -n "s/^  $V .*\[caught as: \([a-z,-]*\)\]\$/\1/p")
+list=$("$CLI" list)
+classes=$(echo "$list" | sed -n "s/^  $V .*\[caught as: \([a-z,-]*\)\]\$/\1/p")
 [ -n "$classes" ] || { echo "FAIL: unknown variant $V"; exit 1; }
 [ "$classes" = any ] && classes=
 TMP=$(mktemp -d)
@@ -62,7 +63,7 @@ if [ -n "$classes" ] && ! echo ",$classes," | grep -q ",$cls,"; then
 	# effect the variant is listed with ('side effects hunt also reports')
 	# counts then, and only then: the engine's target itself must end on a
 	# sanitizer's report for this input.
-	also=$("$CLI" list | sed -n "/^  $V /{n;s/^ *side effects hunt also reports: //p}")
+	also=$(echo "$list" | sed -n "/^  $V /{n;s/^ *side effects hunt also reports: //p}")
 	case $ENGINE in
 	libfuzzer) own=$("$T" "$TMP/art/$crash" 2>&1) ;;
 	afl) own=$("$T" <"$TMP/art/$crash" 2>&1) ;;
